@@ -15,7 +15,7 @@ const (
 	DatasetFirewall          = "network.firewall"
 	DatasetWebAccess         = "web.access"
 	DatasetWebError          = "web.error"
-	DatasetZeekPrefix        = "zeek."     // zeek.conn, zeek.ssh, …
+	DatasetZeekPrefix        = "zeek." // zeek.conn, zeek.ssh, …
 	DatasetSuricata          = "suricata.eve"
 	DatasetCloudTrail        = "aws.cloudtrail"
 	DatasetGeneric           = "generic" // parsed, but of no known source type
