@@ -1,0 +1,550 @@
+// Package duckdb is the embedded event store: one DuckDB file, partitioned
+// by tenant and UTC day so that retention drops whole tables instead of
+// deleting rows. Core ECS fields are typed columns for fast filters; the
+// rest of each event is kept as JSON.
+//
+// One process owns the file. Writes go through a single connection (DuckDB
+// serialises writers anyway); reads use the pool. Every query names the
+// tenant's own partitions and adds the tenant predicate as well.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	duck "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// typedColumns are the ECS fields stored as their own columns. Queries on
+// them use the column; every other field is read from the JSON.
+var typedColumns = []struct{ Field, Column string }{
+	{"event.dataset", "dataset"},
+	{"event.code", "event_code"},
+	{"event.category", "event_category"},
+	{"event.outcome", "event_outcome"},
+	{"host.name", "host_name"},
+	{"user.name", "user_name"},
+	{"source.ip", "source_ip"},
+	{"destination.ip", "destination_ip"},
+	{"process.command_line", "process_command_line"},
+	{"message", "message"},
+}
+
+// ColumnFor returns the typed column that holds an ECS field, if any.
+func ColumnFor(field string) (string, bool) {
+	for _, c := range typedColumns {
+		if c.Field == field {
+			return c.Column, true
+		}
+	}
+	return "", false
+}
+
+// Store is the DuckDB event store.
+type Store struct {
+	db *sql.DB
+
+	mu        sync.Mutex // guards writer, appenders and parts
+	writer    *sql.Conn
+	appenders map[string]*duck.Appender
+	parts     map[partKey]string // (tenant, day) → table name
+	nextTable int
+}
+
+type partKey struct {
+	tenant string
+	day    int64 // unix seconds of UTC midnight
+}
+
+// Open opens or creates the store at path (a file; its folder is created).
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("event store: create folder: %w", err)
+	}
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, fmt.Errorf("event store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, appenders: map[string]*duck.Appender{}, parts: map[partKey]string{}}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("event store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS partitions (
+		tenant VARCHAR NOT NULL, day DATE NOT NULL, tbl VARCHAR NOT NULL,
+		PRIMARY KEY (tenant, day))`); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT tenant, day, tbl FROM partitions`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tenant, tbl string
+		var day time.Time
+		if err := rows.Scan(&tenant, &day, &tbl); err != nil {
+			return err
+		}
+		s.parts[partKey{tenant, day.UTC().Unix()}] = tbl
+		var n int
+		if _, err := fmt.Sscanf(tbl, "ev_%d", &n); err == nil && n >= s.nextTable {
+			s.nextTable = n + 1
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.writer, err = s.db.Conn(ctx)
+	return err
+}
+
+// fields and ecs hold JSON documents in VARCHAR columns: the appender
+// would encode a Go string bound for a JSON column as a JSON string.
+const columnsDDL = `tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+	ingested TIMESTAMP NOT NULL, source VARCHAR, dataset VARCHAR, event_code VARCHAR,
+	event_category VARCHAR, event_outcome VARCHAR, host_name VARCHAR, user_name VARCHAR,
+	source_ip VARCHAR, destination_ip VARCHAR, process_command_line VARCHAR, message VARCHAR,
+	raw VARCHAR, parse_error VARCHAR, fields VARCHAR, ecs VARCHAR`
+
+// selectColumns lists the columns read back to rebuild an event.
+const selectColumns = `tenant, id, ts, ingested, source, raw, parse_error, fields, ecs`
+
+// Append writes events durably, in one transaction.
+func (s *Store) Append(ctx context.Context, events []*event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("event store: begin: %w", err)
+	}
+	if err := s.appendLocked(ctx, events); err != nil {
+		s.writer.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		s.dropAppenders() // their buffers belong to the failed transaction
+		return fmt.Errorf("event store: append: %w", err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
+		s.dropAppenders()
+		return fmt.Errorf("event store: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) appendLocked(ctx context.Context, events []*event.Event) error {
+	used := map[string]*duck.Appender{}
+	row := make([]driver.Value, 19)
+	for _, ev := range events {
+		tbl, err := s.partitionLocked(ctx, ev.Tenant, ev.Timestamp)
+		if err != nil {
+			return err
+		}
+		app, err := s.appenderLocked(tbl)
+		if err != nil {
+			return err
+		}
+		used[tbl] = app
+		if err := fillRow(row, ev); err != nil {
+			return err
+		}
+		if err := app.AppendRow(row...); err != nil {
+			return err
+		}
+	}
+	for _, app := range used {
+		if err := app.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fillRow(row []driver.Value, ev *event.Event) error {
+	fields, err := marshalFields(ev.Fields)
+	if err != nil {
+		return err
+	}
+	ecs, err := marshalFields(ev.ECS)
+	if err != nil {
+		return err
+	}
+	row[0], row[1], row[2], row[3], row[4] = ev.Tenant, ev.ID, ev.Timestamp.UTC(), ev.Ingested.UTC(), ev.Source
+	for i, c := range typedColumns {
+		row[5+i] = nullableString(ev.ECS[c.Field])
+	}
+	row[15], row[16], row[17], row[18] = ev.Raw, nullableString(ev.ParseError), fields, ecs
+	return nil
+}
+
+func nullableString(v any) any {
+	if v == nil {
+		return nil
+	}
+	s := event.String(v)
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func marshalFields(f event.Fields) (string, error) {
+	if len(f) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("encode fields: %w", err)
+	}
+	return string(b), nil
+}
+
+// partitionLocked returns the table for (tenant, day of ts), creating it.
+func (s *Store) partitionLocked(ctx context.Context, tenant string, ts time.Time) (string, error) {
+	day := ts.UTC().Truncate(24 * time.Hour)
+	key := partKey{tenant, day.Unix()}
+	if tbl, ok := s.parts[key]; ok {
+		return tbl, nil
+	}
+	tbl := fmt.Sprintf("ev_%d", s.nextTable)
+	// DDL runs inside the caller's transaction, so a failed batch leaves
+	// no empty partition behind.
+	if _, err := s.writer.ExecContext(ctx, "CREATE TABLE "+tbl+" ("+columnsDDL+")"); err != nil {
+		return "", fmt.Errorf("create partition: %w", err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `INSERT INTO partitions VALUES (?, ?, ?)`, tenant, day, tbl); err != nil {
+		return "", fmt.Errorf("register partition: %w", err)
+	}
+	s.nextTable++
+	s.parts[key] = tbl
+	return tbl, nil
+}
+
+func (s *Store) appenderLocked(tbl string) (*duck.Appender, error) {
+	if app, ok := s.appenders[tbl]; ok {
+		return app, nil
+	}
+	var app *duck.Appender
+	err := s.writer.Raw(func(dc any) error {
+		var err error
+		app, err = duck.NewAppenderFromConn(dc.(driver.Conn), "", tbl)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("appender for %s: %w", tbl, err)
+	}
+	s.appenders[tbl] = app
+	return app, nil
+}
+
+func (s *Store) dropAppenders() {
+	for tbl, app := range s.appenders {
+		app.Close()
+		delete(s.appenders, tbl)
+	}
+	// A rolled-back transaction may have created partitions; forget them
+	// and reload from the catalog.
+	s.parts = map[partKey]string{}
+	rows, err := s.writer.QueryContext(context.Background(), `SELECT tenant, day, tbl FROM partitions`)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tenant, tbl string
+		var day time.Time
+		if rows.Scan(&tenant, &day, &tbl) == nil {
+			s.parts[partKey{tenant, day.UTC().Unix()}] = tbl
+		}
+	}
+}
+
+// tablesFor lists the tenant's partition tables that overlap [from, to).
+func (s *Store) tablesFor(tenant string, from, to time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type dayTable struct {
+		day int64
+		tbl string
+	}
+	var out []dayTable
+	for k, tbl := range s.parts {
+		if k.tenant != tenant {
+			continue
+		}
+		start := time.Unix(k.day, 0)
+		end := start.Add(24 * time.Hour)
+		if (!from.IsZero() && !end.After(from)) || (!to.IsZero() && !start.Before(to)) {
+			continue
+		}
+		out = append(out, dayTable{k.day, tbl})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].day > out[j].day })
+	tables := make([]string, len(out))
+	for i, d := range out {
+		tables[i] = d.tbl
+	}
+	return tables
+}
+
+// Search implements store.EventStore.
+func (s *Store) Search(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
+	if q.Tenant == "" {
+		return store.EventPage{}, errors.New("event store: search without a tenant")
+	}
+	tables := s.tablesFor(q.Tenant, q.From, q.To)
+	if len(tables) == 0 {
+		return store.EventPage{}, nil
+	}
+	where, args := whereClause(q)
+	union := unionOf(tables, where)
+	// The union is repeated for the count; each branch is pruned by the
+	// same predicates, so DuckDB scans only what matches.
+	var total int
+	countSQL := "SELECT count(*) FROM (" + union + ")"
+	if err := s.db.QueryRowContext(ctx, countSQL, repeatArgs(args, len(tables))...).Scan(&total); err != nil {
+		return store.EventPage{}, fmt.Errorf("event store: count: %w", err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	listSQL := "SELECT " + selectColumns + " FROM (" + union + ") ORDER BY ts DESC, id DESC LIMIT ?"
+	rows, err := s.db.QueryContext(ctx, listSQL, append(repeatArgs(args, len(tables)), limit)...)
+	if err != nil {
+		return store.EventPage{}, fmt.Errorf("event store: search: %w", err)
+	}
+	defer rows.Close()
+	page := store.EventPage{Total: total}
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return store.EventPage{}, fmt.Errorf("event store: read: %w", err)
+		}
+		page.Items = append(page.Items, ev)
+	}
+	return page, rows.Err()
+}
+
+func unionOf(tables []string, where string) string {
+	parts := make([]string, len(tables))
+	for i, t := range tables {
+		parts[i] = "SELECT * FROM " + t + " WHERE " + where
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
+
+func repeatArgs(args []any, n int) []any {
+	out := make([]any, 0, len(args)*n)
+	for range n {
+		out = append(out, args...)
+	}
+	return out
+}
+
+// whereClause builds the predicate; every value is a bound parameter.
+func whereClause(q store.EventQuery) (string, []any) {
+	conds := []string{"tenant = ?"}
+	args := []any{q.Tenant}
+	if !q.From.IsZero() {
+		conds = append(conds, "ts >= ?")
+		args = append(args, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		conds = append(conds, "ts < ?")
+		args = append(args, q.To.UTC())
+	}
+	for _, t := range q.Terms {
+		if t.Field == "" {
+			conds = append(conds, "(raw ILIKE ? OR message ILIKE ?)")
+			pat := "%" + escapeLike(t.Value) + "%"
+			args = append(args, pat, pat)
+			continue
+		}
+		expr, exprArgs := fieldExpr(t.Field)
+		args = append(args, exprArgs...)
+		if strings.ContainsAny(t.Value, "*?") {
+			conds = append(conds, expr+" ILIKE ? ESCAPE '\\'")
+			args = append(args, wildcardToLike(t.Value))
+		} else {
+			conds = append(conds, "lower("+expr+") = lower(?)")
+			args = append(args, t.Value)
+		}
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// fieldExpr is the SQL expression that reads a field: its typed column, or
+// the ECS JSON with a fall-back to the native fields. The field name is
+// passed as a parameter (a JSON path), never spliced into the SQL.
+func fieldExpr(field string) (string, []any) {
+	if col, ok := ColumnFor(field); ok {
+		return col, nil
+	}
+	path := `$."` + strings.ReplaceAll(field, `"`, `\"`) + `"`
+	return "coalesce(json_extract_string(ecs, ?), json_extract_string(fields, ?))", []any{path, path}
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func wildcardToLike(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '*':
+			b.WriteByte('%')
+		case '?':
+			b.WriteByte('_')
+		case '%', '_', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func scanEvent(rows *sql.Rows) (*event.Event, error) {
+	var ev event.Event
+	var source, parseErr sql.NullString
+	var fields, ecs any
+	if err := rows.Scan(&ev.Tenant, &ev.ID, &ev.Timestamp, &ev.Ingested, &source, &ev.Raw, &parseErr, &fields, &ecs); err != nil {
+		return nil, err
+	}
+	ev.Timestamp, ev.Ingested = ev.Timestamp.UTC(), ev.Ingested.UTC()
+	ev.Source, ev.ParseError = source.String, parseErr.String
+	ev.Fields = jsonFields(fields)
+	ev.ECS = jsonFields(ecs)
+	return &ev, nil
+}
+
+// jsonFields turns a JSON column value back into Fields, restoring
+// integers (JSON numbers without a fraction) as int64.
+func jsonFields(v any) event.Fields {
+	var m map[string]any
+	switch x := v.(type) {
+	case map[string]any:
+		m = x
+	case string:
+		dec := json.NewDecoder(strings.NewReader(x))
+		dec.UseNumber()
+		if dec.Decode(&m) != nil {
+			return nil
+		}
+	default:
+		return nil
+	}
+	out := make(event.Fields, len(m))
+	for k, val := range m {
+		out[k] = restoreNumber(val)
+	}
+	return out
+}
+
+func restoreNumber(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = restoreNumber(x[i])
+		}
+		return x
+	}
+	return v
+}
+
+// Partitions implements store.EventStore.
+func (s *Store) Partitions(ctx context.Context, tenant string) ([]store.Partition, error) {
+	tables := s.tablesFor(tenant, time.Time{}, time.Time{})
+	var out []store.Partition
+	for i := len(tables) - 1; i >= 0; i-- {
+		var p store.Partition
+		var day time.Time
+		err := s.db.QueryRowContext(ctx, `SELECT day FROM partitions WHERE tbl = ? AND tenant = ?`, tables[i], tenant).Scan(&day)
+		if err != nil {
+			return nil, fmt.Errorf("event store: partitions: %w", err)
+		}
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+tables[i]).Scan(&p.Events); err != nil {
+			return nil, fmt.Errorf("event store: partitions: %w", err)
+		}
+		p.Day = day.UTC()
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// DropPartition implements store.EventStore.
+func (s *Store) DropPartition(ctx context.Context, tenant string, day time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := partKey{tenant, day.UTC().Truncate(24 * time.Hour).Unix()}
+	tbl, ok := s.parts[key]
+	if !ok {
+		return store.ErrNotFound
+	}
+	if app, ok := s.appenders[tbl]; ok {
+		app.Close()
+		delete(s.appenders, tbl)
+	}
+	if _, err := s.writer.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if _, err := s.writer.ExecContext(ctx, "DROP TABLE "+tbl); err != nil {
+		s.writer.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("event store: drop %s: %w", tbl, err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `DELETE FROM partitions WHERE tbl = ?`, tbl); err != nil {
+		s.writer.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("event store: drop %s: %w", tbl, err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	delete(s.parts, key)
+	return nil
+}
+
+// Close flushes appenders and closes the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tbl, app := range s.appenders {
+		app.Close()
+		delete(s.appenders, tbl)
+	}
+	if s.writer != nil {
+		s.writer.Close()
+	}
+	return s.db.Close()
+}

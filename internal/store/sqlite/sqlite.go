@@ -1,0 +1,159 @@
+// Package sqlite is the embedded state store: tenants, tokens, alerts (and,
+// as the product grows, cases, IOCs, users and the audit log) in one SQLite
+// file, through the pure-Go driver so the binary needs no system library.
+//
+// The schema evolves only through the numbered files in migrations/, applied
+// in order inside a transaction and recorded in schema_migrations. Every
+// tenant-owned query is issued through a scoped handle that adds the tenant
+// predicate itself.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is the SQLite state store.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Open opens or creates the store at path and applies pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("state store: create folder: %w", err)
+	}
+	// WAL lets readers run beside the writer; synchronous=FULL makes a
+	// committed transaction survive power loss, which acknowledgements and
+	// the notification outbox rely on.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state store: %s: %w", path, err)
+	}
+	if _, err := s.Tenants().Create(ctx, store.DefaultTenant); err != nil && err != store.ErrConflict {
+		db.Close()
+		return nil, fmt.Errorf("state store: default tenant: %w", err)
+	}
+	return s, nil
+}
+
+// migrate applies the migrations not yet recorded, each in a transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", name)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?)`, version, s.now().UnixNano()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports the highest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Tenants implements store.State.
+func (s *Store) Tenants() store.Tenants { return tenants{s} }
+
+// Tokens implements store.State.
+func (s *Store) Tokens() store.Tokens { return tokens{s} }
+
+// Scope implements store.State.
+func (s *Store) Scope(tenant string) store.Scoped { return scoped{s: s, tenant: tenant} }
+
+type scoped struct {
+	s      *Store
+	tenant string
+}
+
+func (sc scoped) Tenant() string        { return sc.tenant }
+func (sc scoped) Alerts() store.Alerts { return alerts(sc) }
+
+// Times are stored as Unix nanoseconds, UTC.
+func toNanos(t time.Time) int64 { return t.UTC().UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func nullableNanos(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return toNanos(*t)
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNanos(n.Int64)
+	return &t
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
