@@ -131,7 +131,7 @@ type scoped struct {
 	tenant string
 }
 
-func (sc scoped) Tenant() string        { return sc.tenant }
+func (sc scoped) Tenant() string       { return sc.tenant }
 func (sc scoped) Alerts() store.Alerts { return alerts(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
