@@ -1,0 +1,192 @@
+// Package config loads Yagura's configuration: built-in defaults, then one
+// YAML file, then YAGURA_* environment variables, then command-line flags,
+// each overriding the one before. With no file at all, `yagura serve`
+// works: data in ./data, HTTP on 127.0.0.1:8080, syslog on 127.0.0.1:5514.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. The YAML keys are documented in
+// config.example.yaml at the repository root.
+type Config struct {
+	Data     string    `yaml:"data"`
+	LogLevel string    `yaml:"log_level"`
+	HTTP     HTTP      `yaml:"http"`
+	Syslog   Syslog    `yaml:"syslog"`
+	Pipeline Pipeline  `yaml:"pipeline"`
+	Detect   Detection `yaml:"detection"`
+	Alerts   Alerts    `yaml:"alerts"`
+	Demo     Demo      `yaml:"demo"`
+}
+
+// HTTP is the API listener.
+type HTTP struct {
+	Addr         string `yaml:"addr"`
+	MaxBodyBytes int64  `yaml:"max_body_bytes"`
+	TLSCert      string `yaml:"tls_cert"`
+	TLSKey       string `yaml:"tls_key"`
+}
+
+// Syslog is the syslog listener (TCP and UDP on the same address).
+type Syslog struct {
+	Addr   string `yaml:"addr"`
+	Tenant string `yaml:"tenant"`
+}
+
+// Pipeline sizes the bounded queues between stages.
+type Pipeline struct {
+	// QueueBatches is how many batches may wait between two stages
+	// before producers block.
+	QueueBatches int `yaml:"queue_batches"`
+	// Workers parse, normalize and detect in parallel; 0 means one per CPU.
+	Workers int `yaml:"workers"`
+	// MaxWriteEvents caps one group commit to the event store.
+	MaxWriteEvents int `yaml:"max_write_events"`
+	// MaxLineBytes truncates longer records (and flags them).
+	MaxLineBytes int `yaml:"max_line_bytes"`
+}
+
+// Detection configures the rule sets.
+type Detection struct {
+	Builtin  bool     `yaml:"builtin"`
+	RuleDirs []string `yaml:"rule_dirs"`
+}
+
+// Alerts configures the alert stage.
+type Alerts struct {
+	DedupWindow Duration `yaml:"dedup_window"`
+}
+
+// Demo configures the traffic generator of `serve --demo`.
+type Demo struct {
+	Enabled bool    `yaml:"enabled"`
+	Rate    float64 `yaml:"rate"` // background events per second
+	Seed    int64   `yaml:"seed"`
+	Tenant  string  `yaml:"tenant"`
+}
+
+// Duration reads "15m"-style durations from YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 90s, 15m, 1h): %w", n.Line, n.Value, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Data:     "./data",
+		LogLevel: "info",
+		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
+		Syslog:   Syslog{Addr: "127.0.0.1:5514", Tenant: "default"},
+		Pipeline: Pipeline{QueueBatches: 64, MaxWriteEvents: 20000, MaxLineBytes: 64 << 10},
+		Detect:   Detection{Builtin: true},
+		Alerts:   Alerts{DedupWindow: Duration(time.Hour)},
+		Demo:     Demo{Rate: 200, Seed: 1, Tenant: "default"},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, then applies env.
+// A missing file named explicitly is an error; unknown keys are errors too,
+// so a typo never silently falls back to a default.
+func Load(path string, env func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(body))
+		dec.KnownFields(true)
+		// An empty file is valid: it just sets nothing.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// envVars maps each environment variable to the setting it overrides.
+var envVars = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"YAGURA_DATA", func(c *Config, v string) error { c.Data = v; return nil }},
+	{"YAGURA_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"YAGURA_HTTP_ADDR", func(c *Config, v string) error { c.HTTP.Addr = v; return nil }},
+	{"YAGURA_SYSLOG_ADDR", func(c *Config, v string) error { c.Syslog.Addr = v; return nil }},
+	{"YAGURA_HTTP_MAX_BODY_BYTES", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		c.HTTP.MaxBodyBytes = n
+		return err
+	}},
+	{"YAGURA_PIPELINE_WORKERS", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.Pipeline.Workers = n
+		return err
+	}},
+	{"YAGURA_DEMO_RATE", func(c *Config, v string) error {
+		n, err := strconv.ParseFloat(v, 64)
+		c.Demo.Rate = n
+		return err
+	}},
+}
+
+func applyEnv(c *Config, env func(string) string) error {
+	if env == nil {
+		return nil
+	}
+	for _, e := range envVars {
+		if v := env(e.name); v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("config: %s=%q: %w", e.name, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Data == "":
+		return errors.New("config: data must name a folder")
+	case c.HTTP.MaxBodyBytes <= 0:
+		return errors.New("config: http.max_body_bytes must be positive")
+	case c.Pipeline.QueueBatches <= 0:
+		return errors.New("config: pipeline.queue_batches must be positive")
+	case c.Pipeline.MaxWriteEvents <= 0:
+		return errors.New("config: pipeline.max_write_events must be positive")
+	case c.Pipeline.MaxLineBytes <= 0:
+		return errors.New("config: pipeline.max_line_bytes must be positive")
+	case (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == ""):
+		return errors.New("config: http.tls_cert and http.tls_key go together")
+	}
+	return nil
+}
+
+// EventsPath is the event store file.
+func (c Config) EventsPath() string { return filepath.Join(c.Data, "events.duckdb") }
+
+// StatePath is the state store file.
+func (c Config) StatePath() string { return filepath.Join(c.Data, "state.db") }
