@@ -40,6 +40,10 @@ var ErrClosed = errors.New("pipeline is shutting down")
 type Item struct {
 	Data   []byte
 	Format string // parser name; empty means auto-detect
+	// Invalid, when set, says why the source could not even frame the
+	// record (e.g. an NDJSON line that is not JSON). The record is stored
+	// raw with this as its parse error, without trying the parsers.
+	Invalid string
 }
 
 // Batch is what a source hands over in one call: records of one tenant
@@ -226,7 +230,11 @@ func (p *Pipeline) process(j *job) {
 			Tenant: b.Tenant, ID: ulid.Make().String(), Ingested: b.Received,
 			Source: b.Source, Raw: string(it.Data),
 		}
-		p.normalize(ev, it.Data, it.Format)
+		if it.Invalid != "" {
+			ev.ParseError = it.Invalid
+		} else {
+			p.normalize(ev, it.Data, it.Format)
+		}
 		if ev.Timestamp.IsZero() {
 			ev.Timestamp = b.Received
 		}

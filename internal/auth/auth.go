@@ -1,0 +1,136 @@
+// Package auth decides who is calling and what they may do: API tokens
+// (random secrets stored only as SHA-256 hashes), roles, and the permission
+// each role grants. It never stores a secret in clear text and never trusts
+// a tenant named by the caller over the one bound to the credential.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// Roles. Human roles follow a SOC's tiers; ingest is for log shippers.
+const (
+	RoleMonitor   = "monitor"   // L1: triage alerts
+	RoleAnalyst   = "analyst"   // L2: investigate, hunt
+	RoleLead      = "lead"      // decide severity, approve actions, manage rules
+	RoleResponder = "responder" // run response actions
+	RoleCSIRT     = "csirt"     // escalated cases
+	RoleAuditor   = "auditor"   // read-only, audit log included
+	RoleAdmin     = "admin"     // users, tenants, settings
+	RoleIngest    = "ingest"    // send events, nothing else
+)
+
+// Roles lists every role, for validation and documentation.
+var Roles = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin, RoleIngest}
+
+// Permission names one kind of action.
+type Permission string
+
+// Permissions of the core API.
+const (
+	PermEventsWrite Permission = "events:write"
+	PermEventsRead  Permission = "events:read"
+	PermAlertsRead  Permission = "alerts:read"
+)
+
+// grants is the permission matrix: which roles hold each permission.
+var grants = map[Permission][]string{
+	PermEventsWrite: {RoleIngest, RoleAdmin},
+	PermEventsRead:  {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin},
+	PermAlertsRead:  {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin},
+}
+
+// Allowed reports whether role holds perm.
+func Allowed(role string, perm Permission) bool {
+	for _, r := range grants[perm] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidRole reports whether name is a role.
+func ValidRole(name string) bool {
+	for _, r := range Roles {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	TokenID string
+	Tenant  string
+	Role    string
+}
+
+// tokenPrefix marks Yagura secrets so that secret scanners can find leaks.
+const tokenPrefix = "ygr_"
+
+// HashToken is how a token secret is stored and looked up.
+func HashToken(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CreateToken makes a token for tenant and role, stores its hash and
+// returns the secret, which exists nowhere else afterwards.
+func CreateToken(ctx context.Context, tokens store.Tokens, tenant, role, name string, ttl time.Duration, now time.Time) (string, store.Token, error) {
+	if !ValidRole(role) {
+		return "", store.Token{}, fmt.Errorf("unknown role %q (roles: %s)", role, strings.Join(Roles, ", "))
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", store.Token{}, fmt.Errorf("token: random: %w", err)
+	}
+	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	tok := store.Token{ID: ulid.Make().String(), Tenant: tenant, Role: role, Name: name,
+		Hash: HashToken(secret), CreatedAt: now.UTC()}
+	if ttl > 0 {
+		exp := now.Add(ttl).UTC()
+		tok.ExpiresAt = &exp
+	}
+	if err := tokens.Create(ctx, tok); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return "", store.Token{}, fmt.Errorf("tenant %q does not exist (create it with 'yagura tenant create')", tenant)
+		}
+		return "", store.Token{}, err
+	}
+	return secret, tok, nil
+}
+
+// ErrUnauthenticated means the credential is missing, unknown, revoked or
+// expired. Callers answer 401 without saying which.
+var ErrUnauthenticated = errors.New("missing or invalid API token")
+
+// Authenticate resolves a token secret to its principal.
+func Authenticate(ctx context.Context, tokens store.Tokens, secret string, now time.Time) (Principal, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) {
+		return Principal{}, ErrUnauthenticated
+	}
+	tok, err := tokens.ByHash(ctx, HashToken(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if tok.Revoked || (tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt)) {
+		return Principal{}, ErrUnauthenticated
+	}
+	return Principal{TokenID: tok.ID, Tenant: tok.Tenant, Role: tok.Role}, nil
+}

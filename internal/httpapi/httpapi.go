@@ -1,0 +1,188 @@
+// Package httpapi is Yagura's REST API under /api/v1 plus the health and
+// metrics endpoints. Every route is declared once, in routes(), with the
+// permission it needs; the router and the OpenAPI conformance test both
+// read that table. Handlers reach tenant data only through the principal's
+// scoped store handle, so a request can never read another tenant's data.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/yagura-soc/yagura/api"
+	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/metrics"
+	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// Deps are what the API serves from.
+type Deps struct {
+	Events       store.EventStore
+	State        store.State
+	Pipeline     *pipeline.Pipeline
+	Metrics      *metrics.Metrics
+	Log          *slog.Logger
+	MaxBodyBytes int64
+	Now          func() time.Time
+	// Ready reports whether the server accepts traffic (stores open,
+	// pipeline running).
+	Ready func() error
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	deps Deps
+	mux  *http.ServeMux
+}
+
+// route is one endpoint. perm empty means no authentication.
+type route struct {
+	method, pattern string
+	perm            auth.Permission
+	handle          func(s *Server, w http.ResponseWriter, r *http.Request, p auth.Principal)
+}
+
+// routes is the single list of endpoints.
+func routes() []route {
+	return []route{
+		{"POST", "/api/v1/events", auth.PermEventsWrite, (*Server).postEvents},
+		{"GET", "/api/v1/events", auth.PermEventsRead, (*Server).getEvents},
+		{"GET", "/api/v1/alerts", auth.PermAlertsRead, (*Server).listAlerts},
+		{"GET", "/api/v1/alerts/{id}", auth.PermAlertsRead, (*Server).getAlert},
+		{"GET", "/api/v1/openapi.yaml", "", (*Server).openapi},
+		{"GET", "/healthz", "", (*Server).healthz},
+		{"GET", "/readyz", "", (*Server).readyz},
+		{"GET", "/metrics", "", (*Server).metricsHandler},
+	}
+}
+
+// New builds the API.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 16 << 20
+	}
+	s := &Server{deps: d, mux: http.NewServeMux()}
+	for _, rt := range routes() {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see /api/v1/openapi.yaml)")
+	})
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+// wrap adds authentication, authorization and request metrics to a route.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			s.deps.Metrics.HTTPRequests.WithLabelValues(rt.pattern, http.StatusText(rec.code)).Inc()
+		}()
+		var p auth.Principal
+		if rt.perm != "" {
+			var err error
+			p, err = s.authenticate(r)
+			if err != nil {
+				rec.Header().Set("WWW-Authenticate", `Bearer realm="yagura"`)
+				writeError(rec, http.StatusUnauthorized, err.Error())
+				return
+			}
+			if !auth.Allowed(p.Role, rt.perm) {
+				writeError(rec, http.StatusForbidden, "role "+p.Role+" may not "+string(rt.perm))
+				return
+			}
+		}
+		rt.handle(s, rec, r, p)
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return auth.Principal{}, errors.New("missing API token: send 'Authorization: Bearer <token>' (create one with 'yagura token create')")
+	}
+	p, err := auth.Authenticate(r.Context(), s.deps.State.Tokens(), strings.TrimSpace(secret), s.deps.Now())
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			return auth.Principal{}, errors.New("invalid, expired or revoked API token")
+		}
+		s.deps.Log.Error("authentication failed", "err", err)
+		return auth.Principal{}, errors.New("authentication is unavailable")
+	}
+	// Last-use tracking must not slow every request down with a write
+	// on the request path.
+	go s.deps.State.Tokens().Touch(context.WithoutCancel(r.Context()), p.TokenID, s.deps.Now())
+	return p, nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// list is the shape of every list endpoint.
+type list[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{Error: msg})
+}
+
+func (s *Server) openapi(w http.ResponseWriter, _ *http.Request, _ auth.Principal) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Write(api.OpenAPI)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ auth.Principal) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request, _ auth.Principal) {
+	if s.deps.Ready != nil {
+		if err := s.deps.Ready(); err != nil {
+			writeError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	s.deps.Metrics.Handler().ServeHTTP(w, r)
+}
