@@ -1,0 +1,173 @@
+// Package server assembles a running Yagura: it opens the stores, starts
+// the pipeline, the sources and the HTTP API, and shuts them down in the
+// order that loses nothing (stop intake, drain the pipeline, close stores).
+// It holds no logic of its own beyond that wiring.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/httpapi"
+	"github.com/yagura-soc/yagura/internal/ingest/syslog"
+	"github.com/yagura-soc/yagura/internal/metrics"
+	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/store"
+	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/sqlite"
+)
+
+// Deps are the engines the server runs with; cmd/yagura chooses them.
+type Deps struct {
+	Normalize pipeline.Normalizer
+	Detector  detect.Detector
+	// Feeders run beside the sources and submit batches of their own
+	// (the demo generator). They stop when ctx ends.
+	Feeders []func(ctx context.Context, p *pipeline.Pipeline) error
+}
+
+// Server is a running Yagura.
+type Server struct {
+	cfg      config.Config
+	log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Events   store.EventStore
+	State    store.State
+	Pipeline *pipeline.Pipeline
+	deps     Deps
+
+	httpLn   net.Listener
+	httpSrv  *http.Server
+	syslog   *syslog.Source
+	stopping chan struct{}
+}
+
+// Open opens the stores and binds the listeners; Run serves.
+func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, Metrics: metrics.New(), deps: deps, stopping: make(chan struct{})}
+	var err error
+	if s.Events, err = duckdb.Open(ctx, cfg.EventsPath()); err != nil {
+		return nil, err
+	}
+	if s.State, err = sqlite.Open(ctx, cfg.StatePath()); err != nil {
+		s.Events.Close()
+		return nil, err
+	}
+	s.Pipeline = pipeline.New(pipeline.Config{
+		Workers: cfg.Pipeline.Workers, QueueBatches: cfg.Pipeline.QueueBatches,
+		MaxWriteEvents: cfg.Pipeline.MaxWriteEvents, DedupWindow: time.Duration(cfg.Alerts.DedupWindow),
+	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
+
+	api := httpapi.New(httpapi.Deps{
+		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
+	})
+	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
+		s.closeStores()
+		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
+	}
+	if cfg.Syslog.Addr != "" {
+		s.syslog = syslog.New(syslog.Config{Addr: cfg.Syslog.Addr, Tenant: cfg.Syslog.Tenant,
+			MaxLineBytes: cfg.Pipeline.MaxLineBytes}, s.Pipeline, s.Metrics, log)
+		if err := s.syslog.Listen(); err != nil {
+			s.httpLn.Close()
+			s.closeStores()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// HTTPAddr is the bound API address.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// SyslogAddr is the bound syslog address, or "" when syslog is off.
+func (s *Server) SyslogAddr() string {
+	if s.syslog == nil {
+		return ""
+	}
+	return s.syslog.Addr()
+}
+
+func (s *Server) ready() error {
+	select {
+	case <-s.stopping:
+		return errors.New("shutting down")
+	default:
+		return nil
+	}
+}
+
+// Run serves until ctx ends, then shuts down gracefully: listeners stop,
+// in-flight batches reach the stores, the stores close.
+func (s *Server) Run(ctx context.Context) error {
+	scheme := "http"
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if s.cfg.HTTP.TLSCert != "" {
+			scheme = "https"
+			err = s.httpSrv.ServeTLS(s.httpLn, s.cfg.HTTP.TLSCert, s.cfg.HTTP.TLSKey)
+		} else {
+			err = s.httpSrv.Serve(s.httpLn)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	s.log.Info("yagura is running", "http", scheme+"://"+s.HTTPAddr(), "syslog", s.SyslogAddr(), "data", s.cfg.Data)
+
+	intake, stopIntake := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if s.syslog != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.syslog.Run(intake) }()
+	}
+	for _, feed := range s.deps.Feeders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := feed(intake, s.Pipeline); err != nil && intake.Err() == nil {
+				s.log.Error("feeder stopped", "err", err)
+			}
+		}()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		s.log.Error("http server failed", "err", runErr)
+	}
+	s.log.Info("shutting down: stopping intake, draining the pipeline")
+	close(s.stopping)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.httpSrv.Shutdown(shutdownCtx) // waits for in-flight requests, whose batches then drain
+	stopIntake()
+	wg.Wait()
+	if err := s.Pipeline.Close(shutdownCtx); err != nil {
+		s.log.Error("pipeline drain incomplete", "err", err)
+	}
+	s.closeStores()
+	s.log.Info("stopped")
+	return runErr
+}
+
+func (s *Server) closeStores() {
+	if err := s.Events.Close(); err != nil {
+		s.log.Error("closing event store", "err", err)
+	}
+	if err := s.State.Close(); err != nil {
+		s.log.Error("closing state store", "err", err)
+	}
+}
