@@ -1,0 +1,381 @@
+package sigma
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/event"
+)
+
+// Options configure an Engine. The zero value is ready to use.
+type Options struct {
+	// Logsources maps Sigma logsources to events; nil means the embedded
+	// default (DefaultLogsourceConfig).
+	Logsources *LogsourceConfig
+	// Placeholders gives the values of %name% placeholders used with the
+	// |expand modifier (see LoadPlaceholders). A placeholder without values
+	// matches nothing.
+	Placeholders map[string][]string
+	// EvaluateUnmapped evaluates rules whose logsource has no mapping
+	// against every event, instead of never. Useful for ad-hoc scans of
+	// events that carry no event.dataset.
+	EvaluateUnmapped bool
+}
+
+// Stats describes how a rule set was compiled.
+type Stats struct {
+	Rules    int // detection rules compiled
+	Filters  int // filters applied to at least one rule
+	Groups   int // distinct logsources
+	Unmapped int // rules whose logsource selects no event
+	// UnmappedLogsources counts unmapped rules per product/category/service.
+	UnmappedLogsources map[string]int
+	// UnresolvedPlaceholders counts |expand placeholders without values.
+	UnresolvedPlaceholders map[string]int
+	// Fields is the number of distinct Sigma field names referenced.
+	Fields int
+}
+
+// Engine evaluates compiled Sigma rules against events. It implements
+// detect.Detector and is safe for concurrent use: compiled rules are
+// immutable and per-event scratch space comes from a pool.
+type Engine struct {
+	rules    []*compiledRule
+	groups   []*ruleGroup
+	exact    map[string]*datasetIndex
+	prefixes []prefixIndex
+	// anyEvent holds groups evaluated for every event (unmapped rules when
+	// Options.EvaluateUnmapped is set).
+	anyEvent   []binding
+	numFields  int
+	stats      Stats
+	pool       sync.Pool
+	fallback   map[string][]string
+	fieldNames []string
+}
+
+type compiledRule struct {
+	rule  *Rule
+	cond  matcher
+	match detect.Match // template: rule metadata, copied into every match
+}
+
+type ruleGroup struct {
+	idx   int
+	ls    Logsource
+	rules []*compiledRule
+}
+
+// selector is a compiled Selector.
+type selector struct {
+	eventIDs []int64
+	where    []whereCond
+	resolve  [][]string // field id -> event keys to try
+}
+
+type whereCond struct {
+	keys []string // the field, then its ECS fallbacks
+	want string
+}
+
+type binding struct {
+	group *ruleGroup
+	sel   *selector
+}
+
+type datasetIndex struct {
+	byCode map[int64][]binding
+	any    []binding
+}
+
+type prefixIndex struct {
+	prefix string
+	idx    *datasetIndex
+}
+
+// NewEngine compiles a rule set. Rules that fail to compile (they were
+// validated by the loader, so only placeholder expansion can still fail)
+// make NewEngine return an error naming them.
+func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
+	cfg := opts.Logsources
+	if cfg == nil {
+		cfg = DefaultLogsourceConfig()
+	}
+	comp := newCompiler(opts.Placeholders)
+	e := &Engine{exact: make(map[string]*datasetIndex), fallback: cfg.Fallback}
+
+	// Compile filters first; they are attached to the rules they name.
+	type compiledFilter struct {
+		rule *Rule
+		cond matcher
+		used bool
+	}
+	var filters []*compiledFilter
+	for _, f := range set.Filters {
+		m, err := comp.compileDetection(f.Filter.Detection)
+		if err != nil {
+			return nil, fmt.Errorf("sigma: filter %s (%s): %w", f.Title, f.Path, err)
+		}
+		filters = append(filters, &compiledFilter{rule: f, cond: m})
+	}
+
+	groupsByLS := make(map[Logsource]*ruleGroup)
+	for _, r := range set.Rules {
+		cond, err := comp.compileDetection(r.Detection)
+		if err != nil {
+			return nil, fmt.Errorf("sigma: rule %s (%s): %w", r.ID, r.Path, err)
+		}
+		for _, f := range filters {
+			if filterApplies(f.rule, r) {
+				cond = andMatcher{cond, f.cond}
+				f.used = true
+			}
+		}
+		cr := &compiledRule{rule: r, cond: cond, match: detect.Match{
+			RuleID: r.ID, RuleTitle: r.Title, Level: r.Level, Tags: r.Tags, FalsePositives: r.FalsePositives,
+		}}
+		e.rules = append(e.rules, cr)
+		key := r.Logsource
+		key.Definition = ""
+		g := groupsByLS[key]
+		if g == nil {
+			g = &ruleGroup{idx: len(e.groups), ls: key}
+			groupsByLS[key] = g
+			e.groups = append(e.groups, g)
+		}
+		g.rules = append(g.rules, cr)
+	}
+	for _, f := range filters {
+		if f.used {
+			e.stats.Filters++
+		}
+	}
+	e.fieldNames = comp.fieldNames
+	e.numFields = len(comp.fieldNames)
+	defaultResolve := e.resolveTable(nil)
+
+	e.stats.UnmappedLogsources = make(map[string]int)
+	for _, g := range e.groups {
+		sels := cfg.resolve(g.ls)
+		if len(sels) == 0 {
+			e.stats.Unmapped += len(g.rules)
+			e.stats.UnmappedLogsources[g.ls.String()] += len(g.rules)
+			if opts.EvaluateUnmapped {
+				e.anyEvent = append(e.anyEvent, binding{group: g, sel: &selector{resolve: defaultResolve}})
+			}
+			continue
+		}
+		for _, s := range sels {
+			cs := &selector{eventIDs: s.EventID}
+			if len(s.Rename) == 0 {
+				cs.resolve = defaultResolve
+			} else {
+				cs.resolve = e.resolveTable(s.Rename)
+			}
+			for k, v := range s.Where {
+				cs.where = append(cs.where, whereCond{keys: e.candidates(k, nil), want: v})
+			}
+			sort.Slice(cs.where, func(i, j int) bool { return cs.where[i].keys[0] < cs.where[j].keys[0] })
+			e.index(s.Dataset, binding{group: g, sel: cs})
+		}
+	}
+	e.stats.Rules = len(e.rules)
+	e.stats.Groups = len(e.groups)
+	e.stats.Fields = e.numFields
+	e.stats.UnresolvedPlaceholders = comp.unresolved
+	numFields, numGroups := e.numFields, len(e.groups)
+	e.pool.New = func() any { return newEvalCtx(numFields, numGroups) }
+	return e, nil
+}
+
+// filterApplies reports whether a meta-filter tunes rule r: the filter must
+// name the rule (by id, name or title, or name none) and its logsource must
+// cover the rule's.
+func filterApplies(f *Rule, r *Rule) bool {
+	if !logsourceCompatible(f.Logsource, r.Logsource) {
+		return false
+	}
+	if len(f.Filter.Rules) == 0 {
+		return true
+	}
+	for _, ref := range f.Filter.Rules {
+		if ref != "" && (ref == r.ID || ref == r.Name || ref == r.Title) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) index(dataset string, b binding) {
+	var idx *datasetIndex
+	if prefix, ok := strings.CutSuffix(dataset, "*"); ok {
+		for _, p := range e.prefixes {
+			if p.prefix == prefix {
+				idx = p.idx
+			}
+		}
+		if idx == nil {
+			idx = &datasetIndex{byCode: make(map[int64][]binding)}
+			e.prefixes = append(e.prefixes, prefixIndex{prefix: prefix, idx: idx})
+		}
+	} else {
+		idx = e.exact[dataset]
+		if idx == nil {
+			idx = &datasetIndex{byCode: make(map[int64][]binding)}
+			e.exact[dataset] = idx
+		}
+	}
+	if len(b.sel.eventIDs) == 0 {
+		idx.any = append(idx.any, b)
+		return
+	}
+	for _, id := range b.sel.eventIDs {
+		idx.byCode[id] = append(idx.byCode[id], b)
+	}
+}
+
+// candidates lists the event keys tried for a Sigma field: the renamed keys
+// (or the name itself), then its ECS fallbacks.
+func (e *Engine) candidates(name string, rename map[string][]string) []string {
+	var out []string
+	if keys, ok := rename[name]; ok {
+		out = append(out, keys...)
+	} else {
+		out = append(out, name)
+	}
+	for _, fb := range e.fallback[name] {
+		dup := false
+		for _, o := range out {
+			dup = dup || o == fb
+		}
+		if !dup {
+			out = append(out, fb)
+		}
+	}
+	return out
+}
+
+func (e *Engine) resolveTable(rename map[string][]string) [][]string {
+	table := make([][]string, len(e.fieldNames))
+	for i, name := range e.fieldNames {
+		table[i] = e.candidates(name, rename)
+	}
+	return table
+}
+
+// Stats reports how the rule set was compiled.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Rules returns the number of compiled detection rules.
+func (e *Engine) Rules() int { return len(e.rules) }
+
+// Detect implements detect.Detector: it appends one Match per rule that
+// fires on ev.
+func (e *Engine) Detect(ev *event.Event, out []detect.Match) []detect.Match {
+	if ev == nil {
+		return out
+	}
+	c := e.pool.Get().(*evalCtx)
+	c.beginEvent(ev)
+	ds := Dataset(ev)
+	code, hasCode := int64(0), false
+	if v, ok := lookup(ev, "event.code"); ok {
+		code, hasCode = eventCode(v)
+	} else if v, ok := ev.Fields["EventID"]; ok {
+		code, hasCode = eventCode(v)
+	}
+	if idx := e.exact[ds]; idx != nil {
+		out = e.runIndex(c, idx, code, hasCode, out)
+	}
+	for _, p := range e.prefixes {
+		if strings.HasPrefix(ds, p.prefix) {
+			out = e.runIndex(c, p.idx, code, hasCode, out)
+		}
+	}
+	if len(e.anyEvent) > 0 {
+		out = e.run(c, e.anyEvent, out)
+	}
+	c.end()
+	e.pool.Put(c)
+	return out
+}
+
+func (e *Engine) runIndex(c *evalCtx, idx *datasetIndex, code int64, hasCode bool, out []detect.Match) []detect.Match {
+	if hasCode {
+		if bs := idx.byCode[code]; len(bs) > 0 {
+			out = e.run(c, bs, out)
+		}
+	}
+	return e.run(c, idx.any, out)
+}
+
+func (e *Engine) run(c *evalCtx, bs []binding, out []detect.Match) []detect.Match {
+	for _, b := range bs {
+		g := b.group
+		if c.groupStamp[g.idx] == c.eventGen || !b.sel.selects(c.ev) {
+			continue
+		}
+		c.groupStamp[g.idx] = c.eventGen
+		c.useResolver(b.sel.resolve)
+		for _, r := range g.rules {
+			if r.cond.match(c) {
+				m := r.match
+				m.Tenant = c.ev.Tenant
+				m.Time = c.ev.Timestamp
+				m.Events = []*event.Event{c.ev}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func (s *selector) selects(ev *event.Event) bool {
+	for _, w := range s.where {
+		found := false
+		for _, k := range w.keys {
+			if v, ok := lookup(ev, k); ok {
+				found = strings.EqualFold(event.String(v), w.want)
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// windowsChannelDatasets maps Windows channels to datasets for events that
+// arrive without event.dataset (the normalizer normally sets it).
+var windowsChannelDatasets = map[string]string{
+	"security":                             event.DatasetWindowsSecurity,
+	"system":                               event.DatasetWindowsSystem,
+	"microsoft-windows-sysmon/operational": event.DatasetWindowsSysmon,
+	"microsoft-windows-powershell/operational": event.DatasetWindowsPowerShell,
+	"windows powershell":                       event.DatasetWindowsPowerShell,
+	"powershellcore/operational":               event.DatasetWindowsPowerShell,
+}
+
+// Dataset returns the event.dataset an event is selected by: the ECS field
+// when set, otherwise derived from a Windows Channel field.
+func Dataset(ev *event.Event) string {
+	if v, ok := ev.ECS["event.dataset"].(string); ok && v != "" {
+		return v
+	}
+	if v, ok := ev.Fields["event.dataset"].(string); ok && v != "" {
+		return v
+	}
+	if ch, ok := ev.Fields["Channel"].(string); ok && ch != "" {
+		if ds, ok := windowsChannelDatasets[strings.ToLower(ch)]; ok {
+			return ds
+		}
+		return event.DatasetWindowsOther
+	}
+	return ""
+}
+
+var _ detect.Detector = (*Engine)(nil)

@@ -1,0 +1,249 @@
+package sigma
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/yagura-soc/yagura/internal/event"
+)
+
+// fieldValue is the cached, resolved value of one Sigma field for the event
+// under evaluation: the original text and its lower-cased form, one entry per
+// list element.
+type fieldValue struct {
+	present bool
+	null    bool
+	orig    []string
+	lower   []string
+}
+
+// evalCtx is the per-goroutine scratch space for evaluating one event. It is
+// pooled by the Engine, so the hot path allocates nothing once warm.
+type evalCtx struct {
+	ev *event.Event
+	// resolve maps a field id to the event keys to try, for the selector
+	// currently in use.
+	resolve [][]string
+	fields  []fieldValue
+	stamp   []uint32 // fields[i] is valid when stamp[i] == gen
+	gen     uint32
+	// arena holds lower-cased and rendered strings for the current event.
+	// Strings point into it, so it is only appended to while an event is
+	// evaluated and reset before the next one.
+	arena []byte
+
+	kwValid bool
+	kwOrig  []string
+	kwLower []string
+
+	groupStamp []uint32 // group already evaluated for this event
+	eventGen   uint32
+}
+
+func newEvalCtx(numFields, numGroups int) *evalCtx {
+	return &evalCtx{
+		fields:     make([]fieldValue, numFields),
+		stamp:      make([]uint32, numFields),
+		groupStamp: make([]uint32, numGroups),
+		arena:      make([]byte, 0, 4096),
+	}
+}
+
+// beginEvent prepares the context for a new event.
+func (c *evalCtx) beginEvent(ev *event.Event) {
+	c.ev = ev
+	c.arena = c.arena[:0]
+	c.kwValid = false
+	c.kwOrig = c.kwOrig[:0]
+	c.kwLower = c.kwLower[:0]
+	c.eventGen++
+	if c.eventGen == 0 {
+		clear(c.groupStamp)
+		c.eventGen = 1
+	}
+	c.nextGen()
+}
+
+// useResolver switches the field resolution table (per log source
+// selector); cached field values are invalidated because the same Sigma
+// field may now read another event key.
+func (c *evalCtx) useResolver(resolve [][]string) {
+	c.resolve = resolve
+	c.nextGen()
+}
+
+func (c *evalCtx) nextGen() {
+	c.gen++
+	if c.gen == 0 {
+		clear(c.stamp)
+		c.gen = 1
+	}
+}
+
+// end drops references to the event so the pool does not keep it alive.
+func (c *evalCtx) end() {
+	c.ev = nil
+	c.resolve = nil
+	for i := range c.kwOrig {
+		c.kwOrig[i] = ""
+	}
+}
+
+func (c *evalCtx) field(fid int) *fieldValue {
+	fv := &c.fields[fid]
+	if c.stamp[fid] == c.gen {
+		return fv
+	}
+	c.stamp[fid] = c.gen
+	fv.present, fv.null = false, false
+	fv.orig, fv.lower = fv.orig[:0], fv.lower[:0]
+	for _, key := range c.resolve[fid] {
+		v, ok := lookup(c.ev, key)
+		if !ok {
+			continue
+		}
+		fv.present = true
+		c.setValue(fv, v)
+		break
+	}
+	return fv
+}
+
+// lookup reads one key: native fields first (Sigma rules are written against
+// native names), then ECS, then the event's own attributes.
+func lookup(ev *event.Event, key string) (any, bool) {
+	if v, ok := ev.Fields[key]; ok {
+		return v, true
+	}
+	if v, ok := ev.ECS[key]; ok {
+		return v, true
+	}
+	switch key {
+	case event.FieldTimestamp, event.FieldIngested, event.FieldOriginal, event.FieldParseError,
+		event.FieldTenant, event.FieldID, event.FieldSource:
+		return ev.Get(key)
+	}
+	return nil, false
+}
+
+func (c *evalCtx) setValue(fv *fieldValue, v any) {
+	switch x := v.(type) {
+	case nil:
+		fv.null = true
+	case []any:
+		if len(x) == 0 {
+			fv.null = true
+		}
+		for _, item := range x {
+			if item == nil {
+				continue
+			}
+			s := c.render(item)
+			fv.orig = append(fv.orig, s)
+			fv.lower = append(fv.lower, c.lowerString(s))
+		}
+	case []string:
+		for _, s := range x {
+			fv.orig = append(fv.orig, s)
+			fv.lower = append(fv.lower, c.lowerString(s))
+		}
+	default:
+		s := c.render(v)
+		fv.orig = append(fv.orig, s)
+		fv.lower = append(fv.lower, c.lowerString(s))
+	}
+}
+
+// render formats a scalar like event.String, but numbers go to the arena.
+func (c *evalCtx) render(v any) string {
+	start := len(c.arena)
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		c.arena = strconv.AppendInt(c.arena, x, 10)
+	case int:
+		c.arena = strconv.AppendInt(c.arena, int64(x), 10)
+	case float64:
+		c.arena = strconv.AppendFloat(c.arena, x, 'f', -1, 64)
+	case bool:
+		c.arena = strconv.AppendBool(c.arena, x)
+	default:
+		return event.String(v)
+	}
+	return c.arenaString(start)
+}
+
+func (c *evalCtx) arenaString(start int) string {
+	b := c.arena[start:]
+	if len(b) == 0 {
+		return ""
+	}
+	// The bytes are never modified after this point within the event: the
+	// arena is only appended to until beginEvent resets it.
+	return unsafe.String(&b[0], len(b))
+}
+
+// lowerString lower-cases s without allocating for ASCII text.
+func (c *evalCtx) lowerString(s string) string {
+	hasUpper := false
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if 'A' <= b && b <= 'Z' {
+			hasUpper = true
+		}
+	}
+	if !hasUpper {
+		return s
+	}
+	start := len(c.arena)
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		c.arena = append(c.arena, b)
+	}
+	return c.arenaString(start)
+}
+
+// keywordValues returns the raw text and every field value, for keyword
+// searches.
+func (c *evalCtx) keywordValues() (orig, lower []string) {
+	if c.kwValid {
+		return c.kwOrig, c.kwLower
+	}
+	c.kwValid = true
+	add := func(v any) {
+		switch x := v.(type) {
+		case nil:
+		case []any:
+			for _, item := range x {
+				if item != nil {
+					s := c.render(item)
+					c.kwOrig = append(c.kwOrig, s)
+					c.kwLower = append(c.kwLower, c.lowerString(s))
+				}
+			}
+		default:
+			s := c.render(v)
+			c.kwOrig = append(c.kwOrig, s)
+			c.kwLower = append(c.kwLower, c.lowerString(s))
+		}
+	}
+	if c.ev.Raw != "" {
+		add(c.ev.Raw)
+	}
+	for _, v := range c.ev.Fields {
+		add(v)
+	}
+	for _, v := range c.ev.ECS {
+		add(v)
+	}
+	return c.kwOrig, c.kwLower
+}
