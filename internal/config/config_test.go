@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -68,5 +69,16 @@ func TestEmptyFileKeepsDefaults(t *testing.T) {
 	cfg, err := Load(p, nil)
 	if err != nil || cfg.HTTP.Addr != Default().HTTP.Addr {
 		t.Fatalf("cfg = %+v, %v", cfg.HTTP, err)
+	}
+}
+
+// The documented example must load and describe exactly the defaults.
+func TestExampleFileIsTheDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "config.example.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", Default()) {
+		t.Errorf("config.example.yaml differs from Default():\nfile:    %+v\ndefault: %+v", cfg, Default())
 	}
 }

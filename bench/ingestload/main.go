@@ -1,0 +1,142 @@
+// Command ingestload is the load generator of the ingest benchmark: it
+// replays the demo company's logs (Windows, Linux auth and auditd,
+// firewall, web) to a running `yagura serve` through POST /api/v1/events
+// from several concurrent clients, for a fixed time, and reports sustained
+// events/s and the latency from sending a batch to its 202 (= durable).
+// It runs as its own process so that it does not share the server's CPU
+// accounting or heap. bench/ingest.sh drives it.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/demo"
+)
+
+type report struct {
+	Label        string  `json:"label"`
+	Events       int64   `json:"events"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	P50ms        float64 `json:"p50_ms"`
+	P99ms        float64 `json:"p99_ms"`
+	Errors       int64   `json:"errors"`
+	PeakRSSMB    float64 `json:"server_peak_rss_mb"`
+}
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:8080", "server base URL")
+	token := flag.String("token", os.Getenv("YAGURA_TOKEN"), "ingest token")
+	clients := flag.Int("clients", 8, "concurrent clients")
+	batch := flag.Int("batch", 1000, "events per request")
+	duration := flag.Duration("duration", 30*time.Second, "how long to send")
+	pool := flag.Int("pool", 200000, "distinct demo records to replay")
+	pid := flag.Int("server-pid", 0, "server process id, to read its peak RSS")
+	label := flag.String("label", "ingest", "label in the report")
+	flag.Parse()
+	if *token == "" {
+		fmt.Fprintln(os.Stderr, "ingestload: --token (or YAGURA_TOKEN) is required")
+		os.Exit(2)
+	}
+
+	bodies := prepare(*pool, *batch)
+	var sent, errs atomic.Int64
+	var mu sync.Mutex
+	var latencies []time.Duration
+	stop := time.Now().Add(*duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range *clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: time.Minute}
+			var mine []time.Duration
+			for i := c; time.Now().Before(stop); i += *clients {
+				body := bodies[i%len(bodies)]
+				req, _ := http.NewRequest("POST", *url+"/api/v1/events", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+*token)
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+				sent.Add(int64(*batch))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	r := report{Label: *label, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
+		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: peakRSS(*pid)}
+	json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// prepare renders demo records into NDJSON request bodies of batch lines.
+func prepare(pool, batch int) [][]byte {
+	gen := demo.New(42, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), demo.WithRate(2000))
+	t := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var lines []string
+	for len(lines) < pool {
+		t = t.Add(time.Second)
+		for _, r := range gen.Next(t) {
+			b, _ := json.Marshal(r.Line)
+			lines = append(lines, string(b))
+		}
+	}
+	var bodies [][]byte
+	for i := 0; i+batch <= len(lines); i += batch {
+		bodies = append(bodies, []byte(strings.Join(lines[i:i+batch], "\n")))
+	}
+	return bodies
+}
+
+func pct(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	return float64(d[int(float64(len(d)-1)*p)]) / float64(time.Millisecond)
+}
+
+// peakRSS reads VmHWM (the resident set's high-water mark) in MB.
+func peakRSS(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
