@@ -10,6 +10,13 @@ import (
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
+func alertRoutes() []route {
+	return []route{
+		{"GET", "/api/v1/alerts", auth.PermAlertsRead, (*Server).listAlerts},
+		{"GET", "/api/v1/alerts/{id}", auth.PermAlertsRead, (*Server).getAlert},
+	}
+}
+
 var alertStatuses = []string{store.StatusNew, store.StatusAcknowledged, store.StatusInProgress, store.StatusClosed}
 
 func oneOf(v string, allowed []string) bool {

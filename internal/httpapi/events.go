@@ -18,6 +18,13 @@ import (
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
+func eventRoutes() []route {
+	return []route{
+		{"POST", "/api/v1/events", auth.PermEventsWrite, (*Server).postEvents},
+		{"GET", "/api/v1/events", auth.PermEventsRead, (*Server).getEvents},
+	}
+}
+
 // maxItemsPerRequest keeps one request from monopolising the pipeline;
 // shippers batch far below it.
 const maxItemsPerRequest = 100000
