@@ -73,9 +73,18 @@ func ValidRole(name string) bool {
 
 // Principal is an authenticated caller.
 type Principal struct {
-	TokenID string
+	TokenID string // set when a token authenticated the request
+	User    string // set when a user session did
 	Tenant  string
 	Role    string
+}
+
+// Actor names the principal in the audit trail.
+func (p Principal) Actor() string {
+	if p.User != "" {
+		return p.User
+	}
+	return "token:" + p.TokenID
 }
 
 // tokenPrefix marks Yagura secrets so that secret scanners can find leaks.

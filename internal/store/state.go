@@ -19,6 +19,7 @@ type State interface {
 type Scoped interface {
 	Tenant() string
 	Alerts() Alerts
+	Audit() Audit
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

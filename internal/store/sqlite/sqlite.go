@@ -151,6 +151,7 @@ type scoped struct {
 
 func (sc scoped) Tenant() string       { return sc.tenant }
 func (sc scoped) Alerts() store.Alerts { return alerts(sc) }
+func (sc scoped) Audit() store.Audit   { return audit(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
 func toNanos(t time.Time) int64 { return t.UTC().UnixNano() }

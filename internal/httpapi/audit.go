@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// audit records a state change or an export made through the API. Every
+// handler that changes state calls it after the change succeeded; a
+// failure to record is returned so the handler can answer 500 rather than
+// pretend the trail is complete.
+func (s *Server) audit(r *http.Request, p auth.Principal, action, object string, details map[string]any) error {
+	_, err := s.deps.State.Scope(p.Tenant).Audit().Append(context.WithoutCancel(r.Context()), store.AuditRecord{
+		Actor: p.Actor(), Role: p.Role, Remote: clientAddr(r), Action: action, Object: object, Details: details,
+	})
+	if err != nil {
+		s.deps.Log.Error("audit record lost", "action", action, "object", object, "err", err)
+		return fmt.Errorf("recording the audit trail failed: %w", err)
+	}
+	return nil
+}
+
+// clientAddr is the caller's IP address. Proxies are not trusted: a
+// forwarded-for header is the caller's claim, not a fact.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
