@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math"
 	"math/rand"
+	"slices"
 	"time"
 )
 
@@ -65,7 +66,8 @@ type Generator struct {
 	seq       uint64
 
 	stories []*story
-	playing string // the story being scheduled, stamped on its records
+	c2      []string // the attackers' command-and-control addresses
+	playing string   // the story being scheduled, stamped on its records
 
 	// Per-host counters that real sources keep: Windows EventRecordID per
 	// host and channel, auditd serial per host.
@@ -95,11 +97,22 @@ func New(seed int64, start time.Time, opts ...Option) *Generator {
 		linesPerActivity: meanLines(),
 	}
 	g.stories = defaultStories(start)
+	for len(g.c2) < 3 {
+		if ip := c2IP(rng); !slices.Contains(g.c2, ip) {
+			g.c2 = append(g.c2, ip)
+		}
+	}
 	for _, o := range opts {
 		o(g)
 	}
 	return g
 }
+
+// C2Addresses returns the command-and-control addresses the attack stories
+// beacon to. They are fixed by the seed, so a demo can load them as threat
+// intelligence (or as the %c2_ips% Sigma placeholder) before traffic
+// starts, the way a real feed would know them.
+func (g *Generator) C2Addresses() []string { return slices.Clone(g.c2) }
 
 // Next returns, in time order, every record whose time is after the
 // previous call's now and at or before now. A now before the previous one

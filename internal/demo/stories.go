@@ -132,7 +132,7 @@ func (g *Generator) storyPhishing(at time.Time) {
 	rng := g.rng
 	u := g.co.Users[3+rng.Intn(len(g.co.Users)-3)] // not IT: they know better, mostly
 	ws := u.WS
-	c2 := c2IP(rng)
+	c2 := pick(rng, g.c2)
 	doc := fmt.Sprintf("%s_%d.docm", pick(rng, []string{"Invoice", "Remittance_Advice", "PO", "Shipping_Notice", "Salary_Review"}), 1000+rng.Intn(9000))
 	cache := fmt.Sprintf(`C:\Users\%s\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\%08X\%s`, u.Name, rng.Uint32(), doc)
 
