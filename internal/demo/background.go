@@ -35,9 +35,9 @@ var activities = []activity{
 	{"internet ssh scanner", 0.6, 3.5, (*Generator).bgSSHScanner},
 	{"cron job", 3, 7, (*Generator).bgCron},
 	{"program runs on a Linux server", 5, 4, (*Generator).bgAuditExec},
-	{"admin ssh session", 0.4, 3, (*Generator).bgAdminSSH},
-	{"admin sudo", 0.8, 6, (*Generator).bgAdminSudo},
-	{"mistyped password", 0.25, 2, (*Generator).bgTypo},
+	{"admin ssh session", 0.05, 3.03, (*Generator).bgAdminSSH},
+	{"admin sudo", 0.1, 6, (*Generator).bgAdminSudo},
+	{"mistyped password", 0.1, 2, (*Generator).bgTypo},
 	{"management agent PowerShell", 0.02, 2, (*Generator).bgManagementPowerShell},
 }
 
@@ -347,6 +347,12 @@ func (g *Generator) bgAdminSSH(t time.Time) {
 	uid := g.co.linuxUID(u)
 	g.emitSyslog(t, facAuth, sevInfo, h.Name, "sshd", pid, fmt.Sprintf("Accepted publickey for %s from %s port %d ssh2: ED25519 SHA256:%s", u.Name, u.WS.IP, port, fingerprint(u.Name)))
 	g.emitSyslog(t.Add(20*time.Millisecond), facAuthpriv, sevInfo, h.Name, "sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", u.Name, uid))
+	if g.rng.Intn(50) == 0 {
+		// Now and then an admin works in a root shell: the honest false
+		// positive of the "root shell after SSH login" rule.
+		at := t.Add(jitter(g.rng, 30*time.Second, 0.5))
+		g.emitSyslog(at, facAuthpriv, sevNotice, h.Name, "sudo", 0, fmt.Sprintf("%8s : TTY=pts/0 ; PWD=/home/%s ; USER=root ; COMMAND=/bin/bash", u.Name, u.Name))
+	}
 	g.emitSyslog(t.Add(jitter(g.rng, 5*time.Minute, 0.8)), facAuthpriv, sevInfo, h.Name, "sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session closed for user %s", u.Name))
 }
 
