@@ -9,6 +9,8 @@ import (
 type State interface {
 	Tenants() Tenants
 	Tokens() Tokens
+	Users() Users
+	Sessions() Sessions
 	// Scope returns the handle for one tenant's objects. Every query run
 	// through it is restricted to that tenant.
 	Scope(tenant string) Scoped

@@ -85,3 +85,7 @@ func TestAuditTampering(t *testing.T) {
 		})
 	}
 }
+
+func TestUsersConformance(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T, dir string) store.State { return open(t, dir) })
+}
