@@ -357,7 +357,7 @@ func (c *compiler) compileValues(fid int, values []Value, ms modifierSet) (match
 	for _, g := range groups {
 		fm.pats = append(fm.pats, g...)
 	}
-	fm.pats = mergeExact(fm.pats)
+	fm.pats = mergeContains(mergeExact(fm.pats))
 	fm.c = patsCost(fm.pats)
 	return fm, nil
 }
@@ -596,6 +596,9 @@ func (c *compiler) compileKeyword(item *FieldItem, ms modifierSet) (matcher, err
 			}
 		}
 		km.pats = append(km.pats, pats...)
+	}
+	if !km.all {
+		km.pats = mergeContains(km.pats)
 	}
 	return km, nil
 }

@@ -55,6 +55,9 @@ type Engine struct {
 	pool       sync.Pool
 	fallback   map[string][]string
 	fieldNames []string
+	// noIndex evaluates every rule of a selected group (tests compare it
+	// with the indexed path).
+	noIndex bool
 }
 
 type compiledRule struct {
@@ -67,6 +70,7 @@ type ruleGroup struct {
 	idx   int
 	ls    Logsource
 	rules []*compiledRule
+	index *groupIndex
 }
 
 // selector is a compiled Selector.
@@ -153,6 +157,11 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 			e.stats.Filters++
 		}
 	}
+	maxWords := 0
+	for _, g := range e.groups {
+		g.index = buildGroupIndex(g.rules)
+		maxWords = max(maxWords, g.index.words)
+	}
 	e.fieldNames = comp.fieldNames
 	e.numFields = len(comp.fieldNames)
 	defaultResolve := e.resolveTable(nil)
@@ -187,7 +196,11 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	e.stats.Fields = e.numFields
 	e.stats.UnresolvedPlaceholders = comp.unresolved
 	numFields, numGroups := e.numFields, len(e.groups)
-	e.pool.New = func() any { return newEvalCtx(numFields, numGroups) }
+	e.pool.New = func() any {
+		c := newEvalCtx(numFields, numGroups)
+		c.candidates = make([]uint64, maxWords)
+		return c
+	}
 	return e, nil
 }
 
@@ -320,7 +333,15 @@ func (e *Engine) run(c *evalCtx, bs []binding, out []detect.Match) []detect.Matc
 		}
 		c.groupStamp[g.idx] = c.eventGen
 		c.useResolver(b.sel.resolve)
-		for _, r := range g.rules {
+		bits := c.candidates[:g.index.words]
+		clear(bits)
+		if !e.noIndex {
+			g.index.mark(c, bits)
+		}
+		for i, r := range g.rules {
+			if !e.noIndex && !g.index.always[i] && bits[i>>6]&(1<<(uint(i)&63)) == 0 {
+				continue
+			}
 			if r.cond.match(c) {
 				m := r.match
 				m.Tenant = c.ev.Tenant

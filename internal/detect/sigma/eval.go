@@ -38,6 +38,8 @@ type evalCtx struct {
 	kwOrig  []string
 	kwLower []string
 
+	candidates []uint64 // candidate rules of the group being evaluated
+
 	groupStamp []uint32 // group already evaluated for this event
 	eventGen   uint32
 }

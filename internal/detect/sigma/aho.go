@@ -1,0 +1,149 @@
+package sigma
+
+// ahoCorasick finds every occurrence of many literal patterns in one pass
+// over the text. It is compiled to a dense automaton over byte classes (only
+// the bytes that occur in patterns get their own class), so matching costs
+// one table lookup per input byte.
+type ahoCorasick struct {
+	classes  [256]uint8
+	nclasses int
+	delta    []int32   // state*nclasses + class -> next state
+	out      [][]int32 // pattern ids ending at each state (fail chain merged)
+	patterns []string
+}
+
+// maxAhoStates bounds automaton size; larger pattern sets fall back to
+// plain substring search.
+const maxAhoStates = 1 << 18
+
+func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
+	ac := &ahoCorasick{patterns: patterns}
+	// Byte classes: class 0 for bytes in no pattern.
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if ac.classes[p[i]] == 0 {
+				if ac.nclasses == 254 {
+					return nil, false
+				}
+				ac.nclasses++
+				ac.classes[p[i]] = uint8(ac.nclasses)
+			}
+		}
+	}
+	ac.nclasses++
+	nc := ac.nclasses
+	// Trie.
+	ac.delta = make([]int32, nc)
+	ac.out = [][]int32{nil}
+	for id, p := range patterns {
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := int(ac.classes[p[i]])
+			next := ac.delta[int(s)*nc+c]
+			if next == 0 {
+				if len(ac.out) >= maxAhoStates {
+					return nil, false
+				}
+				next = int32(len(ac.out))
+				ac.out = append(ac.out, nil)
+				ac.delta = append(ac.delta, make([]int32, nc)...)
+				ac.delta[int(s)*nc+c] = next
+			}
+			s = next
+		}
+		ac.out[s] = append(ac.out[s], int32(id))
+	}
+	// Breadth-first: resolve failure links into the dense table.
+	fail := make([]int32, len(ac.out))
+	queue := make([]int32, 0, len(ac.out))
+	for c := 0; c < nc; c++ {
+		if next := ac.delta[c]; next != 0 {
+			queue = append(queue, next)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if f := fail[s]; len(ac.out[f]) > 0 {
+			ac.out[s] = append(append([]int32(nil), ac.out[s]...), ac.out[f]...)
+		}
+		for c := 0; c < nc; c++ {
+			next := ac.delta[int(s)*nc+c]
+			if next != 0 {
+				fail[next] = ac.delta[int(fail[s])*nc+c]
+				queue = append(queue, next)
+			} else {
+				ac.delta[int(s)*nc+c] = ac.delta[int(fail[s])*nc+c]
+			}
+		}
+	}
+	return ac, true
+}
+
+// each calls f with the id of every pattern occurring in text (an id may be
+// reported more than once); f returns false to stop early.
+func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
+	nc := ac.nclasses
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		s = ac.delta[int(s)*nc+int(ac.classes[text[i]])]
+		if out := ac.out[s]; len(out) > 0 {
+			for _, id := range out {
+				if !f(id) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// containsAny reports whether any pattern occurs in text.
+func (ac *ahoCorasick) containsAny(text string) bool {
+	nc := ac.nclasses
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		s = ac.delta[int(s)*nc+int(ac.classes[text[i]])]
+		if len(ac.out[s]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// multiContains is an OR of many substring patterns, matched with one
+// automaton pass.
+type multiContains struct {
+	ac *ahoCorasick
+}
+
+func (m multiContains) matchString(s string) bool { return m.ac.containsAny(s) }
+func (m multiContains) cost() int                 { return 8 }
+
+// minAhoPatterns is where one automaton pass beats repeated substring
+// searches.
+const minAhoPatterns = 6
+
+// mergeContains folds many substring patterns into one automaton.
+func mergeContains(pats []strMatcher) []strMatcher {
+	var lits []string
+	for _, p := range pats {
+		if c, ok := p.(containsString); ok && c != "" {
+			lits = append(lits, string(c))
+		}
+	}
+	if len(lits) < minAhoPatterns {
+		return pats
+	}
+	ac, ok := newAhoCorasick(lits)
+	if !ok {
+		return pats
+	}
+	out := []strMatcher{multiContains{ac}}
+	for _, p := range pats {
+		if c, ok := p.(containsString); ok && c != "" {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,331 @@
+package sigma
+
+import (
+	"sort"
+	"strings"
+)
+
+// The rule index avoids evaluating rules that cannot match. For every rule
+// it derives a necessary clause: a set of atoms ("field F equals / starts
+// with / ends with / contains s") at least one of which is true whenever
+// the rule matches. Per event, the atoms of a logsource group are tested
+// with hash lookups (one per distinct prefix or suffix length), which marks
+// the candidate rules; only those, and rules without a usable clause, are
+// evaluated in full. Most SigmaHQ rules have one (Image|endswith, EventID,
+// OriginalFileName), so an event touches a few dozen rules instead of
+// thousands.
+
+type atomKind uint8
+
+const (
+	atomExact atomKind = iota
+	atomPrefix
+	atomSuffix
+	atomContains
+)
+
+type atom struct {
+	fid  int
+	kind atomKind
+	s    string
+}
+
+func (a atom) score() int {
+	switch a.kind {
+	case atomExact:
+		return 1
+	case atomPrefix, atomSuffix:
+		return 2
+	}
+	return 12
+}
+
+func clauseScore(cl []atom) int {
+	total := 0
+	for _, a := range cl {
+		total += a.score()
+	}
+	return total
+}
+
+// maxClauseAtoms keeps clauses of huge OR lists out of the index: such
+// rules are cheaper to evaluate directly.
+const maxClauseAtoms = 256
+
+// necessaryClause returns atoms of which at least one holds whenever m
+// matches; ok is false when no such clause can be derived.
+func necessaryClause(m matcher) ([]atom, bool) {
+	switch x := m.(type) {
+	case *fieldMatcher:
+		return fieldClause(x)
+	case andMatcher:
+		var best []atom
+		found := false
+		for _, sub := range x {
+			cl, ok := necessaryClause(sub)
+			if ok && (!found || clauseScore(cl) < clauseScore(best)) {
+				best, found = cl, true
+			}
+		}
+		return best, found
+	case orMatcher:
+		return unionClauses(x)
+	case *atLeastMatcher:
+		return unionClauses(x.subs)
+	case constMatcher:
+		if !bool(x) {
+			return nil, true // never matches: never a candidate
+		}
+	}
+	return nil, false
+}
+
+func unionClauses(subs []matcher) ([]atom, bool) {
+	var out []atom
+	for _, sub := range subs {
+		cl, ok := necessaryClause(sub)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, cl...)
+		if len(out) > maxClauseAtoms {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func fieldClause(m *fieldMatcher) ([]atom, bool) {
+	if m.neq || m.cased || len(m.pats) == 0 {
+		return nil, false
+	}
+	if m.all {
+		// Every pattern is required: the best single one is a clause.
+		var best []atom
+		found := false
+		for _, p := range m.pats {
+			cl, ok := patternAtoms(m.fid, p)
+			if ok && (!found || clauseScore(cl) < clauseScore(best)) {
+				best, found = cl, true
+			}
+		}
+		return best, found
+	}
+	var out []atom
+	for _, p := range m.pats {
+		cl, ok := patternAtoms(m.fid, p)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, cl...)
+	}
+	if len(out) > maxClauseAtoms {
+		return nil, false
+	}
+	return out, true
+}
+
+func patternAtoms(fid int, p strMatcher) ([]atom, bool) {
+	switch x := p.(type) {
+	case exactString:
+		return []atom{{fid, atomExact, string(x)}}, true
+	case stringSet:
+		out := make([]atom, 0, len(x))
+		for s := range x {
+			out = append(out, atom{fid, atomExact, s})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].s < out[j].s })
+		return out, true
+	case prefixString:
+		return []atom{{fid, atomPrefix, string(x)}}, true
+	case suffixString:
+		return []atom{{fid, atomSuffix, string(x)}}, true
+	case containsString:
+		if x == "" {
+			return nil, false
+		}
+		return []atom{{fid, atomContains, string(x)}}, true
+	case globString:
+		return globAtoms(fid, x.p)
+	case multiContains:
+		out := make([]atom, len(x.ac.patterns))
+		for i, s := range x.ac.patterns {
+			out[i] = atom{fid, atomContains, s}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// globAtoms derives an atom from a wildcard pattern: its literal head, its
+// literal tail, or its longest literal run.
+func globAtoms(fid int, p pattern) ([]atom, bool) {
+	if len(p) == 0 {
+		return nil, false
+	}
+	if p[0].wild == 0 && p[0].lit != "" {
+		return []atom{{fid, atomPrefix, p[0].lit}}, true
+	}
+	if last := p[len(p)-1]; last.wild == 0 && last.lit != "" {
+		return []atom{{fid, atomSuffix, last.lit}}, true
+	}
+	longest := ""
+	for _, s := range p {
+		if s.wild == 0 && len(s.lit) > len(longest) {
+			longest = s.lit
+		}
+	}
+	if longest == "" {
+		return nil, false
+	}
+	return []atom{{fid, atomContains, longest}}, true
+}
+
+// groupIndex is the candidate index of one logsource group.
+type groupIndex struct {
+	always []bool // per rule: evaluate without a candidate mark
+	fields []*fieldIndex
+	words  int // bitset words for the group's rules
+}
+
+type fieldIndex struct {
+	fid        int
+	exact      map[string][]int32
+	prefix     map[string][]int32
+	prefixLens []int
+	suffix     map[string][]int32
+	suffixLens []int
+	contains   []containsAtom
+	// containsAC finds all contains atoms in one pass when there are many.
+	containsAC *ahoCorasick
+}
+
+type containsAtom struct {
+	s     string
+	rules []int32
+}
+
+func buildGroupIndex(rules []*compiledRule) *groupIndex {
+	gi := &groupIndex{always: make([]bool, len(rules)), words: (len(rules) + 63) / 64}
+	byFid := make(map[int]*fieldIndex)
+	containsPos := make(map[atom]int)
+	fieldFor := func(fid int) *fieldIndex {
+		fi := byFid[fid]
+		if fi == nil {
+			fi = &fieldIndex{fid: fid, exact: map[string][]int32{}, prefix: map[string][]int32{}, suffix: map[string][]int32{}}
+			byFid[fid] = fi
+			gi.fields = append(gi.fields, fi)
+		}
+		return fi
+	}
+	for i, r := range rules {
+		cl, ok := necessaryClause(r.cond)
+		if !ok {
+			gi.always[i] = true
+			continue
+		}
+		idx := int32(i)
+		for _, a := range cl {
+			fi := fieldFor(a.fid)
+			switch a.kind {
+			case atomExact:
+				fi.exact[a.s] = appendRule(fi.exact[a.s], idx)
+			case atomPrefix:
+				fi.prefix[a.s] = appendRule(fi.prefix[a.s], idx)
+			case atomSuffix:
+				fi.suffix[a.s] = appendRule(fi.suffix[a.s], idx)
+			case atomContains:
+				pos, seen := containsPos[a]
+				if !seen {
+					pos = len(fi.contains)
+					containsPos[a] = pos
+					fi.contains = append(fi.contains, containsAtom{s: a.s})
+				}
+				fi.contains[pos].rules = appendRule(fi.contains[pos].rules, idx)
+			}
+		}
+	}
+	for _, fi := range gi.fields {
+		fi.prefixLens = keyLengths(fi.prefix)
+		fi.suffixLens = keyLengths(fi.suffix)
+		if len(fi.contains) >= minAhoPatterns {
+			lits := make([]string, len(fi.contains))
+			for i, ca := range fi.contains {
+				lits[i] = ca.s
+			}
+			if ac, ok := newAhoCorasick(lits); ok {
+				fi.containsAC = ac
+			}
+		}
+	}
+	sort.Slice(gi.fields, func(i, j int) bool { return gi.fields[i].fid < gi.fields[j].fid })
+	return gi
+}
+
+func appendRule(list []int32, idx int32) []int32 {
+	if n := len(list); n > 0 && list[n-1] == idx {
+		return list
+	}
+	return append(list, idx)
+}
+
+func keyLengths(m map[string][]int32) []int {
+	seen := map[int]bool{}
+	var out []int
+	for k := range m {
+		if !seen[len(k)] {
+			seen[len(k)] = true
+			out = append(out, len(k))
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// mark sets the candidate bit of every rule with a true atom.
+func (gi *groupIndex) mark(c *evalCtx, bits []uint64) {
+	set := func(rules []int32) {
+		for _, r := range rules {
+			bits[r>>6] |= 1 << (uint(r) & 63)
+		}
+	}
+	for _, fi := range gi.fields {
+		fv := c.field(fi.fid)
+		if !fv.present || fv.null {
+			continue
+		}
+		for _, v := range fv.lower {
+			if rs, ok := fi.exact[v]; ok {
+				set(rs)
+			}
+			for _, l := range fi.prefixLens {
+				if l > len(v) {
+					break
+				}
+				if rs, ok := fi.prefix[v[:l]]; ok {
+					set(rs)
+				}
+			}
+			for _, l := range fi.suffixLens {
+				if l > len(v) {
+					break
+				}
+				if rs, ok := fi.suffix[v[len(v)-l:]]; ok {
+					set(rs)
+				}
+			}
+			if fi.containsAC != nil {
+				fi.containsAC.each(v, func(id int32) bool {
+					set(fi.contains[id].rules)
+					return true
+				})
+				continue
+			}
+			for _, ca := range fi.contains {
+				if strings.Contains(v, ca.s) {
+					set(ca.rules)
+				}
+			}
+		}
+	}
+}

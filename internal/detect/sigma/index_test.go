@@ -1,0 +1,76 @@
+package sigma
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/yagura-soc/yagura/internal/detect"
+)
+
+func TestAhoCorasick(t *testing.T) {
+	pats := []string{"he", "she", "his", "hers", "usher", "x"}
+	ac, ok := newAhoCorasick(pats)
+	if !ok {
+		t.Fatal("build failed")
+	}
+	tests := []struct {
+		text string
+		want string
+	}{
+		{"ushers", "he,hers,she,usher"},
+		{"ahishers", "he,hers,his,she"},
+		{"nothing", ""},
+		{"", ""},
+		{"xx", "x"},
+	}
+	for _, tt := range tests {
+		seen := map[string]bool{}
+		ac.each(tt.text, func(id int32) bool { seen[pats[id]] = true; return true })
+		var got []string
+		for p := range seen {
+			got = append(got, p)
+			if !strings.Contains(tt.text, p) {
+				t.Errorf("%q: reported %q which does not occur", tt.text, p)
+			}
+		}
+		sort.Strings(got)
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("%q: found %v, want %s", tt.text, got, tt.want)
+		}
+		if ac.containsAny(tt.text) != (tt.want != "") {
+			t.Errorf("%q: containsAny = %v", tt.text, !(tt.want != ""))
+		}
+	}
+}
+
+// TestIndexAgreesWithFullEvaluation runs the SigmaHQ set over the attack
+// samples with and without the candidate index: the matches must be the
+// same, rule for rule and event for event.
+func TestIndexAgreesWithFullEvaluation(t *testing.T) {
+	indexed := loadSigmaHQ(t)
+	full := loadSigmaHQ(t)
+	full.noIndex = true
+	events := loadAttackSamples(t)
+	total := 0
+	for i, ev := range events {
+		a := matchKeys(indexed.Detect(ev, nil))
+		b := matchKeys(full.Detect(ev, nil))
+		if a != b {
+			t.Errorf("event %d (%v): indexed %s, full %s", i, ev.Fields["EventID"], a, b)
+		}
+		total += strings.Count(b, ";")
+	}
+	if total == 0 {
+		t.Fatal("no matches at all: the comparison proves nothing")
+	}
+}
+
+func matchKeys(ms []detect.Match) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%s;", m.RuleID)
+	}
+	return b.String()
+}
