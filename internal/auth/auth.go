@@ -39,16 +39,37 @@ type Permission string
 
 // Permissions of the core API.
 const (
+	PermSelf        Permission = "self" // see and end one's own session
 	PermEventsWrite Permission = "events:write"
 	PermEventsRead  Permission = "events:read"
 	PermAlertsRead  Permission = "alerts:read"
+	PermUsersManage Permission = "users:manage"
+	PermTokens      Permission = "tokens:manage"
+	PermTenants     Permission = "tenants:manage" // only in the provider tenant, see ProviderTenant
+	PermAuditRead   Permission = "audit:read"
+	PermRetention   Permission = "retention:manage"
+	PermCompliance  Permission = "compliance:read"
 )
+
+// ProviderTenant is the tenant of the organisation that runs Yagura. Its
+// admins manage tenants; every other permission is bound to one tenant.
+const ProviderTenant = "default"
+
+// everyone is every human role.
+var everyone = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin}
 
 // grants is the permission matrix: which roles hold each permission.
 var grants = map[Permission][]string{
+	PermSelf:        append([]string{RoleIngest}, everyone...),
 	PermEventsWrite: {RoleIngest, RoleAdmin},
-	PermEventsRead:  {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin},
-	PermAlertsRead:  {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin},
+	PermEventsRead:  everyone,
+	PermAlertsRead:  everyone,
+	PermUsersManage: {RoleAdmin},
+	PermTokens:      {RoleAdmin},
+	PermTenants:     {RoleAdmin},
+	PermAuditRead:   {RoleAuditor, RoleAdmin},
+	PermRetention:   {RoleAdmin},
+	PermCompliance:  {RoleAuditor, RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

@@ -6,12 +6,9 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/api"
@@ -33,6 +30,10 @@ type Deps struct {
 	// Ready reports whether the server accepts traffic (stores open,
 	// pipeline running).
 	Ready func() error
+	// Logins handles user sessions; nil means token authentication only.
+	Logins *auth.Logins
+	// SecureCookies marks session cookies Secure (set when serving HTTPS).
+	SecureCookies bool
 }
 
 // Server is the API's http.Handler.
@@ -54,6 +55,8 @@ func routes() []route {
 	var all []route
 	for _, group := range [][]route{
 		systemRoutes(),
+		sessionRoutes(),
+		adminRoutes(),
 		eventRoutes(),
 		alertRoutes(),
 	} {
@@ -91,8 +94,15 @@ func New(d Deps) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	if s.deps.SecureCookies {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -105,11 +115,14 @@ func (s *Server) wrap(rt route) http.Handler {
 		}()
 		var p auth.Principal
 		if rt.perm != "" {
+			var code int
 			var err error
-			p, err = s.authenticate(r)
+			p, code, err = s.authenticate(rec, r)
 			if err != nil {
-				rec.Header().Set("WWW-Authenticate", `Bearer realm="yagura"`)
-				writeError(rec, http.StatusUnauthorized, err.Error())
+				if code == http.StatusUnauthorized {
+					rec.Header().Set("WWW-Authenticate", `Bearer realm="yagura"`)
+				}
+				writeError(rec, code, err.Error())
 				return
 			}
 			if !auth.Allowed(p.Role, rt.perm) {
@@ -119,26 +132,6 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		rt.handle(s, rec, r, p)
 	})
-}
-
-func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		return auth.Principal{}, errors.New("missing API token: send 'Authorization: Bearer <token>' (create one with 'yagura token create')")
-	}
-	p, err := auth.Authenticate(r.Context(), s.deps.State.Tokens(), strings.TrimSpace(secret), s.deps.Now())
-	if err != nil {
-		if errors.Is(err, auth.ErrUnauthenticated) {
-			return auth.Principal{}, errors.New("invalid, expired or revoked API token")
-		}
-		s.deps.Log.Error("authentication failed", "err", err)
-		return auth.Principal{}, errors.New("authentication is unavailable")
-	}
-	// Last-use tracking must not slow every request down with a write
-	// on the request path.
-	go s.deps.State.Tokens().Touch(context.WithoutCancel(r.Context()), p.TokenID, s.deps.Now())
-	return p, nil
 }
 
 type statusRecorder struct {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/httpapi"
@@ -69,6 +70,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
+		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "",
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {

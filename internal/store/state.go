@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -32,6 +34,17 @@ type Tenant struct {
 
 // DefaultTenant exists from the start.
 const DefaultTenant = "default"
+
+// tenantName keeps tenant names safe in paths, URLs, file names and logs.
+var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidTenantName reports why name cannot be a tenant, or nil.
+func ValidTenantName(name string) error {
+	if !tenantName.MatchString(name) {
+		return fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits, - and _, starting with a letter or digit", name)
+	}
+	return nil
+}
 
 // Tenants manages the tenant list.
 type Tenants interface {
