@@ -56,6 +56,9 @@ type Alerts interface {
 	Upsert(ctx context.Context, alerts []Alert, window time.Duration) ([]Alert, error)
 	Get(ctx context.Context, id string) (Alert, error)
 	List(ctx context.Context, f AlertFilter) ([]Alert, int, error)
+	// DeleteClosedBefore removes closed alerts last seen before t
+	// (retention) and returns how many went.
+	DeleteClosedBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
 // MaxAlertEventIDs bounds the event references an alert keeps.

@@ -24,6 +24,7 @@ type Scoped interface {
 	Tenant() string
 	Alerts() Alerts
 	Audit() Audit
+	Retention() Retention
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

@@ -37,6 +37,10 @@ type EventStore interface {
 	Partitions(ctx context.Context, tenant string) ([]Partition, error)
 	// DropPartition deletes one whole partition (retention).
 	DropPartition(ctx context.Context, tenant string, day time.Time) error
+	// ArchivePartition writes one partition to a compressed Parquet file
+	// at path and returns the number of events written. The partition is
+	// left in place; the caller drops it once the archive is recorded.
+	ArchivePartition(ctx context.Context, tenant string, day time.Time, path string) (int64, error)
 	Close() error
 }
 

@@ -198,3 +198,12 @@ func scanAlert(r scanner) (store.Alert, error) {
 	al.FirstSeen, al.LastSeen, al.CreatedAt, al.UpdatedAt = fromNanos(first), fromNanos(last), fromNanos(created), fromNanos(updated)
 	return al, nil
 }
+
+func (a alerts) DeleteClosedBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := a.s.db.ExecContext(ctx, `DELETE FROM alerts WHERE tenant = ? AND status = ? AND last_seen < ?`,
+		a.tenant, store.StatusClosed, toNanos(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete closed alerts: %w", err)
+	}
+	return res.RowsAffected()
+}

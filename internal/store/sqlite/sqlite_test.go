@@ -89,3 +89,7 @@ func TestAuditTampering(t *testing.T) {
 func TestUsersConformance(t *testing.T) {
 	storetest.RunUsers(t, func(t *testing.T, dir string) store.State { return open(t, dir) })
 }
+
+func TestRetentionConformance(t *testing.T) {
+	storetest.RunRetention(t, func(t *testing.T, dir string) store.State { return open(t, dir) })
+}
