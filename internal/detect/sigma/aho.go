@@ -10,6 +10,10 @@ type ahoCorasick struct {
 	delta    []int32   // state*nclasses + class -> next state
 	out      [][]int32 // pattern ids ending at each state (fail chain merged)
 	patterns []string
+	// foldsASCII is set when every pattern is lower-case ASCII: upper-case
+	// ASCII input bytes then share the class of their lower-case letter, so
+	// the automaton matches case-insensitively without lower-casing input.
+	foldsASCII bool
 }
 
 // maxAhoStates bounds automaton size; larger pattern sets fall back to
@@ -28,6 +32,19 @@ func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 				ac.nclasses++
 				ac.classes[p[i]] = uint8(ac.nclasses)
 			}
+		}
+	}
+	ac.foldsASCII = true
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if p[i] >= 0x80 || ('A' <= p[i] && p[i] <= 'Z') {
+				ac.foldsASCII = false
+			}
+		}
+	}
+	if ac.foldsASCII {
+		for b := 'a'; b <= 'z'; b++ {
+			ac.classes[b-'a'+'A'] = ac.classes[b]
 		}
 	}
 	ac.nclasses++

@@ -34,9 +34,10 @@ type evalCtx struct {
 	// evaluated and reset before the next one.
 	arena []byte
 
-	kwValid bool
-	kwOrig  []string
-	kwLower []string
+	kwValid      bool
+	kwLowerValid bool
+	kwOrig       []string
+	kwLower      []string
 
 	candidates []uint64 // candidate rules of the group being evaluated
 
@@ -57,7 +58,7 @@ func newEvalCtx(numFields, numGroups int) *evalCtx {
 func (c *evalCtx) beginEvent(ev *event.Event) {
 	c.ev = ev
 	c.arena = c.arena[:0]
-	c.kwValid = false
+	c.kwValid, c.kwLowerValid = false, false
 	c.kwOrig = c.kwOrig[:0]
 	c.kwLower = c.kwLower[:0]
 	c.eventGen++
@@ -90,6 +91,9 @@ func (c *evalCtx) end() {
 	c.resolve = nil
 	for i := range c.kwOrig {
 		c.kwOrig[i] = ""
+	}
+	for i := range c.kwLower {
+		c.kwLower[i] = ""
 	}
 }
 
@@ -215,10 +219,10 @@ func (c *evalCtx) lowerString(s string) string {
 }
 
 // keywordValues returns the raw text and every field value, for keyword
-// searches.
-func (c *evalCtx) keywordValues() (orig, lower []string) {
+// searches, as written.
+func (c *evalCtx) keywordValues() []string {
 	if c.kwValid {
-		return c.kwOrig, c.kwLower
+		return c.kwOrig
 	}
 	c.kwValid = true
 	add := func(v any) {
@@ -227,15 +231,11 @@ func (c *evalCtx) keywordValues() (orig, lower []string) {
 		case []any:
 			for _, item := range x {
 				if item != nil {
-					s := c.render(item)
-					c.kwOrig = append(c.kwOrig, s)
-					c.kwLower = append(c.kwLower, c.lowerString(s))
+					c.kwOrig = append(c.kwOrig, c.render(item))
 				}
 			}
 		default:
-			s := c.render(v)
-			c.kwOrig = append(c.kwOrig, s)
-			c.kwLower = append(c.kwLower, c.lowerString(s))
+			c.kwOrig = append(c.kwOrig, c.render(v))
 		}
 	}
 	if c.ev.Raw != "" {
@@ -247,5 +247,17 @@ func (c *evalCtx) keywordValues() (orig, lower []string) {
 	for _, v := range c.ev.ECS {
 		add(v)
 	}
-	return c.kwOrig, c.kwLower
+	return c.kwOrig
+}
+
+// keywordValuesLower is keywordValues lower-cased.
+func (c *evalCtx) keywordValuesLower() []string {
+	if c.kwLowerValid {
+		return c.kwLower
+	}
+	c.kwLowerValid = true
+	for _, v := range c.keywordValues() {
+		c.kwLower = append(c.kwLower, c.lowerString(v))
+	}
+	return c.kwLower
 }

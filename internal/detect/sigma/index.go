@@ -1,8 +1,10 @@
 package sigma
 
 import (
+	"regexp/syntax"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // The rule index avoids evaluating rules that cannot match. For every rule
@@ -58,6 +60,8 @@ func necessaryClause(m matcher) ([]atom, bool) {
 	switch x := m.(type) {
 	case *fieldMatcher:
 		return fieldClause(x)
+	case *keywordMatcher:
+		return keywordClause(x)
 	case andMatcher:
 		var best []atom
 		found := false
@@ -95,16 +99,40 @@ func unionClauses(subs []matcher) ([]atom, bool) {
 	return out, true
 }
 
-func fieldClause(m *fieldMatcher) ([]atom, bool) {
-	if m.neq || m.cased || len(m.pats) == 0 {
+// keywordFid stands for "any value of the event" in keyword atoms.
+const keywordFid = -1
+
+func keywordClause(m *keywordMatcher) ([]atom, bool) {
+	if m.cased {
 		return nil, false
 	}
-	if m.all {
+	return patternsClause(keywordFid, m.pats, m.all)
+}
+
+func fieldClause(m *fieldMatcher) ([]atom, bool) {
+	if m.neq || len(m.pats) == 0 {
+		return nil, false
+	}
+	cl, ok := patternsClause(m.fid, m.pats, m.all)
+	if ok && m.cased {
+		// A case-sensitive hit implies a hit on the lower-cased value.
+		for i := range cl {
+			cl[i].s = strings.ToLower(cl[i].s)
+		}
+	}
+	return cl, ok
+}
+
+func patternsClause(fid int, pats []strMatcher, all bool) ([]atom, bool) {
+	if len(pats) == 0 {
+		return nil, false
+	}
+	if all {
 		// Every pattern is required: the best single one is a clause.
 		var best []atom
 		found := false
-		for _, p := range m.pats {
-			cl, ok := patternAtoms(m.fid, p)
+		for _, p := range pats {
+			cl, ok := patternAtoms(fid, p)
 			if ok && (!found || clauseScore(cl) < clauseScore(best)) {
 				best, found = cl, true
 			}
@@ -112,8 +140,8 @@ func fieldClause(m *fieldMatcher) ([]atom, bool) {
 		return best, found
 	}
 	var out []atom
-	for _, p := range m.pats {
-		cl, ok := patternAtoms(m.fid, p)
+	for _, p := range pats {
+		cl, ok := patternAtoms(fid, p)
 		if !ok {
 			return nil, false
 		}
@@ -151,6 +179,16 @@ func patternAtoms(fid int, p strMatcher) ([]atom, bool) {
 		out := make([]atom, len(x.ac.patterns))
 		for i, s := range x.ac.patterns {
 			out[i] = atom{fid, atomContains, s}
+		}
+		return out, true
+	case regexString:
+		lits := requiredLiterals(x.re.String())
+		if len(lits) == 0 {
+			return nil, false
+		}
+		out := make([]atom, len(lits))
+		for i, s := range lits {
+			out[i] = atom{fid, atomContains, strings.ToLower(s)}
 		}
 		return out, true
 	}
@@ -290,11 +328,21 @@ func (gi *groupIndex) mark(c *evalCtx, bits []uint64) {
 		}
 	}
 	for _, fi := range gi.fields {
-		fv := c.field(fi.fid)
-		if !fv.present || fv.null {
-			continue
+		var vals []string
+		if fi.fid == keywordFid {
+			if fi.containsAC != nil && fi.containsAC.foldsASCII && len(fi.exact)+len(fi.prefix)+len(fi.suffix) == 0 {
+				fi.containsAC.eachValue(c.keywordValues(), bits, fi.contains)
+				continue
+			}
+			vals = c.keywordValuesLower()
+		} else {
+			fv := c.field(fi.fid)
+			if !fv.present || fv.null {
+				continue
+			}
+			vals = fv.lower
 		}
-		for _, v := range fv.lower {
+		for _, v := range vals {
 			if rs, ok := fi.exact[v]; ok {
 				set(rs)
 			}
@@ -327,5 +375,83 @@ func (gi *groupIndex) mark(c *evalCtx, bits []uint64) {
 				}
 			}
 		}
+	}
+}
+
+// requiredLiterals returns literals one of which occurs in every string the
+// regular expression matches, or nil when none can be derived.
+func requiredLiterals(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	lits := regexpLiterals(re.Simplify())
+	for _, l := range lits {
+		if len(l) < 2 {
+			return nil // too short to select anything
+		}
+	}
+	return lits
+}
+
+func regexpLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			for _, r := range re.Rune {
+				if r >= utf8.RuneSelf {
+					return nil // case folding beyond ASCII changes lengths
+				}
+			}
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return regexpLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return regexpLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		for _, sub := range re.Sub {
+			lits := regexpLiterals(sub)
+			if lits != nil && (best == nil || minLen(lits) > minLen(best)) {
+				best = lits
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			lits := regexpLiterals(sub)
+			if lits == nil {
+				return nil
+			}
+			out = append(out, lits...)
+		}
+		return out
+	}
+	return nil
+}
+
+func minLen(ss []string) int {
+	n := -1
+	for _, s := range ss {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+// eachValue marks the rules of every contains atom found in vals.
+func (ac *ahoCorasick) eachValue(vals []string, bits []uint64, atoms []containsAtom) {
+	for _, v := range vals {
+		ac.each(v, func(id int32) bool {
+			for _, r := range atoms[id].rules {
+				bits[r>>6] |= 1 << (uint(r) & 63)
+			}
+			return true
+		})
 	}
 }

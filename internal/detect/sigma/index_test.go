@@ -45,6 +45,17 @@ func TestAhoCorasick(t *testing.T) {
 	}
 }
 
+func TestAhoCorasickFoldsASCII(t *testing.T) {
+	ac, _ := newAhoCorasick([]string{"sekurlsa::", "kerberos::ptt"})
+	if !ac.foldsASCII || !ac.containsAny("mimikatz # SEKURLSA::logonpasswords") {
+		t.Error("lower-case ASCII patterns must match upper-case input")
+	}
+	mixed, _ := newAhoCorasick([]string{"café"})
+	if mixed.foldsASCII {
+		t.Error("non-ASCII patterns must not claim ASCII folding")
+	}
+}
+
 // TestIndexAgreesWithFullEvaluation runs the SigmaHQ set over the attack
 // samples with and without the candidate index: the matches must be the
 // same, rule for rule and event for event.

@@ -391,10 +391,8 @@ type keywordMatcher struct {
 func (m *keywordMatcher) cost() int { return 200 }
 
 func (m *keywordMatcher) match(c *evalCtx) bool {
-	orig, lower := c.keywordValues()
-	vals := lower
 	if m.cased {
-		vals = orig
+		return matchValues(m.pats, c.keywordValues(), m.all)
 	}
-	return matchValues(m.pats, vals, m.all)
+	return matchValues(m.pats, c.keywordValuesLower(), m.all)
 }
