@@ -48,6 +48,7 @@ const (
 	PermTenants     Permission = "tenants:manage" // only in the provider tenant, see ProviderTenant
 	PermAuditRead   Permission = "audit:read"
 	PermRetention   Permission = "retention:manage"
+	PermLegalHold   Permission = "legal_hold:manage"
 	PermCompliance  Permission = "compliance:read"
 )
 
@@ -69,6 +70,7 @@ var grants = map[Permission][]string{
 	PermTenants:     {RoleAdmin},
 	PermAuditRead:   {RoleAuditor, RoleAdmin},
 	PermRetention:   {RoleAdmin},
+	PermLegalHold:   {RoleLead, RoleCSIRT, RoleAdmin},
 	PermCompliance:  {RoleAuditor, RoleLead, RoleAdmin},
 }
 

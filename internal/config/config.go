@@ -20,14 +20,21 @@ import (
 // Config is the whole configuration. The YAML keys are documented in
 // config.example.yaml at the repository root.
 type Config struct {
-	Data     string    `yaml:"data"`
-	LogLevel string    `yaml:"log_level"`
-	HTTP     HTTP      `yaml:"http"`
-	Syslog   Syslog    `yaml:"syslog"`
-	Pipeline Pipeline  `yaml:"pipeline"`
-	Detect   Detection `yaml:"detection"`
-	Alerts   Alerts    `yaml:"alerts"`
-	Demo     Demo      `yaml:"demo"`
+	Data      string    `yaml:"data"`
+	LogLevel  string    `yaml:"log_level"`
+	HTTP      HTTP      `yaml:"http"`
+	Syslog    Syslog    `yaml:"syslog"`
+	Pipeline  Pipeline  `yaml:"pipeline"`
+	Detect    Detection `yaml:"detection"`
+	Alerts    Alerts    `yaml:"alerts"`
+	Demo      Demo      `yaml:"demo"`
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention schedules the retention enforcer; policies are per tenant
+// (API: /api/v1/retention).
+type Retention struct {
+	Interval Duration `yaml:"interval"` // 0 disables the schedule
 }
 
 // HTTP is the API listener.
@@ -92,14 +99,15 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Data:     "./data",
-		LogLevel: "info",
-		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
-		Syslog:   Syslog{Addr: "127.0.0.1:5514", Tenant: "default"},
-		Pipeline: Pipeline{QueueBatches: 64, MaxWriteEvents: 20000, MaxLineBytes: 64 << 10},
-		Detect:   Detection{Builtin: true},
-		Alerts:   Alerts{DedupWindow: Duration(time.Hour)},
-		Demo:     Demo{Rate: 200, Seed: 1, Tenant: "default"},
+		Data:      "./data",
+		LogLevel:  "info",
+		HTTP:      HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
+		Syslog:    Syslog{Addr: "127.0.0.1:5514", Tenant: "default"},
+		Pipeline:  Pipeline{QueueBatches: 64, MaxWriteEvents: 20000, MaxLineBytes: 64 << 10},
+		Detect:    Detection{Builtin: true},
+		Alerts:    Alerts{DedupWindow: Duration(time.Hour)},
+		Demo:      Demo{Rate: 200, Seed: 1, Tenant: "default"},
+		Retention: Retention{Interval: Duration(time.Hour)},
 	}
 }
 
@@ -187,6 +195,9 @@ func (c Config) Validate() error {
 
 // EventsPath is the event store file.
 func (c Config) EventsPath() string { return filepath.Join(c.Data, "events.duckdb") }
+
+// ArchivePath is the folder of retention archives (Parquet).
+func (c Config) ArchivePath() string { return filepath.Join(c.Data, "archive") }
 
 // StatePath is the state store file.
 func (c Config) StatePath() string { return filepath.Join(c.Data, "state.db") }

@@ -15,6 +15,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
@@ -34,6 +35,8 @@ type Deps struct {
 	Logins *auth.Logins
 	// SecureCookies marks session cookies Secure (set when serving HTTPS).
 	SecureCookies bool
+	// Retention enforces retention policies on demand; nil disables it.
+	Retention *retention.Enforcer
 }
 
 // Server is the API's http.Handler.
@@ -57,6 +60,7 @@ func routes() []route {
 		systemRoutes(),
 		sessionRoutes(),
 		adminRoutes(),
+		retentionRoutes(),
 		eventRoutes(),
 		alertRoutes(),
 	} {

@@ -22,6 +22,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
@@ -107,7 +108,8 @@ func newEnv(t *testing.T) *env {
 	m := metrics.New()
 	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, jsonObjects, hostDetector{}, m, log)
 	srv := httptest.NewServer(New(Deps{Events: evs, State: st, Pipeline: p, Metrics: m, Log: log, MaxBodyBytes: 4096,
-		Logins: auth.NewLogins(st.Users(), st.Sessions())}))
+		Logins:    auth.NewLogins(st.Users(), st.Sessions()),
+		Retention: &retention.Enforcer{Events: evs, State: st, ArchiveDir: filepath.Join(dir, "archive"), Log: log}}))
 	t.Cleanup(func() { srv.Close(); p.Close(ctx); evs.Close(); st.Close() })
 	e := &env{srv: srv, state: st, tokens: map[string]string{}}
 	st.Tenants().Create(ctx, "acme")

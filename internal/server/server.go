@@ -21,6 +21,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/ingest/syslog"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
@@ -45,10 +46,11 @@ type Server struct {
 	Pipeline *pipeline.Pipeline
 	deps     Deps
 
-	httpLn   net.Listener
-	httpSrv  *http.Server
-	syslog   *syslog.Source
-	stopping chan struct{}
+	retention *retention.Enforcer
+	httpLn    net.Listener
+	httpSrv   *http.Server
+	syslog    *syslog.Source
+	stopping  chan struct{}
 }
 
 // Open opens the stores and binds the listeners; Run serves.
@@ -67,10 +69,12 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		MaxWriteEvents: cfg.Pipeline.MaxWriteEvents, DedupWindow: time.Duration(cfg.Alerts.DedupWindow),
 	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
 
+	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, ArchiveDir: cfg.ArchivePath(), Log: log}
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
 		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "",
+		Retention: s.retention,
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
@@ -134,6 +138,10 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.syslog.Run(intake) }()
 	}
+	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()
+	}
 	for _, feed := range s.deps.Feeders {
 		wg.Add(1)
 		go func() {
@@ -171,5 +179,21 @@ func (s *Server) closeStores() {
 	}
 	if err := s.State.Close(); err != nil {
 		s.log.Error("closing state store", "err", err)
+	}
+}
+
+// enforceRetention runs the retention enforcer now and then every interval.
+func (s *Server) enforceRetention(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if _, err := s.retention.Run(ctx, time.Now().UTC()); err != nil && ctx.Err() == nil {
+			s.log.Error("retention run failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
