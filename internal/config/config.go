@@ -43,6 +43,9 @@ type HTTP struct {
 	MaxBodyBytes int64  `yaml:"max_body_bytes"`
 	TLSCert      string `yaml:"tls_cert"`
 	TLSKey       string `yaml:"tls_key"`
+	// TLSSelfSigned serves HTTPS with a certificate generated on first run
+	// (kept in <data>/tls) when no tls_cert is given.
+	TLSSelfSigned bool `yaml:"tls_self_signed"`
 }
 
 // Syslog is the syslog listener (TCP and UDP on the same address).
@@ -195,6 +198,9 @@ func (c Config) Validate() error {
 
 // EventsPath is the event store file.
 func (c Config) EventsPath() string { return filepath.Join(c.Data, "events.duckdb") }
+
+// TLSPath is the folder of generated TLS material.
+func (c Config) TLSPath() string { return filepath.Join(c.Data, "tls") }
 
 // ArchivePath is the folder of retention archives (Parquet).
 func (c Config) ArchivePath() string { return filepath.Join(c.Data, "archive") }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/certs"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/httpapi"
@@ -47,6 +49,7 @@ type Server struct {
 	deps     Deps
 
 	retention *retention.Enforcer
+	tls       bool
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	syslog    *syslog.Source
@@ -73,13 +76,18 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
-		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "",
+		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention,
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		s.closeStores()
 		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
+	}
+	if err := s.setupTLS(); err != nil {
+		s.httpLn.Close()
+		s.closeStores()
+		return nil, err
 	}
 	if cfg.Syslog.Addr != "" {
 		s.syslog = syslog.New(syslog.Config{Addr: cfg.Syslog.Addr, Tenant: cfg.Syslog.Tenant,
@@ -91,6 +99,38 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		}
 	}
 	return s, nil
+}
+
+// setupTLS wraps the HTTP listener in TLS when a certificate is configured
+// or a self-signed one is asked for.
+func (s *Server) setupTLS() error {
+	certFile, keyFile := s.cfg.HTTP.TLSCert, s.cfg.HTTP.TLSKey
+	if certFile == "" && s.cfg.HTTP.TLSSelfSigned {
+		var fp string
+		var err error
+		if certFile, keyFile, fp, err = certs.SelfSigned(s.cfg.TLSPath(), time.Now()); err != nil {
+			return err
+		}
+		s.log.Warn("serving HTTPS with a self-signed certificate; pin its fingerprint in clients", "sha256", fp, "cert", certFile)
+	}
+	if certFile == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("http: TLS certificate: %w", err)
+	}
+	s.httpLn = tls.NewListener(s.httpLn, certs.ServerConfig(cert))
+	s.tls = true
+	return nil
+}
+
+// URL is the API's base URL.
+func (s *Server) URL() string {
+	if s.tls {
+		return "https://" + s.HTTPAddr()
+	}
+	return "http://" + s.HTTPAddr()
 }
 
 // HTTPAddr is the bound API address.
@@ -116,21 +156,13 @@ func (s *Server) ready() error {
 // Run serves until ctx ends, then shuts down gracefully: listeners stop,
 // in-flight batches reach the stores, the stores close.
 func (s *Server) Run(ctx context.Context) error {
-	scheme := "http"
 	errc := make(chan error, 1)
 	go func() {
-		var err error
-		if s.cfg.HTTP.TLSCert != "" {
-			scheme = "https"
-			err = s.httpSrv.ServeTLS(s.httpLn, s.cfg.HTTP.TLSCert, s.cfg.HTTP.TLSKey)
-		} else {
-			err = s.httpSrv.Serve(s.httpLn)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
+		if err := s.httpSrv.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
-	s.log.Info("yagura is running", "http", scheme+"://"+s.HTTPAddr(), "syslog", s.SyslogAddr(), "data", s.cfg.Data)
+	s.log.Info("yagura is running", "http", s.URL(), "syslog", s.SyslogAddr(), "data", s.cfg.Data)
 
 	intake, stopIntake := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
