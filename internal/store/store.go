@@ -37,6 +37,9 @@ type EventStore interface {
 	Partitions(ctx context.Context, tenant string) ([]Partition, error)
 	// DropPartition deletes one whole partition (retention).
 	DropPartition(ctx context.Context, tenant string, day time.Time) error
+	// Coverage counts a tenant's stored events per UTC day and source in
+	// [from, to), for the compliance view (gaps in collection).
+	Coverage(ctx context.Context, tenant string, from, to time.Time) ([]CoverageRow, error)
 	// ArchivePartition writes one partition to a compressed Parquet file
 	// at path and returns the number of events written. The partition is
 	// left in place; the caller drops it once the archive is recorded.
@@ -66,6 +69,14 @@ type Term struct {
 type EventPage struct {
 	Items []*event.Event
 	Total int
+}
+
+// CoverageRow is how many events one source delivered on one day.
+type CoverageRow struct {
+	Day     time.Time `json:"day"`
+	Source  string    `json:"source"`
+	Dataset string    `json:"dataset"`
+	Events  int64     `json:"events"`
 }
 
 // Partition is one day of one tenant's events.

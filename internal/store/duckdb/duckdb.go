@@ -572,3 +572,29 @@ func (s *Store) ArchivePartition(ctx context.Context, tenant string, day time.Ti
 	}
 	return n, nil
 }
+
+// Coverage implements store.EventStore.
+func (s *Store) Coverage(ctx context.Context, tenant string, from, to time.Time) ([]store.CoverageRow, error) {
+	q := store.EventQuery{Tenant: tenant, From: from, To: to}
+	tables := s.tablesFor(tenant, from, to)
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	where, args := whereClause(q)
+	rows, err := s.db.QueryContext(ctx, `SELECT CAST(ts AS DATE) AS day, coalesce(source, ''), coalesce(dataset, ''), count(*)
+		FROM (`+unionOf(tables, where)+`) GROUP BY ALL ORDER BY day, 2, 3`, repeatArgs(args, len(tables))...)
+	if err != nil {
+		return nil, fmt.Errorf("event store: coverage: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CoverageRow
+	for rows.Next() {
+		var r store.CoverageRow
+		if err := rows.Scan(&r.Day, &r.Source, &r.Dataset, &r.Events); err != nil {
+			return nil, err
+		}
+		r.Day = r.Day.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -179,6 +179,27 @@ func RunEventStore(t *testing.T, open OpenEventStore) {
 		}
 	})
 
+	t.Run("coverage per day and source", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		defer s.Close()
+		seed(t, s)
+		rows, err := s.Coverage(ctx, "acme", day0, day0.Add(48*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "[{day0 test windows.sysmon 2} {day1 test windows.sysmon 1}]"
+		got := "["
+		for i, r := range rows {
+			if i > 0 {
+				got += " "
+			}
+			got += fmt.Sprintf("{day%d %s %s %d}", int(r.Day.Sub(day0)/(24*time.Hour)), r.Source, r.Dataset, r.Events)
+		}
+		if got += "]"; got != want {
+			t.Errorf("coverage = %s, want %s", got, want)
+		}
+	})
+
 	t.Run("archive a partition to parquet", func(t *testing.T) {
 		dir := t.TempDir()
 		s := open(t, dir)
