@@ -29,6 +29,26 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts"`
 	Demo      Demo      `yaml:"demo"`
 	Retention Retention `yaml:"retention"`
+	Reporting Reporting `yaml:"reporting"`
+}
+
+// Reporting is the reporting flow an auditor asks about: who the CSIRT
+// is, whom to escalate to, and which report templates exist.
+type Reporting struct {
+	// RequiredRetentionDays is the retention the organisation must meet
+	// (e.g. 365 for PCI DSS); the compliance view checks policies against it.
+	RequiredRetentionDays int       `yaml:"required_retention_days"`
+	CSIRT                 Contact   `yaml:"csirt"`
+	EscalationContacts    []Contact `yaml:"escalation_contacts"`
+	ReportTemplates       []string  `yaml:"report_templates"` // files
+}
+
+// Contact is a person or team to notify.
+type Contact struct {
+	Name  string `yaml:"name" json:"name"`
+	Role  string `yaml:"role" json:"role,omitempty"`
+	Email string `yaml:"email" json:"email,omitempty"`
+	Phone string `yaml:"phone" json:"phone,omitempty"`
 }
 
 // Retention schedules the retention enforcer; policies are per tenant
@@ -111,6 +131,7 @@ func Default() Config {
 		Alerts:    Alerts{DedupWindow: Duration(time.Hour)},
 		Demo:      Demo{Rate: 200, Seed: 1, Tenant: "default"},
 		Retention: Retention{Interval: Duration(time.Hour)},
+		Reporting: Reporting{RequiredRetentionDays: 365},
 	}
 }
 
