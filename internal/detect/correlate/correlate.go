@@ -66,6 +66,9 @@ type Rule struct {
 	Condition map[string]float64
 	// Aliases maps alias -> referenced rule key -> field name.
 	Aliases map[string]map[string]string
+	// Silent correlations feed the correlations that refer to them but emit
+	// no match of their own (Sigma "generate: false" on the outer rule).
+	Silent bool
 }
 
 // FieldFunc reads a field of an event as text.
@@ -282,8 +285,10 @@ func (e *Engine) observe(obs observation, out []detect.Match, depth int) []detec
 		if !ok {
 			continue
 		}
-		e.fired.Add(1)
-		out = append(out, m)
+		if !rs.rule.Silent {
+			e.fired.Add(1)
+			out = append(out, m)
+		}
 		if len(e.byRef[rs.rule.Key]) > 0 {
 			gb := m.GroupBy
 			chained := observation{key: rs.rule.Key, at: m.Time, tenant: obs.tenant, events: m.Events,

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/detect/correlate"
 	"github.com/yagura-soc/yagura/internal/event"
 )
 
@@ -19,6 +20,13 @@ type Options struct {
 	// |expand modifier (see LoadPlaceholders). A placeholder without values
 	// matches nothing.
 	Placeholders map[string][]string
+	// GenerateAll emits the matches of rules that correlations refer to
+	// even without "generate: true" (by default, per the Sigma spec, such
+	// rules only feed their correlations). Useful to test rules one by one.
+	GenerateAll bool
+	// Correlation bounds the correlation state (zero values: defaults of
+	// package correlate).
+	Correlation correlate.Options
 	// EvaluateUnmapped evaluates rules whose logsource has no mapping
 	// against every event, instead of never. Useful for ad-hoc scans of
 	// events that carry no event.dataset.
@@ -55,6 +63,7 @@ type Engine struct {
 	pool       sync.Pool
 	fallback   map[string][]string
 	fieldNames []string
+	corr       *correlate.Engine
 	// noIndex evaluates every rule of a selected group (tests compare it
 	// with the indexed path).
 	noIndex bool
@@ -64,6 +73,12 @@ type compiledRule struct {
 	rule  *Rule
 	cond  matcher
 	match detect.Match // template: rule metadata, copied into every match
+	// key is the rule's correlation key; observed is set when a
+	// correlation refers to the rule, silent when only correlations may
+	// report it (Sigma generate: false).
+	key      string
+	observed bool
+	silent   bool
 }
 
 type ruleGroup struct {
@@ -191,6 +206,9 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 			e.index(s.Dataset, binding{group: g, sel: cs})
 		}
 	}
+	if err := e.buildCorrelations(set, opts.Correlation, opts.GenerateAll); err != nil {
+		return nil, err
+	}
 	e.stats.Rules = len(e.rules)
 	e.stats.Groups = len(e.groups)
 	e.stats.Fields = e.numFields
@@ -279,6 +297,14 @@ func (e *Engine) resolveTable(rename map[string][]string) [][]string {
 	return table
 }
 
+// CorrelationStats reports the correlation state's evictions and firings.
+func (e *Engine) CorrelationStats() correlate.Stats {
+	if e.corr == nil {
+		return correlate.Stats{}
+	}
+	return e.corr.Stats()
+}
+
 // Stats reports how the rule set was compiled.
 func (e *Engine) Stats() Stats { return e.stats }
 
@@ -343,11 +369,16 @@ func (e *Engine) run(c *evalCtx, bs []binding, out []detect.Match) []detect.Matc
 				continue
 			}
 			if r.cond.match(c) {
-				m := r.match
-				m.Tenant = c.ev.Tenant
-				m.Time = c.ev.Timestamp
-				m.Events = []*event.Event{c.ev}
-				out = append(out, m)
+				if !r.silent {
+					m := r.match
+					m.Tenant = c.ev.Tenant
+					m.Time = c.ev.Timestamp
+					m.Events = []*event.Event{c.ev}
+					out = append(out, m)
+				}
+				if r.observed {
+					out = e.corr.Observe(r.key, c.ev, out)
+				}
 			}
 		}
 	}

@@ -183,9 +183,10 @@ func (s *RuleSet) validate() []Rejection {
 		}
 	}
 	s.Filters = filters
+	refs := referenceTable(s)
 	corrs := s.Correlations[:0]
 	for _, r := range s.Correlations {
-		if keep(r, func() error { return nil }) {
+		if keep(r, func() error { return checkCorrelationRefs(r, refs) }) {
 			corrs = append(corrs, r)
 		}
 	}
