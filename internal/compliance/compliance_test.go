@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,27 @@ func TestComplianceAnswers(t *testing.T) {
 	rep, _ = Build(ctx, f.events, f.state, good, "empty", dayN(10))
 	if status(rep)["retention.coverage"] != Fail {
 		t.Errorf("empty tenant coverage = %s", status(rep)["retention.coverage"])
+	}
+}
+
+func TestHTMLReport(t *testing.T) {
+	f := newFixture(t)
+	rep, err := Build(context.Background(), f.events, f.state, config.Reporting{RequiredRetentionDays: 365,
+		CSIRT: config.Contact{Name: "CSIRT <team>", Email: "csirt@example.com"}}, store.DefaultTenant, dayN(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{"Compliance report — tenant default", "Is the audit trail intact?", "2026-02-05 2026-02-06", "CSIRT &lt;team&gt;", `class="fail"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "<script") {
+		t.Error("the report must not carry scripts")
 	}
 }

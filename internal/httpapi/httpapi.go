@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagura-soc/yagura/api"
 	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/retention"
@@ -37,6 +38,8 @@ type Deps struct {
 	SecureCookies bool
 	// Retention enforces retention policies on demand; nil disables it.
 	Retention *retention.Enforcer
+	// Reporting is the configured reporting flow, for the compliance view.
+	Reporting config.Reporting
 }
 
 // Server is the API's http.Handler.
@@ -61,6 +64,7 @@ func routes() []route {
 		sessionRoutes(),
 		adminRoutes(),
 		retentionRoutes(),
+		complianceRoutes(),
 		eventRoutes(),
 		alertRoutes(),
 	} {

@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
 		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
-		Retention: s.retention,
+		Retention: s.retention, Reporting: cfg.Reporting,
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
