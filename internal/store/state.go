@@ -25,6 +25,7 @@ type Scoped interface {
 	Alerts() Alerts
 	Audit() Audit
 	Retention() Retention
+	IOCs() IOCs
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

@@ -153,6 +153,7 @@ func (sc scoped) Tenant() string             { return sc.tenant }
 func (sc scoped) Alerts() store.Alerts       { return alerts(sc) }
 func (sc scoped) Audit() store.Audit         { return audit(sc) }
 func (sc scoped) Retention() store.Retention { return retention(sc) }
+func (sc scoped) IOCs() store.IOCs           { return iocs(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
 func toNanos(t time.Time) int64 { return t.UTC().UnixNano() }
