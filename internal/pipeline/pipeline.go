@@ -44,6 +44,13 @@ type Item struct {
 	// record (e.g. an NDJSON line that is not JSON). The record is stored
 	// raw with this as its parse error, without trying the parsers.
 	Invalid string
+	// Truncated says the source cut the record at its maximum size; the
+	// event gets event.truncated=true so nobody mistakes it for the whole.
+	Truncated bool
+	// Meta holds ECS fields the source knows about the record from its
+	// envelope (an HEC event's host, an OTLP resource's service.name). The
+	// normalizer's own values win over these.
+	Meta event.Fields
 }
 
 // Batch is what a source hands over in one call: records of one tenant
@@ -234,6 +241,14 @@ func (p *Pipeline) process(j *job) {
 			ev.ParseError = it.Invalid
 		} else {
 			p.normalize(ev, it.Data, it.Format)
+		}
+		for k, v := range it.Meta {
+			if _, ok := ev.ECS[k]; !ok {
+				ev.SetECS(k, v)
+			}
+		}
+		if it.Truncated {
+			ev.SetECS("event.truncated", true)
 		}
 		if ev.Timestamp.IsZero() {
 			ev.Timestamp = b.Received

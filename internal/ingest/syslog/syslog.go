@@ -13,6 +13,7 @@ package syslog
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,18 @@ type Config struct {
 	// connection before it is handed over.
 	FlushEvery time.Duration
 	BatchSize  int
+	// Networks and, on the TLS listener, client certificates pick a tenant
+	// other than Tenant for some senders (see ingest.TenantMap).
+	Networks []ingest.NetworkTenant
+	Certs    map[string]string
+	// TLSAddr, when set, adds an RFC 5425 listener (TLS, octet counting or
+	// LF) using TLS; see tls.go.
+	TLSAddr string
+	TLS     *tls.Config
+	// UDPReadBuffer sets the UDP socket's receive buffer (SO_RCVBUF) in
+	// bytes; 0 keeps the system default. Bursts beyond it are lost in the
+	// kernel (counted by the OS, see docs/collection.md).
+	UDPReadBuffer int
 }
 
 // Source is a running syslog listener.
@@ -45,10 +58,13 @@ type Source struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
-	mu   sync.Mutex
-	addr string
-	tcp  net.Listener
-	udp  net.PacketConn
+	mu      sync.Mutex
+	addr    string
+	tcp     net.Listener
+	udp     net.PacketConn
+	tlsLn   net.Listener
+	tlsAddr string
+	tenants ingest.TenantMap
 }
 
 // New makes a listener; Listen binds it, Run serves it.
@@ -62,7 +78,8 @@ func New(cfg Config, sink ingest.Sink, m *metrics.Metrics, log *slog.Logger) *So
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
-	return &Source{cfg: cfg, sink: sink, metrics: m, log: log}
+	return &Source{cfg: cfg, sink: sink, metrics: m, log: log,
+		tenants: ingest.TenantMap{Default: cfg.Tenant, Networks: cfg.Networks, Certs: cfg.Certs}}
 }
 
 // Listen binds the TCP and UDP sockets, so that callers know the address
@@ -77,6 +94,18 @@ func (s *Source) Listen() error {
 	if err != nil {
 		tcp.Close()
 		return fmt.Errorf("syslog: listen udp %s: %w", tcp.Addr(), err)
+	}
+	if s.cfg.UDPReadBuffer > 0 {
+		if err := udp.(*net.UDPConn).SetReadBuffer(s.cfg.UDPReadBuffer); err != nil {
+			tcp.Close()
+			udp.Close()
+			return fmt.Errorf("syslog: udp receive buffer of %d bytes: %w", s.cfg.UDPReadBuffer, err)
+		}
+	}
+	if err := s.listenTLS(); err != nil {
+		tcp.Close()
+		udp.Close()
+		return err
 	}
 	s.mu.Lock()
 	s.tcp, s.udp, s.addr = tcp, udp, tcp.Addr().String()
@@ -101,18 +130,25 @@ func (s *Source) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.serveUDP(ctx) }()
-	go func() { defer wg.Done(); s.serveTCP(ctx, &wg) }()
+	go func() { defer wg.Done(); s.serveTCP(ctx, s.tcp, &wg) }()
+	if s.tlsLn != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.serveTCP(ctx, s.tlsLn, &wg) }()
+	}
 	<-ctx.Done()
 	s.tcp.Close()
 	s.udp.Close()
+	if s.tlsLn != nil {
+		s.tlsLn.Close()
+	}
 	wg.Wait()
 	return nil
 }
 
-func (s *Source) serveTCP(ctx context.Context, wg *sync.WaitGroup) {
+func (s *Source) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitGroup) {
 	var conns sync.Map
 	for {
-		c, err := s.tcp.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				s.log.Warn("syslog tcp accept", "err", err)
@@ -137,6 +173,10 @@ func (s *Source) serveTCP(ctx context.Context, wg *sync.WaitGroup) {
 // each batch's acknowledgement only before handing over the next: one
 // batch in flight per connection keeps ordering and bounds memory.
 func (s *Source) serveConn(ctx context.Context, c net.Conn) {
+	tenant, ok := s.connTenant(c)
+	if !ok {
+		return
+	}
 	r := bufio.NewReaderSize(c, 64<<10)
 	var pending <-chan pipeline.Result
 	var batch []pipeline.Item
@@ -162,7 +202,7 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 		// Enqueue blocks while the pipeline is full: reading stops and
 		// TCP flow control pushes back on the sender.
 		ch, err := s.sink.Enqueue(context.WithoutCancel(ctx), pipeline.Batch{
-			Tenant: s.cfg.Tenant, Source: "syslog", Items: batch,
+			Tenant: tenant, Source: "syslog", Items: batch,
 		})
 		if err != nil {
 			s.log.Warn("syslog: pipeline refused a batch", "err", err)
@@ -178,9 +218,9 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 	for {
 		// Hand over a partial batch when the sender pauses.
 		c.SetReadDeadline(time.Now().Add(s.cfg.FlushEvery))
-		rec, err := readFrame(r, s.cfg.MaxLineBytes)
+		rec, cut, err := readFrame(r, s.cfg.MaxLineBytes)
 		if len(rec) > 0 {
-			batch = append(batch, pipeline.Item{Data: rec})
+			batch = append(batch, ingest.Record(rec, s.cfg.MaxLineBytes, cut))
 			if len(batch) >= s.cfg.BatchSize && !flush() {
 				return
 			}
@@ -203,38 +243,45 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 
 // readFrame reads one record: octet-counted when it starts with a digit,
 // else up to LF. Records longer than max are cut to max; the rest of an
-// over-long LF record is skipped so the stream stays in sync.
-func readFrame(r *bufio.Reader, max int) ([]byte, error) {
+// over-long LF record is skipped so the stream stays in sync. cut reports
+// a record that was longer than max.
+func readFrame(r *bufio.Reader, max int) (rec []byte, cut bool, err error) {
 	b, err := r.Peek(1)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if b[0] >= '1' && b[0] <= '9' {
 		if n, ok := octetCount(r); ok {
-			rec := make([]byte, n)
+			rec := make([]byte, min(n, max))
 			if _, err := io.ReadFull(r, rec); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if n > max {
-				rec = rec[:max]
+				if _, err := r.Discard(n - max); err != nil {
+					return nil, false, err
+				}
 			}
-			return rec, nil
+			// Senders like rsyslog count a trailing LF into the frame.
+			return trimEOL(rec), n > max, nil
 		}
 	}
-	var rec []byte
+	total := 0 // bytes of the record, line end excluded
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if len(rec) < max {
 			rec = append(rec, chunk[:min(len(chunk), max-len(rec))]...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			total += len(chunk)
 			continue
 		}
+		total += len(trimEOL(chunk))
+		cut = total > max
 		rec = trimEOL(rec)
 		if err != nil && len(rec) > 0 && errors.Is(err, io.EOF) {
-			return rec, nil // last record without LF
+			return rec, cut, nil // last record without LF
 		}
-		return rec, err
+		return rec, cut, err
 	}
 }
 
@@ -269,24 +316,30 @@ func trimEOL(b []byte) []byte {
 func (s *Source) serveUDP(ctx context.Context) {
 	buf := make([]byte, 64<<10)
 	var batch []pipeline.Item
+	tenant := s.cfg.Tenant
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // a done context: Enqueue succeeds only if there is room now
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if _, err := s.sink.Enqueue(done, pipeline.Batch{Tenant: s.cfg.Tenant, Source: "syslog", Items: batch}); err != nil {
+		if _, err := s.sink.Enqueue(done, pipeline.Batch{Tenant: tenant, Source: "syslog", Items: batch}); err != nil {
 			s.metrics.UDPDropped.Add(float64(len(batch)))
 		}
 		batch = nil
 	}
 	for {
 		s.udp.SetReadDeadline(time.Now().Add(s.cfg.FlushEvery))
-		n, _, err := s.udp.ReadFrom(buf)
+		n, from, err := s.udp.ReadFrom(buf)
 		if n > 0 {
-			rec := trimEOL(buf[:min(n, s.cfg.MaxLineBytes)])
+			rec := trimEOL(buf[:n])
 			if len(rec) > 0 {
-				batch = append(batch, pipeline.Item{Data: append([]byte(nil), rec...)})
+				// One batch holds one tenant: hand over when it changes.
+				if t := s.tenants.Resolve(from, nil); t != tenant {
+					flush()
+					tenant = t
+				}
+				batch = append(batch, ingest.Record(rec, s.cfg.MaxLineBytes, false))
 			}
 			if len(batch) >= s.cfg.BatchSize {
 				flush()

@@ -1,0 +1,289 @@
+package syslog
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/yagura-soc/yagura/internal/ingest"
+	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
+)
+
+// runSource starts a syslog source on env's pipeline; it stops (and
+// drains) when the test ends.
+func runSource(t *testing.T, env *ingesttest.Env, cfg Config) *Source {
+	t.Helper()
+	src := New(cfg, env.Pipeline, env.Metrics, env.Log)
+	if err := src.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return src
+}
+
+// uniqueLines makes n distinct lines tagged with the test's name.
+func uniqueLines(tag string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s line %05d of %d", tag, i, n)
+	}
+	return out
+}
+
+// assertEachOnce checks that every line arrived exactly once among the
+// stored records of tenant (a record contains its line as its message).
+func assertEachOnce(t *testing.T, env *ingesttest.Env, tenant string, lines []string) {
+	t.Helper()
+	ingesttest.WaitFor(t, fmt.Sprintf("%d records in tenant %s", len(lines), tenant), func() bool {
+		return env.Count(t, tenant) >= len(lines)
+	})
+	got := env.Stored(t, tenant)
+	seen := map[string]int{}
+	for _, rec := range got {
+		i := strings.Index(rec, lines[0][:strings.Index(lines[0], " line ")])
+		if i < 0 {
+			t.Errorf("unexpected record in tenant %s: %q", tenant, rec)
+			continue
+		}
+		seen[rec[i:]]++
+	}
+	bad := 0
+	for _, l := range lines {
+		if seen[l] != 1 {
+			if bad++; bad <= 5 {
+				t.Errorf("%q arrived %d times in tenant %s (of %d stored)", l, seen[l], tenant, len(got))
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("… and %d more lines", bad-5)
+	}
+	if len(got) != len(lines) {
+		t.Errorf("tenant %s holds %d records, sent %d", tenant, len(got), len(lines))
+	}
+}
+
+// rsyslogd tails a file and forwards it over TCP with octet counting and
+// over TLS (RFC 5425) with a client certificate; a CIDR rule maps the plain
+// TCP sender and the certificate's CN maps the TLS sender, each to its own
+// tenant. Every line arrives exactly once, in the right tenant.
+func TestRsyslogTCPAndTLS(t *testing.T) {
+	ca := ingesttest.NewCA(t)
+	server := ca.Issue(t, "yagura.test")
+	client := ca.Issue(t, "branch-a.example")
+	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile, ClientCA: ca.CertFile,
+		RequireClientCert: true}.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := ingesttest.New(t, ingesttest.Options{})
+	nets, _ := ingest.ParseNetworks(map[string]string{"127.0.0.0/8": "loopback-tenant"})
+	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", Networks: nets,
+		Certs: map[string]string{"branch-a.example": "branch-a"}, TLSAddr: "127.0.0.1:0", TLS: tlsCfg})
+	_, tcpPort, _ := net.SplitHostPort(src.Addr())
+	_, tlsPort, _ := net.SplitHostPort(src.TLSAddr())
+
+	dir := t.TempDir()
+	plain, secure := uniqueLines("rsyslog-tcp", 500), uniqueLines("rsyslog-tls", 500)
+	writeLines(t, filepath.Join(dir, "plain.log"), plain)
+	writeLines(t, filepath.Join(dir, "secure.log"), secure)
+	ingesttest.StartRsyslog(t, fmt.Sprintf(`
+global(DefaultNetstreamDriverCAFile="%[1]s" DefaultNetstreamDriverCertFile="%[2]s" DefaultNetstreamDriverKeyFile="%[3]s")
+module(load="imfile")
+input(type="imfile" File="%[4]s/plain.log" Tag="yagura-test" ruleset="tcp")
+input(type="imfile" File="%[4]s/secure.log" Tag="yagura-test" ruleset="tls")
+ruleset(name="tcp") {
+  action(type="omfwd" target="127.0.0.1" port="%[5]s" protocol="tcp" TCP_Framing="octet-counted"
+         template="RSYSLOG_SyslogProtocol23Format")
+}
+ruleset(name="tls") {
+  action(type="omfwd" target="127.0.0.1" port="%[6]s" protocol="tcp" TCP_Framing="octet-counted"
+         StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name"
+         StreamDriverPermittedPeers="yagura.test" template="RSYSLOG_SyslogProtocol23Format")
+}
+`, ca.CertFile, client.CertFile, client.KeyFile, dir, tcpPort, tlsPort))
+
+	assertEachOnce(t, env, "loopback-tenant", plain)
+	assertEachOnce(t, env, "branch-a", secure)
+	if n := env.Count(t, "default"); n != 0 {
+		t.Errorf("%d records fell back to the default tenant", n)
+	}
+}
+
+func writeLines(t *testing.T, path string, lines []string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A TLS client without a certificate is refused when one is required, and
+// nothing it sent is stored.
+func TestTLSRequiresClientCertificate(t *testing.T) {
+	ca := ingesttest.NewCA(t)
+	server := ca.Issue(t, "yagura.test")
+	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile, ClientCA: ca.CertFile,
+		RequireClientCert: true}.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := ingesttest.New(t, ingesttest.Options{})
+	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg})
+	c, err := tls.Dial("tcp", src.TLSAddr(), &tls.Config{RootCAs: ca.Pool, ServerName: "yagura.test"})
+	if err == nil {
+		// TLS 1.3 reports the refusal on the first read.
+		fmt.Fprintf(c, "<13>no certificate\n")
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("connection without a client certificate: err = %v, want a certificate error", err)
+	}
+	if n := env.Count(t, "default"); n != 0 {
+		t.Errorf("stored %d records from an unauthenticated client", n)
+	}
+}
+
+// With the event store stalled, a TLS sender is held back: the server
+// stops reading once the pipeline is full instead of buffering or dropping,
+// and when the store recovers every record arrives exactly once.
+func TestTLSBackpressureNeverDrops(t *testing.T) {
+	ca := ingesttest.NewCA(t)
+	server := ca.Issue(t, "yagura.test")
+	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile}.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := ingesttest.New(t, ingesttest.Options{Stalled: true, QueueBatches: 1, Workers: 1})
+	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg,
+		BatchSize: 100})
+	c, err := tls.Dial("tcp", src.TLSAddr(), &tls.Config{RootCAs: ca.Pool, ServerName: "yagura.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Far more than the pipeline (a few batches of 100) and the socket
+	// buffers can hold.
+	lines := uniqueLines("backpressure-"+strings.Repeat("x", 200), 100000)
+	var written atomic.Int64
+	sent := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriter(c)
+		for _, l := range lines {
+			if _, err := fmt.Fprintf(w, "%d %s", len(l), l); err != nil {
+				sent <- err
+				return
+			}
+			written.Add(1)
+		}
+		sent <- w.Flush()
+		c.Close()
+	}()
+	waitStalled(t, &written)
+	if n := written.Load(); n >= int64(len(lines)) {
+		t.Fatalf("the client wrote all %d records while the store was stalled: the server buffers without bound", n)
+	}
+	env.Release()
+	if err := <-sent; err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	ingesttest.WaitFor(t, "every record stored", func() bool { return env.Count(t, "default") >= len(lines) })
+	if n := env.Count(t, "default"); n != len(lines) {
+		t.Fatalf("stored %d records, sent %d", n, len(lines))
+	}
+}
+
+// waitStalled waits until the counter stops moving: the writer is blocked.
+// A slow machine only makes the stall look longer, never the test fail.
+func waitStalled(t *testing.T, n *atomic.Int64) {
+	t.Helper()
+	last, still := int64(-1), 0
+	ingesttest.WaitFor(t, "the sender to be held back", func() bool {
+		now := n.Load()
+		if now == last && now > 0 {
+			still++
+		} else {
+			still = 0
+		}
+		last = now
+		return still >= 10 // unchanged for ten polls in a row
+	})
+}
+
+// Records over the limit are cut and flagged, invalid UTF-8 is kept as
+// \xNN escapes, and the stream stays in sync after both.
+func TestTruncatedAndInvalidUTF8(t *testing.T) {
+	env := ingesttest.New(t, ingesttest.Options{})
+	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", MaxLineBytes: 100})
+	c, err := net.Dial("tcp", src.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "<13>long " + strings.Repeat("y", 300)
+	fmt.Fprintf(c, "%d %s", len(long), long)
+	fmt.Fprintf(c, "<13>lf-long %s\n", strings.Repeat("z", 300))
+	fmt.Fprintf(c, "<13>bad \xff\xfe bytes\n")
+	fmt.Fprintf(c, "<13>fine\n")
+	c.Close()
+	ingesttest.WaitFor(t, "4 records", func() bool { return env.Count(t, "default") >= 4 })
+	byRaw := map[string]bool{}
+	for _, ev := range env.StoredEvents(t, "default") {
+		tr, _ := ev.Get("event.truncated")
+		byRaw[ev.Raw] = tr == true
+	}
+	cases := []struct {
+		raw       string
+		truncated bool
+	}{
+		{long[:100], true},
+		{("<13>lf-long " + strings.Repeat("z", 300))[:100], true},
+		{`<13>bad \xff\xfe bytes`, false},
+		{"<13>fine", false},
+	}
+	for _, c := range cases {
+		tr, ok := byRaw[c.raw]
+		if !ok {
+			t.Errorf("missing record %.40q… in %d stored", c.raw, len(byRaw))
+			continue
+		}
+		if tr != c.truncated {
+			t.Errorf("%.40q…: event.truncated = %v, want %v", c.raw, tr, c.truncated)
+		}
+	}
+}
+
+// Network rules pick the most specific match; certificates beat networks;
+// no match falls back to the listener's tenant.
+func TestTenantMapResolve(t *testing.T) {
+	nets, err := ingest.ParseNetworks(map[string]string{"10.0.0.0/8": "wide", "10.1.0.0/16": "narrow", "192.0.2.7": "host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ingest.TenantMap{Default: "dflt", Networks: nets}
+	cases := []struct{ addr, want string }{
+		{"10.2.3.4:514", "wide"},
+		{"10.1.3.4:514", "narrow"},
+		{"192.0.2.7:1", "host"},
+		{"192.0.2.8:1", "dflt"},
+		{"[::ffff:10.1.0.1]:514", "narrow"},
+		{"[2001:db8::1]:514", "dflt"},
+	}
+	for _, c := range cases {
+		a, _ := net.ResolveTCPAddr("tcp", c.addr)
+		if got := m.Resolve(a, nil); got != c.want {
+			t.Errorf("%s → %q, want %q", c.addr, got, c.want)
+		}
+	}
+	if _, err := ingest.ParseNetworks(map[string]string{"not-a-net": "x"}); err == nil {
+		t.Error("a bad network was accepted")
+	}
+}
