@@ -7,7 +7,10 @@ package sigma
 type ahoCorasick struct {
 	classes  [256]uint8
 	nclasses int
-	delta    []int32   // state*nclasses + class -> next state
+	// delta maps state*nclasses + class to the next state; the next state
+	// has outFlag set when patterns end there, so the scan loop needs no
+	// second lookup for the common no-output case.
+	delta    []int32
 	out      [][]int32 // pattern ids ending at each state (fail chain merged)
 	patterns []string
 	// foldsASCII is set when every pattern is lower-case ASCII: upper-case
@@ -94,18 +97,27 @@ func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 			}
 		}
 	}
+	for i, next := range ac.delta {
+		if len(ac.out[next]) > 0 {
+			ac.delta[i] = next | outFlag
+		}
+	}
 	return ac, true
 }
+
+const outFlag = -1 << 31
 
 // each calls f with the id of every pattern occurring in text (an id may be
 // reported more than once); f returns false to stop early.
 func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
 	nc := ac.nclasses
+	delta, classes := ac.delta, &ac.classes
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = ac.delta[int(s)*nc+int(ac.classes[text[i]])]
-		if out := ac.out[s]; len(out) > 0 {
-			for _, id := range out {
+		s = delta[int(s)*nc+int(classes[text[i]])]
+		if s < 0 {
+			s &^= outFlag
+			for _, id := range ac.out[s] {
 				if !f(id) {
 					return
 				}
@@ -117,10 +129,11 @@ func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
 // containsAny reports whether any pattern occurs in text.
 func (ac *ahoCorasick) containsAny(text string) bool {
 	nc := ac.nclasses
+	delta, classes := ac.delta, &ac.classes
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = ac.delta[int(s)*nc+int(ac.classes[text[i]])]
-		if len(ac.out[s]) > 0 {
+		s = delta[int(s)*nc+int(classes[text[i]])]
+		if s < 0 {
 			return true
 		}
 	}
