@@ -33,6 +33,9 @@ type EventStore interface {
 	Append(ctx context.Context, events []*event.Event) error
 	// Search returns matching events of one tenant, newest first.
 	Search(ctx context.Context, q EventQuery) (EventPage, error)
+	// Query runs a compiled hunt (see CompiledQuery) over the tenant's
+	// events in [from, to); zero times are unbounded.
+	Query(ctx context.Context, tenant string, from, to time.Time, q CompiledQuery) (QueryResult, error)
 	// Partitions lists the stored time partitions of a tenant, oldest first.
 	Partitions(ctx context.Context, tenant string) ([]Partition, error)
 	// DropPartition deletes one whole partition (retention).

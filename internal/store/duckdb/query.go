@@ -1,0 +1,168 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	duck "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// EventColumns are the columns a hunt selects to return whole events, in
+// the order the store reads them back.
+const EventColumns = selectColumns
+
+// emptyEvents is a relation with the partition columns and no rows, for a
+// tenant without partitions in the range: the compiled query still runs
+// (and answers zero rows, or count() = 0) instead of failing.
+var emptyEvents = func() string {
+	var cols []string
+	for _, def := range strings.Split(columnsDDL, ",") {
+		f := strings.Fields(def)
+		cols = append(cols, "CAST(NULL AS "+f[1]+") AS "+f[0])
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " WHERE false"
+}()
+
+// Query implements store.EventStore: it runs a compiled hunt over the
+// tenant's partitions that overlap [from, to). The relation "events" the
+// query reads is built here, with the tenant predicate in every branch, so
+// no compiled query can see another tenant's rows.
+func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q store.CompiledQuery) (store.QueryResult, error) {
+	if tenant == "" {
+		return store.QueryResult{}, errors.New("event store: query without a tenant")
+	}
+	if q.SQL == "" {
+		return store.QueryResult{}, errors.New("event store: empty compiled query")
+	}
+	with, withArgs := s.eventsRelation(tenant, from, to, q.Where, q.WhereArgs)
+	res := store.QueryResult{Columns: q.Columns}
+	rows, err := s.db.QueryContext(ctx, with+q.SQL, append(withArgs, q.Args...)...)
+	if err != nil {
+		return res, fmt.Errorf("event store: query: %w", err)
+	}
+	defer rows.Close()
+	if q.Events {
+		for rows.Next() {
+			ev, err := scanEvent(rows)
+			if err != nil {
+				return res, fmt.Errorf("event store: query: read: %w", err)
+			}
+			res.Events = append(res.Events, ev)
+		}
+	} else {
+		n := len(q.Columns)
+		for rows.Next() {
+			vals := make([]any, n)
+			ptrs := make([]any, n)
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return res, fmt.Errorf("event store: query: read: %w", err)
+			}
+			for i := range vals {
+				vals[i] = plainValue(vals[i])
+			}
+			res.Rows = append(res.Rows, vals)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("event store: query: %w", err)
+	}
+	rows.Close()
+	if q.CountSQL == "" {
+		res.Total = int64(len(res.Rows) + len(res.Events))
+		return res, nil
+	}
+	if err := s.db.QueryRowContext(ctx, with+q.CountSQL, append(withArgs, q.CountArgs...)...).Scan(&res.Total); err != nil {
+		return res, fmt.Errorf("event store: query: count: %w", err)
+	}
+	return res, nil
+}
+
+// eventsRelation builds "WITH events AS (…) " over the tenant's partitions
+// in the range, newest first, each branch filtered by tenant, time and the
+// hunt's own predicate so that DuckDB prunes every scan.
+func (s *Store) eventsRelation(tenant string, from, to time.Time, where string, whereArgs []any) (string, []any) {
+	tables := s.tablesFor(tenant, from, to)
+	if len(tables) == 0 {
+		return "WITH events AS (" + emptyEvents + ") ", nil
+	}
+	cond := "tenant = ?"
+	condArgs := []any{tenant}
+	if !from.IsZero() {
+		cond += " AND ts >= ?"
+		condArgs = append(condArgs, from.UTC())
+	}
+	if !to.IsZero() {
+		cond += " AND ts < ?"
+		condArgs = append(condArgs, to.UTC())
+	}
+	if where != "" {
+		cond += " AND (" + where + ")"
+		condArgs = append(condArgs, whereArgs...)
+	}
+	var b strings.Builder
+	b.WriteString("WITH events AS (")
+	args := make([]any, 0, len(tables)*len(condArgs))
+	for i, t := range tables {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		// t comes from the partitions catalog (ev_N), never from a caller.
+		b.WriteString("SELECT * FROM " + t + " WHERE " + cond)
+		args = append(args, condArgs...)
+	}
+	b.WriteString(") ")
+	return b.String(), args
+}
+
+// plainValue turns driver values into what JSON and CSV writers take:
+// strings, int64, float64, bool, time.Time (UTC), nil and lists of them.
+func plainValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.UTC()
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case duck.Decimal:
+		return x.Float64()
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = plainValue(x[i])
+		}
+		return out
+	case nil, string, int64, float64, bool:
+		return x
+	}
+	return fmt.Sprint(v)
+}

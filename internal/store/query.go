@@ -1,0 +1,37 @@
+package store
+
+import "github.com/yagura-soc/yagura/internal/event"
+
+// CompiledQuery is a hunt (package hunt) compiled to the event store's SQL.
+// It never names the tenant or a partition: the store runs it over a
+// relation called "events" that it builds itself from the tenant's own
+// partitions in the time range, with the tenant predicate added. Every
+// value in the text is a placeholder ("?") bound from the Args slices, in
+// order.
+type CompiledQuery struct {
+	// Where is a boolean SQL expression over the columns of one partition,
+	// pushed into every partition's scan; empty matches all events.
+	Where     string
+	WhereArgs []any
+	// SQL is one SELECT over the relation "events". When Events is true it
+	// selects the event columns and each row is one event; otherwise it
+	// selects the columns named by Columns, in order.
+	SQL     string
+	Args    []any
+	Events  bool
+	Columns []string
+	// CountSQL, when set, is a SELECT over "events" answering one integer:
+	// how many rows SQL would give without its display limit.
+	CountSQL  string
+	CountArgs []any
+}
+
+// QueryResult is the answer of EventStore.Query.
+type QueryResult struct {
+	Columns []string
+	Rows    [][]any        // when the query is not an event query
+	Events  []*event.Event // when it is
+	// Total is the value of CountSQL, or the number of rows when the
+	// query has no CountSQL.
+	Total int64
+}
