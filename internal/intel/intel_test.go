@@ -63,7 +63,7 @@ func TestGuess(t *testing.T) {
 		"1.2.3.4": IPv4, "2001:db8::1": IPv6, "10.0.0.0/8": CIDR, "http://x.example/": URL,
 		"a@b.example": Email, "001dd76872d80801692ff942308c64e6": MD5,
 		"ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c": SHA256,
-		"da39a3ee5e6b4b0d3255bfef95601890afd80709": SHA1, "evil.example": Domain,
+		"da39a3ee5e6b4b0d3255bfef95601890afd80709":                         SHA1, "evil.example": Domain,
 	} {
 		if got := Guess(in); got != want {
 			t.Errorf("Guess(%q) = %s, want %s", in, got, want)
