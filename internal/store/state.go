@@ -25,7 +25,6 @@ type Scoped interface {
 	Alerts() Alerts
 	Audit() Audit
 	Retention() Retention
-	Cases() Cases
 	IOCs() IOCs
 }
 
