@@ -86,6 +86,10 @@ func TestAuditTampering(t *testing.T) {
 	}
 }
 
+func TestCasesConformance(t *testing.T) {
+	storetest.RunCases(t, func(t *testing.T, dir string) store.State { return open(t, dir) })
+}
+
 func TestUsersConformance(t *testing.T) {
 	storetest.RunUsers(t, func(t *testing.T, dir string) store.State { return open(t, dir) })
 }
