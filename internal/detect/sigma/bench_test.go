@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/yagura-soc/yagura/internal/detect"
@@ -63,17 +64,25 @@ func loadAttackSamples(tb testing.TB) []*event.Event {
 	return events
 }
 
+// sigmaHQSet caches the parsed SigmaHQ set across the tests of one run;
+// engines are still built per test.
+var sigmaHQSet struct {
+	once sync.Once
+	set  *RuleSet
+	err  error
+}
+
 func loadSigmaHQ(tb testing.TB) *Engine {
 	tb.Helper()
 	var paths []string
 	for _, d := range []string{"rules", "rules-emerging-threats", "rules-threat-hunting"} {
 		paths = append(paths, shareddata.Path(tb, "sigma", d))
 	}
-	set, _, err := LoadPaths(paths...)
-	if err != nil {
-		tb.Fatal(err)
+	sigmaHQSet.once.Do(func() { sigmaHQSet.set, _, sigmaHQSet.err = LoadPaths(paths...) })
+	if sigmaHQSet.err != nil {
+		tb.Fatal(sigmaHQSet.err)
 	}
-	eng, err := NewEngine(set, Options{})
+	eng, err := NewEngine(sigmaHQSet.set, Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

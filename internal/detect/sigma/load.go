@@ -204,6 +204,10 @@ func ParseRules(path string, data []byte) ([]*Rule, []Rejection) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var rules []*Rule
 	var rejected []Rejection
+	// Sigma v1 rule collections: "action: global" documents are merged into
+	// every following document, "action: reset" forgets them, "action:
+	// repeat" re-emits the previous document with changes.
+	var global, previous *yaml.Node
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
@@ -225,6 +229,28 @@ func ParseRules(path string, data []byte) ([]*Rule, []Rejection) {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 			continue // empty document, e.g. a trailing "---"
 		}
+		switch collectionAction(root) {
+		case "global":
+			global = mergeMaps(global, withoutKey(root, "action"))
+			continue
+		case "reset":
+			global = nil
+			continue
+		case "repeat":
+			if previous == nil {
+				rejected = append(rejected, Rejection{Path: path, Line: root.Line, Reason: "action: repeat without a previous rule document"})
+				continue
+			}
+			root = mergeMaps(previous, withoutKey(root, "action"))
+		case "":
+			if global != nil {
+				root = mergeMaps(global, root)
+			}
+		default:
+			rejected = append(rejected, Rejection{Path: path, Line: root.Line, Reason: fmt.Sprintf("unknown collection action %q", collectionAction(root))})
+			continue
+		}
+		previous = root
 		r, err := parseRule(path, root)
 		if err != nil {
 			rj := Rejection{Path: path, Line: root.Line, Reason: err.Error()}
@@ -237,6 +263,62 @@ func ParseRules(path string, data []byte) ([]*Rule, []Rejection) {
 		rules = append(rules, r)
 	}
 	return rules, rejected
+}
+
+// collectionAction returns the value of a document's "action" key.
+func collectionAction(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "action" {
+			if v := resolveAlias(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+				return v.Value
+			}
+			return "?"
+		}
+	}
+	return ""
+}
+
+func withoutKey(n *yaml.Node, key string) *yaml.Node {
+	out := *n
+	out.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			out.Content = append(out.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return &out
+}
+
+// mergeMaps returns base with over laid on top: mappings merge key by key,
+// anything else in over replaces base. Neither input is modified.
+func mergeMaps(base, over *yaml.Node) *yaml.Node {
+	base, over = resolveAlias(base), resolveAlias(over)
+	if base == nil {
+		return over
+	}
+	if over == nil || base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode {
+		return over
+	}
+	out := *base
+	out.Content = append([]*yaml.Node(nil), base.Content...)
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		key, val := over.Content[i], over.Content[i+1]
+		replaced := false
+		for j := 0; j+1 < len(out.Content); j += 2 {
+			if out.Content[j].Value == key.Value {
+				out.Content[j+1] = mergeMaps(out.Content[j+1], val)
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out.Content = append(out.Content, key, val)
+		}
+	}
+	return &out
 }
 
 // maxAliasDepth bounds alias chains so a hostile file cannot loop.
@@ -386,8 +468,6 @@ func parseRule(path string, root *yaml.Node) (*Rule, error) {
 			correlation = e.value
 		case "generate":
 			generate = e.value
-		case "action":
-			return r, errors.New("rule collections (action: global/reset/repeat) are not supported; split the documents into standalone rules")
 		}
 		if err != nil {
 			return r, fmt.Errorf("attribute %q: %w", e.key, err)

@@ -142,3 +142,57 @@ func FuzzParseRules(f *testing.F) {
 		eng.Detect(fieldsEvent("A", "x", "B", "-a"), nil)
 	})
 }
+
+func TestRuleCollections(t *testing.T) {
+	doc := `action: global
+title: Shared title
+status: test
+logsource:
+  product: windows
+detection:
+  condition: sel
+level: high
+---
+id: 30000000-0000-0000-0000-000000000001
+logsource:
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\a.exe'
+---
+action: repeat
+id: 30000000-0000-0000-0000-000000000002
+detection:
+  sel:
+    Image|endswith: '\b.exe'
+---
+action: reset
+---
+title: Standalone
+id: 30000000-0000-0000-0000-000000000003
+logsource: {product: linux}
+detection:
+  sel: {A: b}
+  condition: sel
+`
+	rules, rej := ParseRules("c.yml", []byte(doc))
+	if len(rej) != 0 || len(rules) != 3 {
+		t.Fatalf("rules %d, rejections %v", len(rules), rej)
+	}
+	a, b, c := rules[0], rules[1], rules[2]
+	if a.Title != "Shared title" || a.Level != "high" || a.Logsource.Product != "windows" || a.Logsource.Category != "process_creation" {
+		t.Errorf("global not merged: %+v", a)
+	}
+	if b.ID != "30000000-0000-0000-0000-000000000002" || b.Logsource.Category != "process_creation" || len(b.Detection.Selections["sel"].Branches[0]) != 1 {
+		t.Errorf("repeat not merged: %+v", b)
+	}
+	if got := b.Detection.Selections["sel"].Branches[0][0].Values[0].S; got != `\b.exe` {
+		t.Errorf("repeat kept the old value %q", got)
+	}
+	if c.Level != "" || c.Logsource.Product != "linux" {
+		t.Errorf("reset did not clear the global document: %+v", c)
+	}
+	if _, rej := ParseRules("r.yml", []byte("action: repeat\ntitle: x\n")); len(rej) != 1 || !strings.Contains(rej[0].Reason, "without a previous") {
+		t.Errorf("repeat first: %v", rej)
+	}
+}
