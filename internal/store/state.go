@@ -25,6 +25,7 @@ type Scoped interface {
 	Alerts() Alerts
 	Audit() Audit
 	Retention() Retention
+	Cases() Cases
 	IOCs() IOCs
 }
 

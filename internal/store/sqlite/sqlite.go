@@ -153,6 +153,7 @@ func (sc scoped) Tenant() string             { return sc.tenant }
 func (sc scoped) Alerts() store.Alerts       { return alerts(sc) }
 func (sc scoped) Audit() store.Audit         { return audit(sc) }
 func (sc scoped) Retention() store.Retention { return retention(sc) }
+func (sc scoped) Cases() store.Cases         { return cases(sc) }
 func (sc scoped) IOCs() store.IOCs           { return iocs(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
