@@ -1,7 +1,12 @@
 // Package alert turns detection matches into alerts: it names the severity,
-// scores the risk, extracts the entities and computes the fingerprint that
-// deduplicates repeats of the same detection. It decides nothing about
-// persistence: the store's Upsert applies the dedup window.
+// scores the risk, extracts the entities, computes the fingerprint that
+// deduplicates repeats of the same detection, applies the tenant's
+// suppressions and accumulates entity risk (risk-based alerting). Its Stage
+// commits all of that, with the outbox events the changes cause, in one
+// state-store transaction.
+//
+// It never sends anything (notify does, from the outbox) and never drops a
+// match silently: a suppressed match is counted on its suppression.
 package alert
 
 import (
@@ -34,12 +39,8 @@ func Severity(level string) string {
 	return "medium"
 }
 
-// baseRisk is the risk score of a severity before context is considered.
-var baseRisk = map[string]int{"informational": 10, "low": 25, "medium": 50, "high": 75, "critical": 90}
-
-// RiskScore scores a match 0–100. For now it is the severity's base score;
-// asset criticality and threat-intel confidence refine it as they arrive.
-func RiskScore(m detect.Match) int { return baseRisk[Severity(m.Level)] }
+// RiskScore scores a match 0–100 with the default formula (risk.go).
+func RiskScore(m detect.Match) int { return DefaultRisk().Score(m) }
 
 // entityFields are the ECS fields that name an alert's entities.
 var entityFields = []string{
@@ -88,42 +89,82 @@ func Fingerprint(ruleID string, entities map[string]string, groupBy []string) st
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// FromMatches builds alerts from matches, merging matches of one tenant
-// with the same fingerprint so a burst costs one store write. The result
-// is grouped by tenant.
+// FromMatches builds alerts with the default grouping and risk formula.
 func FromMatches(matches []detect.Match) map[string][]store.Alert {
+	return Builder{Risk: DefaultRisk()}.Build(matches)
+}
+
+// Builder turns matches into alerts.
+type Builder struct {
+	// GroupBy overrides DefaultGroupBy per rule id.
+	GroupBy map[string][]string
+	Risk    RiskConfig
+}
+
+// groupBy is the fingerprint fields of a rule.
+func (b Builder) groupBy(rule string) []string {
+	if g, ok := b.GroupBy[rule]; ok {
+		return g
+	}
+	return DefaultGroupBy
+}
+
+// Build merges matches of one tenant with the same fingerprint so a burst
+// costs one store write. The result is grouped by tenant.
+func (b Builder) Build(matches []detect.Match) map[string][]store.Alert {
 	out := map[string][]store.Alert{}
 	index := map[string]int{} // tenant + fingerprint → position in out[tenant]
 	for _, m := range matches {
-		entities := Entities(m)
-		fp := Fingerprint(m.RuleID, entities, DefaultGroupBy)
-		ids := eventIDs(m.Events)
-		key := m.Tenant + "\x00" + fp
-		if i, ok := index[key]; ok {
-			a := &out[m.Tenant][i]
-			a.Count++
-			a.EventIDs = append(a.EventIDs, ids...)
-			if m.Time.After(a.LastSeen) {
-				a.LastSeen = m.Time
-			}
-			if m.Time.Before(a.FirstSeen) {
-				a.FirstSeen = m.Time
-			}
-			continue
-		}
-		index[key] = len(out[m.Tenant])
-		tags := m.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		out[m.Tenant] = append(out[m.Tenant], store.Alert{
-			Tenant: m.Tenant, RuleID: m.RuleID, RuleTitle: m.RuleTitle,
-			Severity: Severity(m.Level), RiskScore: RiskScore(m), Status: store.StatusNew,
-			Count: 1, Entities: entities, Tags: tags, Fingerprint: fp, EventIDs: ids,
-			FirstSeen: m.Time, LastSeen: m.Time,
-		})
+		b.add(out, index, m, Entities(m))
 	}
 	return out
+}
+
+func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detect.Match, entities map[string]string) {
+	fp := Fingerprint(m.RuleID, entities, b.groupBy(m.RuleID))
+	ids := eventIDs(m.Events)
+	risk := b.Risk.Score(m)
+	key := m.Tenant + "\x00" + fp
+	if i, ok := index[key]; ok {
+		a := &out[m.Tenant][i]
+		a.Count++
+		a.EventIDs = appendBounded(a.EventIDs, ids, store.MaxAlertEventIDs)
+		if m.Time.After(a.LastSeen) {
+			a.LastSeen = m.Time
+		}
+		if m.Time.Before(a.FirstSeen) {
+			a.FirstSeen = m.Time
+		}
+		if risk > a.RiskScore {
+			a.RiskScore = risk
+		}
+		return
+	}
+	index[key] = len(out[m.Tenant])
+	tags := m.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	out[m.Tenant] = append(out[m.Tenant], store.Alert{
+		Tenant: m.Tenant, Kind: store.KindDetection, RuleID: m.RuleID, RuleTitle: m.RuleTitle, RuleLevel: m.Level,
+		Severity: Severity(m.Level), RiskScore: risk, Status: store.StatusNew,
+		Count: 1, Entities: entities, Tags: tags, Fingerprint: fp, EventIDs: appendBounded(nil, ids, store.MaxAlertEventIDs),
+		FirstSeen: m.Time, LastSeen: m.Time,
+	})
+}
+
+// appendBounded keeps the first max ids: a storm must not grow an alert.
+func appendBounded(ids, add []string, max int) []string {
+	if ids == nil {
+		ids = []string{}
+	}
+	for _, id := range add {
+		if len(ids) >= max {
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func eventIDs(evs []*event.Event) []string {

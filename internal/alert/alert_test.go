@@ -39,7 +39,7 @@ func TestFromMatchesMergesByFingerprint(t *testing.T) {
 	if first.Count != 2 || len(first.EventIDs) != 2 || !first.FirstSeen.Equal(t0) || !first.LastSeen.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("merged alert = %+v", first)
 	}
-	if first.Severity != "high" || first.RiskScore != 75 || first.Entities["source.ip"] != "203.0.113.7" {
+	if first.Severity != "high" || first.RiskScore != 65 || first.Entities["source.ip"] != "203.0.113.7" {
 		t.Errorf("severity/risk/entities = %s %d %v", first.Severity, first.RiskScore, first.Entities)
 	}
 	if got["a"][0].Fingerprint == got["a"][1].Fingerprint || got["a"][0].Fingerprint != got["b"][0].Fingerprint {

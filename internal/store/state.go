@@ -23,6 +23,9 @@ type State interface {
 type Scoped interface {
 	Tenant() string
 	Alerts() Alerts
+	Suppressions() Suppressions
+	EntityRisks() EntityRisks
+	Notifications() Notifications
 	Audit() Audit
 	Retention() Retention
 	Cases() Cases

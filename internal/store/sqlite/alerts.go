@@ -17,40 +17,72 @@ import (
 // alerts is one tenant's alert table; every statement binds sc.tenant.
 type alerts scoped
 
+// dbtx is what both *sql.DB and *sql.Tx offer.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 const alertColumns = `id, tenant, rule_id, rule_title, severity, risk_score, status, resolution,
-	assignee, count, entities, tags, fingerprint, event_ids, first_seen, last_seen, created_at, updated_at`
+	assignee, count, entities, tags, fingerprint, event_ids, first_seen, last_seen, created_at, updated_at,
+	kind, rule_level, case_id, contributing, acknowledged_at, closed_at, escalations`
 
 func (a alerts) Upsert(ctx context.Context, in []store.Alert, window time.Duration) ([]store.Alert, error) {
-	tx, err := a.s.db.BeginTx(ctx, nil)
+	var out []store.Alert
+	err := a.Tx(ctx, func(tx store.AlertTx) error {
+		var err error
+		out, err = tx.Upsert(ctx, in, window)
+		return err
+	})
+	return out, err
+}
+
+// Tx implements store.Alerts.
+func (a alerts) Tx(ctx context.Context, fn func(tx store.AlertTx) error) error {
+	tx, err := a.s.db.BeginTx(ctx, nil) // _txlock=immediate: one writer at a time
 	if err != nil {
-		return nil, fmt.Errorf("upsert alerts: %w", err)
+		return fmt.Errorf("alerts: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := fn(alertTx{a: a, tx: tx, now: a.s.now()}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("alerts: commit: %w", err)
+	}
+	return nil
+}
+
+// alertTx is the write side inside one transaction.
+type alertTx struct {
+	a   alerts
+	tx  *sql.Tx
+	now time.Time
+}
+
+func (t alertTx) Upsert(ctx context.Context, in []store.Alert, window time.Duration) ([]store.Alert, error) {
 	out := make([]store.Alert, len(in))
-	now := a.s.now()
 	for i, al := range in {
-		al.Tenant = a.tenant
-		stored, err := a.upsertOne(ctx, tx, al, window, now)
+		al.Tenant = t.a.tenant
+		stored, err := t.upsertOne(ctx, al, window)
 		if err != nil {
 			return nil, fmt.Errorf("upsert alert %s: %w", al.RuleID, err)
 		}
 		out[i] = stored
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("upsert alerts: commit: %w", err)
-	}
 	return out, nil
 }
 
-func (a alerts) upsertOne(ctx context.Context, tx *sql.Tx, al store.Alert, window time.Duration, now time.Time) (store.Alert, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts
+func (t alertTx) upsertOne(ctx context.Context, al store.Alert, window time.Duration) (store.Alert, error) {
+	row := t.tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE tenant = ? AND fingerprint = ? AND status != ? AND last_seen >= ?
 		ORDER BY last_seen DESC LIMIT 1`,
-		a.tenant, al.Fingerprint, store.StatusClosed, toNanos(al.FirstSeen.Add(-window)))
+		t.a.tenant, al.Fingerprint, store.StatusClosed, toNanos(al.FirstSeen.Add(-window)))
 	open, err := scanAlert(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return a.insert(ctx, tx, al, now)
+		return t.insert(ctx, al)
 	case err != nil:
 		return store.Alert{}, err
 	}
@@ -65,21 +97,26 @@ func (a alerts) upsertOne(ctx context.Context, tx *sql.Tx, al store.Alert, windo
 		open.RiskScore = al.RiskScore
 	}
 	open.EventIDs = appendBounded(open.EventIDs, al.EventIDs, store.MaxAlertEventIDs)
-	open.UpdatedAt = now
+	open.Contributing = appendUnique(open.Contributing, al.Contributing)
+	open.UpdatedAt = t.now
 	ids, _ := json.Marshal(open.EventIDs)
-	_, err = tx.ExecContext(ctx, `UPDATE alerts SET count = ?, last_seen = ?, first_seen = ?, risk_score = ?,
-		event_ids = ?, updated_at = ? WHERE tenant = ? AND id = ?`,
+	contributing, _ := json.Marshal(open.Contributing)
+	_, err = t.tx.ExecContext(ctx, `UPDATE alerts SET count = ?, last_seen = ?, first_seen = ?, risk_score = ?,
+		event_ids = ?, contributing = ?, updated_at = ? WHERE tenant = ? AND id = ?`,
 		open.Count, toNanos(open.LastSeen), toNanos(open.FirstSeen), open.RiskScore, string(ids),
-		toNanos(now), a.tenant, open.ID)
+		string(contributing), toNanos(t.now), t.a.tenant, open.ID)
 	return open, err
 }
 
-func (a alerts) insert(ctx context.Context, tx *sql.Tx, al store.Alert, now time.Time) (store.Alert, error) {
+func (t alertTx) insert(ctx context.Context, al store.Alert) (store.Alert, error) {
 	if al.ID == "" {
 		al.ID = ulid.Make().String()
 	}
 	if al.Status == "" {
 		al.Status = store.StatusNew
+	}
+	if al.Kind == "" {
+		al.Kind = store.KindDetection
 	}
 	if al.Count == 0 {
 		al.Count = 1
@@ -90,16 +127,76 @@ func (a alerts) insert(ctx context.Context, tx *sql.Tx, al store.Alert, now time
 	if al.Tags == nil {
 		al.Tags = []string{}
 	}
+	if al.Contributing == nil {
+		al.Contributing = []string{}
+	}
 	al.EventIDs = appendBounded(nil, al.EventIDs, store.MaxAlertEventIDs)
-	al.CreatedAt, al.UpdatedAt = now, now
+	al.CreatedAt, al.UpdatedAt = t.now, t.now
+	al.Opened = true
 	entities, _ := json.Marshal(al.Entities)
 	tags, _ := json.Marshal(al.Tags)
 	ids, _ := json.Marshal(al.EventIDs)
-	_, err := tx.ExecContext(ctx, `INSERT INTO alerts(`+alertColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		al.ID, a.tenant, al.RuleID, al.RuleTitle, al.Severity, al.RiskScore, al.Status, al.Resolution,
+	contributing, _ := json.Marshal(al.Contributing)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO alerts(`+alertColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		al.ID, t.a.tenant, al.RuleID, al.RuleTitle, al.Severity, al.RiskScore, al.Status, al.Resolution,
 		al.Assignee, al.Count, string(entities), string(tags), al.Fingerprint, string(ids),
-		toNanos(al.FirstSeen), toNanos(al.LastSeen), toNanos(now), toNanos(now))
+		toNanos(al.FirstSeen), toNanos(al.LastSeen), toNanos(t.now), toNanos(t.now),
+		al.Kind, al.RuleLevel, al.CaseID, string(contributing), nullableNanos(al.AcknowledgedAt),
+		nullableNanos(al.ClosedAt), al.Escalations)
 	return al, err
+}
+
+func (t alertTx) Get(ctx context.Context, id string) (store.Alert, error) {
+	return getAlert(ctx, t.tx, t.a.tenant, id)
+}
+
+func (t alertTx) Update(ctx context.Context, id string, change store.AlertChange) (store.Alert, store.Alert, error) {
+	before, err := getAlert(ctx, t.tx, t.a.tenant, id)
+	if err != nil {
+		return before, before, err
+	}
+	after := before
+	if err := change.Apply(&after, t.now); err != nil {
+		return before, before, err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE alerts SET status = ?, resolution = ?, assignee = ?, case_id = ?,
+		acknowledged_at = ?, closed_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`,
+		after.Status, after.Resolution, after.Assignee, after.CaseID, nullableNanos(after.AcknowledgedAt),
+		nullableNanos(after.ClosedAt), toNanos(after.UpdatedAt), t.a.tenant, id)
+	if err != nil {
+		return before, before, fmt.Errorf("update alert %s: %w", id, err)
+	}
+	return before, after, nil
+}
+
+func (t alertTx) Escalated(ctx context.Context, id string, n int) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE alerts SET escalations = ? WHERE tenant = ? AND id = ?`, n, t.a.tenant, id)
+	return err
+}
+
+func (t alertTx) AddComment(ctx context.Context, c store.Comment) (store.Comment, error) {
+	if _, err := getAlert(ctx, t.tx, t.a.tenant, c.AlertID); err != nil {
+		return c, err
+	}
+	c.ID = ulid.Make().String()
+	c.CreatedAt = t.now
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO alert_comments(id, tenant, alert_id, author, body, created_at)
+		VALUES (?,?,?,?,?,?)`, c.ID, t.a.tenant, c.AlertID, c.Author, c.Body, toNanos(c.CreatedAt))
+	if err != nil {
+		return c, fmt.Errorf("add comment: %w", err)
+	}
+	return c, nil
+}
+
+func (t alertTx) Audit(ctx context.Context, rec store.AuditRecord) (store.AuditRecord, error) {
+	if rec.Time.IsZero() {
+		rec.Time = t.now
+	}
+	return audit(t.a).appendTx(ctx, t.tx, rec)
+}
+
+func (t alertTx) Enqueue(ctx context.Context, ev store.OutboxEvent) error {
+	return enqueue(ctx, t.tx, t.a.tenant, ev, t.now)
 }
 
 // appendBounded appends add to ids, keeping at most max, first ones kept:
@@ -117,8 +214,28 @@ func appendBounded(ids, add []string, max int) []string {
 	return ids
 }
 
+func appendUnique(ids, add []string) []string {
+	if ids == nil {
+		ids = []string{}
+	}
+next:
+	for _, id := range add {
+		for _, have := range ids {
+			if have == id {
+				continue next
+			}
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 func (a alerts) Get(ctx context.Context, id string) (store.Alert, error) {
-	al, err := scanAlert(a.s.db.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE tenant = ? AND id = ?`, a.tenant, id))
+	return getAlert(ctx, a.s.db, a.tenant, id)
+}
+
+func getAlert(ctx context.Context, db dbtx, tenant, id string) (store.Alert, error) {
+	al, err := scanAlert(db.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Alert{}, store.ErrNotFound
 	}
@@ -128,12 +245,26 @@ func (a alerts) Get(ctx context.Context, id string) (store.Alert, error) {
 	return al, nil
 }
 
+// alertOrder maps AlertFilter.Sort to SQL.
+var alertOrder = map[string]string{
+	"last_seen": "last_seen ASC, id ASC", "-last_seen": "last_seen DESC, id DESC",
+	"first_seen": "first_seen ASC, id ASC", "-first_seen": "first_seen DESC, id DESC",
+	"risk_score": "risk_score ASC, id ASC", "-risk_score": "risk_score DESC, id DESC",
+	"count": "count ASC, id ASC", "-count": "count DESC, id DESC",
+	"created_at": "created_at ASC, id ASC", "-created_at": "created_at DESC, id DESC",
+}
+
+// alertLikePattern makes v a literal LIKE pattern (with \ as the escape).
+func alertLikePattern(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
+}
+
 func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, int, error) {
 	conds := []string{"tenant = ?"}
 	args := []any{a.tenant}
-	add := func(cond string, v any) {
+	add := func(cond string, v ...any) {
 		conds = append(conds, cond)
-		args = append(args, v)
+		args = append(args, v...)
 	}
 	if f.Status != "" {
 		add("status = ?", f.Status)
@@ -144,11 +275,37 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	if f.RuleID != "" {
 		add("rule_id = ?", f.RuleID)
 	}
+	if f.Assignee != "" {
+		add("assignee = ?", f.Assignee)
+	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
+	switch {
+	case f.EntityField != "" && f.EntityValue != "":
+		add(`json_extract(entities, ?) = ?`, `$."`+strings.ReplaceAll(f.EntityField, `"`, ``)+`"`, f.EntityValue)
+	case f.EntityValue != "":
+		add(`EXISTS (SELECT 1 FROM json_each(alerts.entities) WHERE json_each.value = ?)`, f.EntityValue)
+	}
+	if f.Text != "" {
+		pat := "%" + alertLikePattern(f.Text) + "%"
+		add(`(rule_title LIKE ? ESCAPE '\' OR rule_id LIKE ? ESCAPE '\' OR entities LIKE ? ESCAPE '\')`, pat, pat, pat)
+	}
 	if !f.From.IsZero() {
 		add("last_seen >= ?", toNanos(f.From))
 	}
 	if !f.To.IsZero() {
 		add("last_seen < ?", toNanos(f.To))
+	}
+	if !f.CreatedBefore.IsZero() {
+		add("created_at < ?", toNanos(f.CreatedBefore))
+	}
+	order, ok := alertOrder[f.Sort]
+	if !ok {
+		if f.Sort != "" {
+			return nil, 0, fmt.Errorf("sort %q: use one of %v", f.Sort, store.AlertSorts)
+		}
+		order = alertOrder["-last_seen"]
 	}
 	where := strings.Join(conds, " AND ")
 	var total int
@@ -160,7 +317,7 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 		limit = 100
 	}
 	rows, err := a.s.db.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE `+where+
-		` ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list alerts: %w", err)
 	}
@@ -176,26 +333,53 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	return out, total, rows.Err()
 }
 
+func (a alerts) Comments(ctx context.Context, alertID string) ([]store.Comment, error) {
+	if _, err := a.Get(ctx, alertID); err != nil {
+		return nil, err
+	}
+	rows, err := a.s.db.QueryContext(ctx, `SELECT id, alert_id, author, body, created_at FROM alert_comments
+		WHERE tenant = ? AND alert_id = ? ORDER BY created_at, id`, a.tenant, alertID)
+	if err != nil {
+		return nil, fmt.Errorf("list comments: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Comment{}
+	for rows.Next() {
+		var c store.Comment
+		var at int64
+		if err := rows.Scan(&c.ID, &c.AlertID, &c.Author, &c.Body, &at); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = fromNanos(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func scanAlert(r scanner) (store.Alert, error) {
 	var al store.Alert
-	var entities, tags, ids string
+	var entities, tags, ids, contributing string
 	var first, last, created, updated int64
+	var acked, closed sql.NullInt64
 	err := r.Scan(&al.ID, &al.Tenant, &al.RuleID, &al.RuleTitle, &al.Severity, &al.RiskScore, &al.Status,
 		&al.Resolution, &al.Assignee, &al.Count, &entities, &tags, &al.Fingerprint, &ids,
-		&first, &last, &created, &updated)
+		&first, &last, &created, &updated,
+		&al.Kind, &al.RuleLevel, &al.CaseID, &contributing, &acked, &closed, &al.Escalations)
 	if err != nil {
 		return store.Alert{}, err
 	}
-	if err := json.Unmarshal([]byte(entities), &al.Entities); err != nil {
-		return store.Alert{}, fmt.Errorf("alert %s entities: %w", al.ID, err)
-	}
-	if err := json.Unmarshal([]byte(tags), &al.Tags); err != nil {
-		return store.Alert{}, fmt.Errorf("alert %s tags: %w", al.ID, err)
-	}
-	if err := json.Unmarshal([]byte(ids), &al.EventIDs); err != nil {
-		return store.Alert{}, fmt.Errorf("alert %s event ids: %w", al.ID, err)
+	for _, f := range []struct {
+		what string
+		raw  string
+		into any
+	}{{"entities", entities, &al.Entities}, {"tags", tags, &al.Tags}, {"event ids", ids, &al.EventIDs},
+		{"contributing alerts", contributing, &al.Contributing}} {
+		if err := json.Unmarshal([]byte(f.raw), f.into); err != nil {
+			return store.Alert{}, fmt.Errorf("alert %s %s: %w", al.ID, f.what, err)
+		}
 	}
 	al.FirstSeen, al.LastSeen, al.CreatedAt, al.UpdatedAt = fromNanos(first), fromNanos(last), fromNanos(created), fromNanos(updated)
+	al.AcknowledgedAt, al.ClosedAt = timePtr(acked), timePtr(closed)
 	return al, nil
 }
 
