@@ -31,6 +31,7 @@ type AuditRecord struct {
 type AuditFilter struct {
 	From, To time.Time
 	Action   string
+	Object   string // e.g. case/01J…
 	Limit    int
 	Offset   int
 }

@@ -398,6 +398,9 @@ func fieldExpr(field string) (string, []any) {
 	if col, ok := ColumnFor(field); ok {
 		return col, nil
 	}
+	if field == event.FieldID {
+		return "id", nil
+	}
 	path := `$."` + strings.ReplaceAll(field, `"`, `\"`) + `"`
 	return "coalesce(json_extract_string(ecs, ?), json_extract_string(fields, ?))", []any{path, path}
 }

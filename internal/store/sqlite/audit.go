@@ -81,6 +81,9 @@ func (a audit) List(ctx context.Context, f store.AuditFilter) ([]store.AuditReco
 	if f.Action != "" {
 		conds, args = append(conds, "action = ?"), append(args, f.Action)
 	}
+	if f.Object != "" {
+		conds, args = append(conds, "object = ?"), append(args, f.Object)
+	}
 	where := strings.Join(conds, " AND ")
 	var total int
 	if err := a.s.db.QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE `+where, args...).Scan(&total); err != nil {

@@ -54,6 +54,9 @@ func RunAudit(t *testing.T, open OpenState) {
 	if got := recs[0].Details["status"]; got == nil {
 		t.Errorf("details lost: %+v", recs[0].Details)
 	}
+	if _, total, _ := acme.List(ctx, store.AuditFilter{Object: "alert/A3"}); total != 1 {
+		t.Errorf("object filter total = %d, want 1", total)
+	}
 	_, total, _ = acme.List(ctx, store.AuditFilter{Action: "nope"})
 	if total != 0 {
 		t.Errorf("action filter total = %d", total)

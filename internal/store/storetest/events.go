@@ -69,6 +69,7 @@ func RunEventStore(t *testing.T, open OpenEventStore) {
 			{"limit keeps total", store.EventQuery{Tenant: "acme", Limit: 1}, []string{"e3"}},
 			{"typed column, case-insensitive", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "user.name", Value: "ALICE"}}}, []string{"e3", "e1"}},
 			{"json field", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "process.pid", Value: "4242"}}}, []string{"e3", "e2", "e1"}},
+			{"by event id", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "event.id", Value: "e2"}}}, []string{"e2"}},
 			{"native field", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "Image", Value: `C:\Windows\System32\cmd.exe`}}}, []string{"e3", "e2", "e1"}},
 			{"wildcard", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "host.name", Value: "ws-*"}}}, []string{"e2", "e1"}},
 			{"terms are ANDed", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "host.name", Value: "ws-*"}, {Field: "user.name", Value: "bob"}}}, []string{"e2"}},
