@@ -76,7 +76,7 @@ func TestGenericFieldsAndMappings(t *testing.T) {
 	}
 	cases := []struct {
 		mapping, body, want string
-		err                  bool
+		err                 bool
 	}{
 		{"value=1,fixed_type=domain", "x,evil.example\ny,b.example\n", "domain evil.example c=50 tags= first=2026-11-21 00:00:00\ndomain b.example c=50 tags= first=2026-11-21 00:00:00\n", false},
 		{"value=ioc,confidence=score", "ioc,score\n203.0.113.5,80\n203.0.113.6,high\n", "ipv4 203.0.113.5 c=80 tags= first=2026-11-21 00:00:00\nrejected line 3: confidence \"high\" is not a number\n", false},
