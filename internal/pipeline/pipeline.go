@@ -51,6 +51,10 @@ type Item struct {
 	// envelope (an HEC event's host, an OTLP resource's service.name). The
 	// normalizer's own values win over these.
 	Meta event.Fields
+	// Time is when the record happened according to its envelope (an HEC
+	// event's time, an OTLP record's timestamp); zero when unknown. A
+	// timestamp the parser finds in the record itself wins.
+	Time time.Time
 }
 
 // Batch is what a source hands over in one call: records of one tenant
@@ -249,6 +253,9 @@ func (p *Pipeline) process(j *job) {
 		}
 		if it.Truncated {
 			ev.SetECS("event.truncated", true)
+		}
+		if ev.Timestamp.IsZero() {
+			ev.Timestamp = it.Time
 		}
 		if ev.Timestamp.IsZero() {
 			ev.Timestamp = b.Received
