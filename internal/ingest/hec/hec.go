@@ -19,9 +19,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/event"
@@ -195,6 +197,7 @@ func (s *Source) event(w http.ResponseWriter, r *http.Request) {
 		}
 		it := ingest.Record(data, s.d.MaxRecordBytes, false)
 		it.Meta = meta(env.Host, env.Source, env.Sourcetype, env.Index, env.Fields)
+		it.Time = epoch(env.Time)
 		items = append(items, it)
 	}
 	if len(items) == 0 {
@@ -256,6 +259,21 @@ func scalar(v any) string {
 		return strconv.FormatBool(x)
 	}
 	return ""
+}
+
+// epoch reads HEC's time: seconds since 1970 as a number or a string,
+// with an optional fraction. Anything else means "unknown" (zero).
+func epoch(raw json.RawMessage) time.Time {
+	v := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if v == "" || v == "null" {
+		return time.Time{}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1e11 {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC()
 }
 
 // raw accepts newline-separated log lines; metadata comes from the query

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
@@ -100,6 +101,9 @@ func TestResponses(t *testing.T) {
 		}
 		if e, _ := ev.GetString("labels.env"); e == "prod" && ev.Raw == `{"k":"v"}` {
 			prod = true
+		}
+		if ev.Raw == "c" && !ev.Timestamp.Equal(time.Unix(1700000000, 500e6)) {
+			t.Errorf("event time %v, want the envelope's 1700000000.5", ev.Timestamp)
 		}
 	}
 	if !web1 || !prod {
