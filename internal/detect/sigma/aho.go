@@ -81,9 +81,11 @@ func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 			queue = append(queue, next)
 		}
 	}
+	order := []int32{0}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
+		order = append(order, s)
 		if f := fail[s]; len(ac.out[f]) > 0 {
 			ac.out[s] = append(append([]int32(nil), ac.out[s]...), ac.out[f]...)
 		}
@@ -97,12 +99,33 @@ func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 			}
 		}
 	}
+	ac.renumber(order)
 	for i, next := range ac.delta {
 		if len(ac.out[next]) > 0 {
 			ac.delta[i] = next | outFlag
 		}
 	}
 	return ac, true
+}
+
+// renumber lays states out in breadth-first order: the shallow states, where
+// a scan spends nearly all its time, then share a few cache lines.
+func (ac *ahoCorasick) renumber(order []int32) {
+	nc := ac.nclasses
+	newID := make([]int32, len(ac.out))
+	for i, s := range order {
+		newID[s] = int32(i)
+	}
+	delta := make([]int32, len(ac.delta))
+	out := make([][]int32, len(ac.out))
+	for _, s := range order {
+		ns := int(newID[s])
+		out[ns] = ac.out[s]
+		for c := 0; c < nc; c++ {
+			delta[ns*nc+c] = newID[ac.delta[int(s)*nc+c]]
+		}
+	}
+	ac.delta, ac.out = delta, out
 }
 
 const outFlag = -1 << 31

@@ -408,6 +408,9 @@ func (c *compiler) valueMatchers(v Value, ms modifierSet, cased *bool) ([]strMat
 		if err != nil {
 			return nil, err
 		}
+		if n, ok := longLineRegexp(re); ok {
+			return []strMatcher{minLineLength(n)}, nil
+		}
 		return []strMatcher{regexString{re}}, nil
 	case ms.cidr:
 		*cased = true
@@ -617,4 +620,68 @@ func wrapContains(p strMatcher) strMatcher {
 		return globString{x.p.wrapStart().wrapEnd()}
 	}
 	return p
+}
+
+// longLineRegexp recognises an unanchored run of any characters, ".{N,}",
+// which Sigma uses for "unusually long command line": RE2 expands the
+// repetition into N states and runs slowly, a length check does not.
+func longLineRegexp(re *regexp.Regexp) (int, bool) {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return 0, false
+	}
+	parsed = parsed.Simplify()
+	subs := []*syntax.Regexp{parsed}
+	if parsed.Op == syntax.OpConcat {
+		subs = parsed.Sub
+	}
+	var n int
+	var ok bool
+	switch len(subs) {
+	case 0:
+		return 0, false
+	case 1:
+		n, ok = anyCharRun(subs[0])
+	default:
+		n, ok = anyCharRun(&syntax.Regexp{Op: syntax.OpConcat, Sub: subs})
+	}
+	return n, ok && n > 0
+}
+
+// anyCharRun matches "." repeated at least N times without upper bound, in
+// the forms Simplify produces (x{N,} becomes N copies of x followed by x+).
+func anyCharRun(re *syntax.Regexp) (int, bool) {
+	switch re.Op {
+	case syntax.OpPlus:
+		if re.Sub[0].Op == syntax.OpAnyCharNotNL {
+			return 1, true
+		}
+	case syntax.OpRepeat:
+		if re.Sub[0].Op == syntax.OpAnyCharNotNL && re.Max == -1 {
+			return re.Min, true
+		}
+	case syntax.OpConcat:
+		// Unanchored, a concatenation of ".", ".+" and ".*" matches exactly
+		// when some line has as many characters as "." and ".+" require.
+		n := 0
+		for _, sub := range re.Sub {
+			switch {
+			case sub.Op == syntax.OpAnyCharNotNL:
+				n++
+			case sub.Op == syntax.OpPlus && sub.Sub[0].Op == syntax.OpAnyCharNotNL:
+				n++
+			case sub.Op == syntax.OpStar && sub.Sub[0].Op == syntax.OpAnyCharNotNL:
+			case sub.Op == syntax.OpConcat || sub.Op == syntax.OpRepeat:
+				m, ok := anyCharRun(sub)
+				if !ok {
+					return 0, false
+				}
+				n += m
+			default:
+				return 0, false
+			}
+		}
+		return n, true
+	}
+	return 0, false
 }

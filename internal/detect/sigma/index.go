@@ -387,8 +387,8 @@ func requiredLiterals(expr string) []string {
 	}
 	lits := regexpLiterals(re.Simplify())
 	for _, l := range lits {
-		if len(l) < 2 {
-			return nil // too short to select anything
+		if l == "" {
+			return nil
 		}
 	}
 	return lits

@@ -174,6 +174,29 @@ type regexString struct{ re *regexp.Regexp }
 func (r regexString) matchString(s string) bool { return r.re.MatchString(s) }
 func (r regexString) cost() int                 { return 40 }
 
+// minLineLength is true when the value has a run of at least n characters
+// without a newline: the meaning of the regular expression ".{n,}".
+type minLineLength int
+
+func (m minLineLength) matchString(s string) bool {
+	if len(s) < int(m) {
+		return false
+	}
+	run := 0
+	for _, r := range s {
+		if r == '\n' {
+			run = 0
+			continue
+		}
+		run++
+		if run >= int(m) {
+			return true
+		}
+	}
+	return false
+}
+func (m minLineLength) cost() int { return 4 }
+
 type cidrString struct{ prefix netip.Prefix }
 
 func (c cidrString) matchString(s string) bool {

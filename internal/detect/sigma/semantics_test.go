@@ -3,6 +3,7 @@ package sigma
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -350,5 +351,27 @@ detection:
 	}
 	if len(m.Events) != 1 || m.Events[0] != ev {
 		t.Errorf("events = %v", m.Events)
+	}
+}
+
+func TestLongLineRegexp(t *testing.T) {
+	long := strings.Repeat("a", 1000)
+	runSemantics(t, []semanticsCase{
+		{"re .{1000,} long", "  sel:\n    CommandLine|re: '.{1000,}'\n  condition: sel", fieldsEvent("CommandLine", long), true},
+		{"re .{1000,} short", "  sel:\n    CommandLine|re: '.{1000,}'\n  condition: sel", fieldsEvent("CommandLine", long[1:]), false},
+		{"re .{1000,} newline splits", "  sel:\n    CommandLine|re: '.{1000,}'\n  condition: sel", fieldsEvent("CommandLine", long[:500]+"\n"+long[:500]), false},
+		{"re ^.{3,}$ multibyte", "  sel:\n    CommandLine|re: '^.{3,}$'\n  condition: sel", fieldsEvent("CommandLine", "héé"), true},
+		{"re .{3,} two runes", "  sel:\n    CommandLine|re: '.{3,}'\n  condition: sel", fieldsEvent("CommandLine", "éé"), false},
+	}, Options{})
+	for expr, want := range map[string]int{".{1000,}": 1000, ".{3,}": 3, ".{2,}.*": 2, ".+": 1} {
+		n, ok := longLineRegexp(regexp.MustCompile(expr))
+		if !ok || n != want {
+			t.Errorf("longLineRegexp(%q) = %d, %v; want %d", expr, n, ok, want)
+		}
+	}
+	for _, expr := range []string{"a.{3,}", ".{3,10}", "(?s).{3,}", "x", "^.{3,}$", ".*"} {
+		if _, ok := longLineRegexp(regexp.MustCompile(expr)); ok {
+			t.Errorf("longLineRegexp(%q) should not apply", expr)
+		}
 	}
 }
