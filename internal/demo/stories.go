@@ -127,7 +127,7 @@ var phishingScripts = []string{
 
 // storyPhishing: a user opens a macro document from Outlook; Word starts
 // cmd, cmd starts hidden encoded PowerShell, and the host then beacons to
-// the C2 address every half minute for ten minutes.
+// the C2 address every fifteen seconds or so for ten minutes.
 func (g *Generator) storyPhishing(at time.Time) {
 	rng := g.rng
 	u := g.co.Users[3+rng.Intn(len(g.co.Users)-3)] // not IT: they know better, mostly
@@ -157,12 +157,12 @@ func (g *Generator) storyPhishing(at time.Time) {
 
 	// Beacons: Sysmon sees powershell connect out, the firewall lets it.
 	t = t.Add(jitter(rng, 2*time.Second, 0.5))
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 40; i++ {
 		sport := g.ephemeralPort()
 		g.emitNetwork(t, ps, sport, c2, "", 443)
 		g.emitFirewall(t.Add(20*time.Millisecond), flow{SrcIP: ws.IP, SrcPort: sport, DstIP: c2, DstPort: 443, Proto: "tcp",
 			Action: "allow", SrcZone: "lan", DstZone: "wan", Rule: 10, Sent: 400 + rng.Intn(300), Rcvd: 200 + rng.Intn(2000)})
-		t = t.Add(jitter(rng, 30*time.Second, 0.2))
+		t = t.Add(jitter(rng, 15*time.Second, 0.2))
 	}
 }
 
