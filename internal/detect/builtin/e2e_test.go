@@ -1,0 +1,205 @@
+package builtin
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/demo"
+	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/detect/sigma"
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/normalize"
+	"github.com/yagura-soc/yagura/internal/parse/winevent"
+)
+
+// demoEvent turns one demo record into an event the way the server does:
+// the project's parser for the record's format, then the normalizer.
+func demoEvent(r demo.Record, id int) (*event.Event, error) {
+	ev := &event.Event{
+		Tenant:   "demo",
+		ID:       strconv.Itoa(id),
+		Ingested: r.Time,
+		Source:   "demo",
+		Raw:      r.Line,
+	}
+	switch r.Source {
+	case demo.SourceWindows:
+		rec, err := winevent.Parse([]byte(r.Line))
+		if err != nil {
+			return nil, err
+		}
+		ev.Timestamp, ev.Fields = rec.Time, rec.Fields
+		normalize.Windows(ev)
+	default:
+		return nil, errNoParser
+	}
+	return ev, nil
+}
+
+// errNoParser marks records whose parser is not in the tree yet.
+var errNoParser = fmt.Errorf("no parser for this source yet")
+
+// storyAlerts lists, per attack story, the rules its first run must set
+// off. Rules that only feed correlations are not listed: they are silent.
+var storyAlerts = map[string][]string{
+	demo.StoryPhishing: {
+		"96e964db-7be8-42fb-804b-64da4b78b8a7", // encoded PowerShell
+		"3fb81bcf-0597-43ee-9d7e-1fbf1aaafd87", // beaconing from a script host
+	},
+	demo.StoryRansomware: {
+		"24ee92eb-ebdd-43ce-a7a7-15329acbb3f3", // shadow copies deleted, recovery disabled
+		"e42f7b26-c249-4f27-8827-00fd5972f640", // mass encryption
+		"7bffbb31-c18d-417f-baf6-ef45d9c017f4", // ransom note
+	},
+	demo.StoryPasswordSpray: {
+		"ddaa96b9-732d-4662-b885-d1a557c750b8", // password spraying
+	},
+	demo.StoryWindowsIntrusion: {
+		"4b817a81-ea2b-4df3-8171-f29e22550ddc", // logon brute force
+		"df2dc1b9-8f03-4d9c-9eb3-67d69d2492d8", // brute force then privileged logon
+		"a47eb385-4b7c-4755-b17c-25b925c569a3", // added to Administrators
+		"4df56e36-da92-4e41-8310-940789dbc026", // new account made admin
+		"a1fbf16b-72b2-4971-aedc-910346b5312e", // security log cleared
+	},
+}
+
+// demoRun is the outcome of feeding demo traffic through parse, normalize
+// and the pack.
+type demoRun struct {
+	records  int
+	skipped  map[string]int            // records per source without a parser yet
+	byStory  map[string]map[string]int // story -> rule id -> matches
+	benign   map[string]int            // rule id -> matches made only of benign events
+	firstHit map[string]time.Duration  // story -> time of its first alert after start
+}
+
+func runDemo(t *testing.T, g *demo.Generator, start time.Time, d time.Duration) demoRun {
+	t.Helper()
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := sigma.NewEngine(set, sigma.Options{Placeholders: map[string][]string{"c2_ips": g.C2Addresses()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := demoRun{skipped: map[string]int{}, byStory: map[string]map[string]int{}, benign: map[string]int{}, firstHit: map[string]time.Duration{}}
+	var stories []string // by event id
+	var out []detect.Match
+	// Drive the generator a second at a time, as the server does.
+	for now := start.Add(time.Second); !now.After(start.Add(d)); now = now.Add(time.Second) {
+		for _, r := range g.Next(now) {
+			run.records++
+			ev, err := demoEvent(r, len(stories))
+			if err == errNoParser {
+				run.skipped[r.Source]++
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s record does not parse: %v\n%s", r.Source, err, r.Line)
+			}
+			stories = append(stories, r.Story)
+			out = eng.Detect(ev, out[:0])
+			for _, m := range out {
+				story := ""
+				for _, e := range m.Events {
+					id, _ := strconv.Atoi(e.ID)
+					if s := stories[id]; s != "" {
+						story = s
+					}
+				}
+				if story == "" {
+					run.benign[m.RuleID]++
+					continue
+				}
+				if run.byStory[story] == nil {
+					run.byStory[story] = map[string]int{}
+				}
+				run.byStory[story][m.RuleID]++
+				if _, ok := run.firstHit[story]; !ok {
+					run.firstHit[story] = m.Time.Sub(start)
+				}
+			}
+		}
+	}
+	return run
+}
+
+func TestDemoStoriesRaiseTheirAlerts(t *testing.T) {
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	run := runDemo(t, demo.New(1, start), start, 120*time.Second)
+	titles := ruleTitles(t)
+	t.Logf("%d records in 120 s; not parsed yet (no parser in the tree): %v", run.records, run.skipped)
+	for _, story := range sortedKeys(storyAlerts) {
+		for _, id := range storyAlerts[story] {
+			n := run.byStory[story][id]
+			t.Logf("%-18s %-55s %4d matches", story, titles[id], n)
+			if n == 0 {
+				t.Errorf("story %s did not set off %q (%s)", story, titles[id], id)
+			}
+		}
+		if at, ok := run.firstHit[story]; !ok || at > time.Minute {
+			t.Errorf("story %s: first alert at %v, want within a minute of start", story, at)
+		}
+	}
+	for id, n := range run.benign {
+		t.Logf("benign traffic: %-55s %d matches", titles[id], n)
+	}
+}
+
+func ruleTitles(t *testing.T) map[string]string {
+	set, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, group := range [][]*sigma.Rule{set.Rules, set.Correlations} {
+		for _, r := range group {
+			out[r.ID] = r.Title
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+
+// maxBenignAlerts bounds the matches five busy minutes of benign demo
+// traffic may raise. Measured: 0 with seed 2 (Windows records only, the
+// other parsers are not in the tree yet). The margin allows the expected
+// sudo -i near-misses (about 0.25 in five minutes) and a little drift in
+// the generator's mix without letting a noisy rule through.
+const maxBenignAlerts = 3
+
+// Benign traffic alone, over five busy minutes, raises at most
+// maxBenignAlerts matches. The generator's benign mix contains exactly one
+// deliberate near-miss the pack should flag: an administrator who logs in
+// over SSH and switches to a root shell with sudo -i (1 in 50 admin
+// sessions, about 3 an hour at the default rate), which "Root shell via
+// sudo shortly after an SSH login" rightly reports; everything else in the
+// mix (typos, admin logons, management-agent PowerShell, internet SSH
+// scanners, crawler traffic) must stay below every threshold.
+func TestDemoBenignTrafficIsQuiet(t *testing.T) {
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	run := runDemo(t, demo.New(2, start, demo.WithoutStories()), start, 5*time.Minute)
+	titles := ruleTitles(t)
+	total := 0
+	for id, n := range run.benign {
+		total += n
+		t.Logf("%-55s %d matches", titles[id], n)
+	}
+	t.Logf("%d records, %d benign matches; not parsed yet: %v", run.records, total, run.skipped)
+	if total > maxBenignAlerts {
+		t.Errorf("%d matches on benign traffic, want at most %d", total, maxBenignAlerts)
+	}
+}
