@@ -173,7 +173,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-
 // maxBenignAlerts bounds the matches five busy minutes of benign demo
 // traffic may raise. Measured: 0 with seed 2 (Windows records only, the
 // other parsers are not in the tree yet). The margin allows the expected
