@@ -90,6 +90,14 @@ type Config struct {
 	QueueBatches   int
 	MaxWriteEvents int
 	DedupWindow    time.Duration
+	// Alerter, when set, commits the alerts of a group (suppression,
+	// risk, entity risk, outbox); nil means plain dedup by fingerprint.
+	Alerter Alerter
+}
+
+// Alerter stores the alerts of a group's matches durably, or fails.
+type Alerter interface {
+	Commit(ctx context.Context, matches []detect.Match) ([]store.Alert, error)
 }
 
 // Pipeline is the running pipeline. Create it with New and stop it with Close.
@@ -333,6 +341,18 @@ func (p *Pipeline) commit(group []*job, n int) error {
 		return nil
 	}
 	start = time.Now()
+	if p.cfg.Alerter != nil {
+		stored, err := p.cfg.Alerter.Commit(ctx, matches)
+		if err != nil {
+			p.log.Error("alert store write failed; batches not acknowledged", "err", err)
+			return fmt.Errorf("store alerts: %w", err)
+		}
+		for _, a := range stored {
+			p.metrics.Alerts.WithLabelValues(a.Severity).Inc()
+		}
+		p.metrics.StoreWrite.WithLabelValues("alerts").Observe(time.Since(start).Seconds())
+		return nil
+	}
 	for tenant, alerts := range alert.FromMatches(matches) {
 		stored, err := p.state.Scope(tenant).Alerts().Upsert(ctx, alerts, p.cfg.DedupWindow)
 		if err != nil {
