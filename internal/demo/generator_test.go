@@ -2,11 +2,14 @@ package demo
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yagura-soc/yagura/internal/parse/winevent"
 )
 
 var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -200,6 +203,14 @@ func TestLinesAreWellFormed(t *testing.T) {
 				t.Fatalf("EventRecordID %d on %s not increasing (last %d)", s.EventRecordID, key, lastRecordID[key])
 			}
 			lastRecordID[key] = s.EventRecordID
+			// And the project's own parser reads it back.
+			rec, err := winevent.Parse([]byte(r.Line))
+			if err != nil {
+				t.Fatalf("winevent cannot parse the line: %v\n%s", err, r.Line)
+			}
+			if !rec.Time.Equal(ts) || rec.Fields["EventID"] != fmt.Sprint(*s.EventID) || rec.Fields["Computer"] != s.Computer {
+				t.Fatalf("winevent read time %v, EventID %v, Computer %v from:\n%s", rec.Time, rec.Fields["EventID"], rec.Fields["Computer"], r.Line)
+			}
 		case SourceSyslog:
 			m := reSyslog.FindStringSubmatch(r.Line)
 			if m == nil {
