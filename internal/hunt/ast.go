@@ -69,15 +69,37 @@ func (e *Not) Pos() int { return e.At }
 // Pos implements Expr.
 func (t *Term) Pos() int { return t.At }
 
-// String prints the expression in the query language; parsing the output
-// gives the same tree.
-func (e *And) String() string { return "(" + e.L.String() + " AND " + e.R.String() + ")" }
+// String prints the expression in the query language with only the
+// parentheses the tree needs; parsing the output gives the same tree.
+func (e *And) String() string {
+	l, r := e.L.String(), e.R.String()
+	if _, ok := e.L.(*Or); ok {
+		l = "(" + l + ")"
+	}
+	switch e.R.(type) {
+	case *Or, *And:
+		r = "(" + r + ")"
+	}
+	return l + " AND " + r
+}
 
 // String implements Expr.
-func (e *Or) String() string { return "(" + e.L.String() + " OR " + e.R.String() + ")" }
+func (e *Or) String() string {
+	r := e.R.String()
+	if _, ok := e.R.(*Or); ok {
+		r = "(" + r + ")"
+	}
+	return e.L.String() + " OR " + r
+}
 
 // String implements Expr.
-func (e *Not) String() string { return "NOT " + e.X.String() }
+func (e *Not) String() string {
+	switch e.X.(type) {
+	case *Or, *And:
+		return "NOT (" + e.X.String() + ")"
+	}
+	return "NOT " + e.X.String()
+}
 
 // String implements Expr.
 func (t *Term) String() string {

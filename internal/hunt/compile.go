@@ -193,7 +193,7 @@ func eventField(name string) (frag, valueType, error) {
 // jsonPath quotes a field name as one JSON path step, so that dots stay
 // part of the (flat, dotted) key.
 func jsonPath(name string) string {
-	return `$."` + strings.ReplaceAll(name, `"`, `\"`) + `"`
+	return `$."` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
 }
 
 func quoteList(cols []string) string {
@@ -299,6 +299,10 @@ func (c *compiler) term(t *Term, sc scope) (frag, error) {
 	return frag{}, c.errorf(t.At, "cannot compile %s", t.String())
 }
 
+// arg is one placeholder and its value, to place inside a text.
+func arg(v any) frag { return frag{"?", []any{v}} }
+
+// with appends arguments for placeholders at the very end of f's text.
 func (f frag) with(args ...any) frag { return frag{f.sql, append(append([]any{}, f.args...), args...)} }
 
 func rangeOf(e frag, openLo, openHi bool, lo, hi any) frag {
@@ -531,7 +535,7 @@ func (c *compiler) stage(rel relation, st Stage) (relation, error) {
 		if !rel.events {
 			return rel, c.errorf(s.At, "timechart needs events with their @timestamp: put it before stats, top, rare and fields")
 		}
-		sel := []frag{sq("time_bucket(to_microseconds(CAST(? AS BIGINT)), ts) AS c0").with(s.Span.Microseconds())}
+		sel := []frag{sq("time_bucket(to_microseconds(CAST(", arg(s.Span.Microseconds()), " AS BIGINT)), ts) AS c0")}
 		cols := []string{"_time"}
 		keys := []frag{{sql: "1"}}
 		if s.By != "" {
@@ -635,7 +639,7 @@ func CompileExtras(q *Query, text string, span time.Duration, topN int) (histogr
 			return histogram, summary, false, err
 		}
 	}
-	h := sq("SELECT time_bucket(to_microseconds(CAST(? AS BIGINT)), ts) AS c0, count(*) AS c1 FROM ", c.sub(rel), " GROUP BY 1 ORDER BY 1").with(span.Microseconds())
+	h := sq("SELECT time_bucket(to_microseconds(CAST(", arg(span.Microseconds()), " AS BIGINT)), ts) AS c0, count(*) AS c1 FROM ", c.sub(rel), " GROUP BY 1 ORDER BY 1")
 	histogram = store.CompiledQuery{Where: where.sql, WhereArgs: where.args, SQL: h.sql, Args: h.args, Columns: []string{"time", "count"}}
 
 	cols := make([]string, len(summaryFields))

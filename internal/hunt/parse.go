@@ -15,6 +15,7 @@ import (
 const (
 	MaxQueryLength = 16 << 10 // bytes
 	maxDepth       = 64       // nested parentheses and NOTs
+	maxTerms       = 512      // terms in the whole query
 	maxHead        = 1_000_000
 	maxTop         = 10_000
 	minSpan        = time.Second
@@ -36,6 +37,11 @@ func Parse(q string) (*Query, error) {
 		}
 		return nil, &Error{Query: q, Pos: pos, Msg: "the query is not valid UTF-8 here"}
 	}
+	if i := strings.IndexByte(q, 0); i >= 0 {
+		// The database's text parameters end at NUL; refuse rather than
+		// search for something else than what was asked.
+		return nil, &Error{Query: q, Pos: i, Msg: "the query contains a NUL byte; remove it"}
+	}
 	p := &parser{lx: &lexer{src: q}}
 	return p.parseQuery()
 }
@@ -43,6 +49,7 @@ func Parse(q string) (*Query, error) {
 type parser struct {
 	lx    *lexer
 	depth int
+	terms int
 }
 
 func (p *parser) errorf(pos int, format string, a ...any) error {
@@ -157,6 +164,9 @@ func (p *parser) parsePrimary(m mode) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.terms++; p.terms > maxTerms {
+		return nil, p.errorf(t.pos, "more than %d terms in one query: narrow it down, or split it", maxTerms)
+	}
 	switch t.kind {
 	case tLParen:
 		if p.depth++; p.depth > maxDepth {
@@ -239,7 +249,7 @@ func (p *parser) parseValue(f token) (Expr, error) {
 		}
 		term.Kind, term.Op, term.Value, term.Quoted = TermCompare, v.val, val.val, val.kind == tString
 		return term, nil
-	case tWord:
+	case tWord, tEOF:
 		if v.val == "" {
 			return nil, p.errorf(v.pos, "%s: has no value: write %s:value (no space after ':'), %s:\"a phrase\" or %s:* for any value", f.val, f.val, f.val, f.val)
 		}
