@@ -39,17 +39,21 @@ type Permission string
 
 // Permissions of the core API.
 const (
-	PermSelf        Permission = "self" // see and end one's own session
-	PermEventsWrite Permission = "events:write"
-	PermEventsRead  Permission = "events:read"
-	PermAlertsRead  Permission = "alerts:read"
-	PermUsersManage Permission = "users:manage"
-	PermTokens      Permission = "tokens:manage"
-	PermTenants     Permission = "tenants:manage" // only in the provider tenant, see ProviderTenant
-	PermAuditRead   Permission = "audit:read"
-	PermRetention   Permission = "retention:manage"
-	PermLegalHold   Permission = "legal_hold:manage"
-	PermCompliance  Permission = "compliance:read"
+	PermSelf           Permission = "self" // see and end one's own session
+	PermEventsWrite    Permission = "events:write"
+	PermEventsRead     Permission = "events:read"
+	PermAlertsRead     Permission = "alerts:read"
+	PermUsersManage    Permission = "users:manage"
+	PermTokens         Permission = "tokens:manage"
+	PermTenants        Permission = "tenants:manage" // only in the provider tenant, see ProviderTenant
+	PermAuditRead      Permission = "audit:read"
+	PermRetention      Permission = "retention:manage"
+	PermLegalHold      Permission = "legal_hold:manage"
+	PermCasesRead      Permission = "cases:read"
+	PermCasesWrite     Permission = "cases:write"
+	PermActionsRun     Permission = "actions:run"
+	PermActionsApprove Permission = "actions:approve"
+	PermCompliance     Permission = "compliance:read"
 )
 
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
@@ -61,17 +65,21 @@ var everyone = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleC
 
 // grants is the permission matrix: which roles hold each permission.
 var grants = map[Permission][]string{
-	PermSelf:        append([]string{RoleIngest}, everyone...),
-	PermEventsWrite: {RoleIngest, RoleAdmin},
-	PermEventsRead:  everyone,
-	PermAlertsRead:  everyone,
-	PermUsersManage: {RoleAdmin},
-	PermTokens:      {RoleAdmin},
-	PermTenants:     {RoleAdmin},
-	PermAuditRead:   {RoleAuditor, RoleAdmin},
-	PermRetention:   {RoleAdmin},
-	PermLegalHold:   {RoleLead, RoleCSIRT, RoleAdmin},
-	PermCompliance:  {RoleAuditor, RoleLead, RoleAdmin},
+	PermSelf:           append([]string{RoleIngest}, everyone...),
+	PermEventsWrite:    {RoleIngest, RoleAdmin},
+	PermEventsRead:     everyone,
+	PermAlertsRead:     everyone,
+	PermUsersManage:    {RoleAdmin},
+	PermTokens:         {RoleAdmin},
+	PermTenants:        {RoleAdmin},
+	PermAuditRead:      {RoleAuditor, RoleAdmin},
+	PermRetention:      {RoleAdmin},
+	PermLegalHold:      {RoleLead, RoleCSIRT, RoleAdmin},
+	PermCasesRead:      everyone,
+	PermCasesWrite:     {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
+	PermActionsRun:     {RoleResponder, RoleLead, RoleAdmin},
+	PermActionsApprove: {RoleLead, RoleAdmin},
+	PermCompliance:     {RoleAuditor, RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

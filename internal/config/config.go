@@ -30,6 +30,19 @@ type Config struct {
 	Demo      Demo      `yaml:"demo"`
 	Retention Retention `yaml:"retention"`
 	Reporting Reporting `yaml:"reporting"`
+	Response  Response  `yaml:"response"`
+}
+
+// Response configures the connectors that carry out response actions.
+type Response struct {
+	Webhooks []WebhookConnector `yaml:"webhooks"`
+}
+
+// WebhookConnector posts actions as signed JSON to a URL.
+type WebhookConnector struct {
+	Name   string `yaml:"name"`
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
 }
 
 // Reporting is the reporting flow an auditor asks about: who the CSIRT
@@ -222,6 +235,9 @@ func (c Config) EventsPath() string { return filepath.Join(c.Data, "events.duckd
 
 // TLSPath is the folder of generated TLS material.
 func (c Config) TLSPath() string { return filepath.Join(c.Data, "tls") }
+
+// EvidencePath is the folder of case evidence files.
+func (c Config) EvidencePath() string { return filepath.Join(c.Data, "evidence") }
 
 // ArchivePath is the folder of retention archives (Parquet).
 func (c Config) ArchivePath() string { return filepath.Join(c.Data, "archive") }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagura-soc/yagura/api"
 	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
@@ -40,6 +41,8 @@ type Deps struct {
 	Retention *retention.Enforcer
 	// Reporting is the configured reporting flow, for the compliance view.
 	Reporting config.Reporting
+	// Cases is the incident desk; nil disables the case endpoints.
+	Cases *casework.Service
 }
 
 // Server is the API's http.Handler.
@@ -65,6 +68,7 @@ func routes() []route {
 		adminRoutes(),
 		retentionRoutes(),
 		complianceRoutes(),
+		caseRoutes(),
 		eventRoutes(),
 		alertRoutes(),
 	} {

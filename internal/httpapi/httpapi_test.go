@@ -18,13 +18,18 @@ import (
 
 	"github.com/yagura-soc/yagura/api"
 	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/respond"
+	"github.com/yagura-soc/yagura/internal/respond/webhook"
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -107,9 +112,18 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New()
 	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, jsonObjects, hostDetector{}, m, log)
+	firewall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("blocked")) }))
+	t.Cleanup(firewall.Close)
+	pbs, err := incident.LoadPlaybooks(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := &casework.Service{State: st, Events: evs, Blobs: fsblob.New(filepath.Join(dir, "evidence")), Playbooks: pbs,
+		Connectors: map[string]respond.Connector{"firewall": webhook.New(webhook.Config{Name: "firewall", URL: firewall.URL, Secret: "k"}, nil)}}
 	srv := httptest.NewServer(New(Deps{Events: evs, State: st, Pipeline: p, Metrics: m, Log: log, MaxBodyBytes: 4096,
 		Logins:    auth.NewLogins(st.Users(), st.Sessions()),
-		Retention: &retention.Enforcer{Events: evs, State: st, ArchiveDir: filepath.Join(dir, "archive"), Log: log}}))
+		Retention: &retention.Enforcer{Events: evs, State: st, ArchiveDir: filepath.Join(dir, "archive"), Log: log},
+		Cases:     desk}))
 	t.Cleanup(func() { srv.Close(); p.Close(ctx); evs.Close(); st.Close() })
 	e := &env{srv: srv, state: st, tokens: map[string]string{}}
 	st.Tenants().Create(ctx, "acme")

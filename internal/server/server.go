@@ -16,16 +16,21 @@ import (
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/certs"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/httpapi"
+	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/ingest/syslog"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/respond"
+	"github.com/yagura-soc/yagura/internal/respond/webhook"
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -50,6 +55,7 @@ type Server struct {
 
 	retention *retention.Enforcer
 	tls       bool
+	cases     *casework.Service
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	syslog    *syslog.Source
@@ -73,11 +79,15 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
 
 	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, ArchiveDir: cfg.ArchivePath(), Log: log}
+	if s.cases, err = newCaseDesk(cfg, s.Events, s.State); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
 		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
-		Retention: s.retention, Reporting: cfg.Reporting,
+		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
@@ -170,6 +180,8 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.syslog.Run(intake) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.tickCases(intake, time.Minute) }()
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()
@@ -226,6 +238,46 @@ func (s *Server) enforceRetention(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// newCaseDesk builds the incident desk: playbooks, evidence files and the
+// configured response connectors.
+func newCaseDesk(cfg config.Config, events store.EventStore, state store.State) (*casework.Service, error) {
+	pbs, err := incident.LoadPlaybooks(nil)
+	if err != nil {
+		return nil, err
+	}
+	conns := map[string]respond.Connector{}
+	for _, w := range cfg.Response.Webhooks {
+		if w.Name == "" || w.URL == "" {
+			return nil, fmt.Errorf("response.webhooks: every connector needs a name and a url")
+		}
+		conns[w.Name] = webhook.New(webhook.Config{Name: w.Name, URL: w.URL, Secret: w.Secret}, nil)
+	}
+	return &casework.Service{State: state, Events: events, Blobs: fsblob.New(cfg.EvidencePath()), Playbooks: pbs, Connectors: conns}, nil
+}
+
+// tickCases runs the case desk's time-driven work (SLA notices,
+// escalations, expiring actions) for every tenant.
+func (s *Server) tickCases(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tenants, err := s.State.Tenants().List(ctx)
+		if err != nil {
+			continue
+		}
+		for _, t := range tenants {
+			if err := s.cases.Tick(ctx, t.Name); err != nil && ctx.Err() == nil {
+				s.log.Error("case tick failed", "tenant", t.Name, "err", err)
+			}
 		}
 	}
 }
