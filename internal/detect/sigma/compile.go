@@ -50,9 +50,10 @@ func (c *compiler) compileDetection(d *Detection) (matcher, error) {
 	}
 	sels := make(map[string]matcher, len(d.Selections))
 	for _, name := range d.Order {
-		m, err := c.compileSelection(d.Selections[name])
+		sel := d.Selections[name]
+		m, err := c.compileSelection(sel)
 		if err != nil {
-			return nil, fmt.Errorf("search identifier %q: %w", name, err)
+			return nil, fmt.Errorf("search identifier %q (line %d): %w", name, sel.Line, err)
 		}
 		sels[name] = m
 	}
