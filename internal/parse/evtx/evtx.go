@@ -13,6 +13,11 @@
 // hex rendering is decided by field name (hexFields), as checked against an
 // independent parser over the evtx-attack-samples corpus.
 //
+// Known limit: a chunk whose record bytes are corrupt in particular ways
+// makes the library allocate without bound (an uncapped template argument
+// count in ParseTemplateInstance); a panic is recovered, an out-of-memory is
+// not. Untrusted EVTX files should be scanned in a memory-limited process.
+//
 // This package must never panic on a corrupt file, nor stop at the first bad
 // record: errors are reported per record or per chunk and reading goes on.
 // It does no I/O beyond reading the file it is given.

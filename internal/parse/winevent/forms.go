@@ -96,6 +96,12 @@ var nxlogMeta = map[string]bool{
 	"AccountType": true, "Domain": true, "ActivityID": true,
 }
 
+// nxlogEventTypes are the values NXLog gives its own EventType field.
+var nxlogEventTypes = map[string]bool{
+	"INFO": true, "AUDIT_SUCCESS": true, "AUDIT_FAILURE": true, "WARNING": true,
+	"ERROR": true, "CRITICAL": true, "VERBOSE": true,
+}
+
 // fromNXLog reads NXLog's im_msvistalog output: System values and payload
 // fields side by side at the top level under NXLog's names.
 func fromNXLog(m map[string]any) (parse.Record, error) {
@@ -106,6 +112,9 @@ func fromNXLog(m map[string]any) (parse.Record, error) {
 	for k, v := range m {
 		if _, sys := nxlogSystem[k]; sys || nxlogMeta[k] || k == "TimeCreated" || k == "Level" {
 			continue
+		}
+		if k == "EventType" && nxlogEventTypes[text(v)] {
+			continue // NXLog's own severity class, not Sysmon's EventType
 		}
 		f[k] = render(v)
 	}
