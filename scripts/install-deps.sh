@@ -6,6 +6,8 @@ set -euo pipefail
 # command (or a module file, as a glob) → Debian package that provides it
 declare -A needs=(
   [logger]=bsdutils
+  [nft]=nftables
+  [named-checkzone]=bind9-utils
   [rsyslogd]=rsyslog
   ['/usr/lib/*/rsyslog/lmnsd_gtls.so']=rsyslog-gnutls
   ['/usr/lib/*/rsyslog/omrelp.so']=rsyslog-relp

@@ -1,0 +1,74 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/yagura-soc/yagura/internal/intel"
+)
+
+// RPZ writes a DNS Response Policy Zone (BIND, Unbound, PowerDNS,
+// Knot Resolver): listed domains and their subdomains answer NXDOMAIN
+// (CNAME .), and answers that contain a listed address are rewritten the
+// same way (rpz-ip triggers). The SOA serial is the change-feed head, so
+// secondaries transfer the zone only when it changed. The zone's origin
+// is chosen by the resolver's configuration (e.g. rpz.yagura).
+func RPZ(w io.Writer, l List) error {
+	bw := newWriter(w)
+	serial := uint32(l.Serial) // wraps like a DNS serial (RFC 1982)
+	if serial == 0 {
+		serial = 1
+	}
+	fmt.Fprintf(bw, "; Yagura threat-intelligence response policy zone, tenant %s\n", l.Tenant)
+	fmt.Fprintf(bw, "$TTL 300\n@ IN SOA localhost. hostmaster.localhost. ( %d 3600 600 86400 300 )\n@ IN NS localhost.\n", serial)
+	for _, d := range values(l, intel.Domain) {
+		fmt.Fprintf(bw, "%s CNAME .\n*.%s CNAME .\n", d, d)
+	}
+	for _, v6 := range []bool{false, true} {
+		for _, p := range networks(l, v6) {
+			fmt.Fprintf(bw, "%s.rpz-ip CNAME .\n", rpzIP(p))
+		}
+	}
+	return bw.Flush()
+}
+
+// rpzIP is the owner name of an IP trigger: the prefix length, then the
+// address reversed (IPv4 octets; IPv6 16-bit groups with the longest run
+// of zero groups written as "zz").
+func rpzIP(p netip.Prefix) string {
+	if p.Addr().Is4() {
+		b := p.Addr().As4()
+		return fmt.Sprintf("%d.%d.%d.%d.%d", p.Bits(), b[3], b[2], b[1], b[0])
+	}
+	b := p.Addr().As16()
+	groups := make([]string, 8)
+	for k := 0; k < 8; k++ {
+		groups[k] = strconv.FormatUint(uint64(b[2*k])<<8|uint64(b[2*k+1]), 16)
+	}
+	// The longest run (at least two) of zero groups becomes "zz".
+	bestStart, bestLen := -1, 1
+	for k := 0; k < 8; {
+		if groups[k] != "0" {
+			k++
+			continue
+		}
+		j := k
+		for j < 8 && groups[j] == "0" {
+			j++
+		}
+		if j-k > bestLen {
+			bestStart, bestLen = k, j-k
+		}
+		k = j
+	}
+	if bestStart >= 0 {
+		groups = append(append(append([]string(nil), groups[:bestStart]...), "zz"), groups[bestStart+bestLen:]...)
+	}
+	for i, j := 0, len(groups)-1; i < j; i, j = i+1, j-1 {
+		groups[i], groups[j] = groups[j], groups[i]
+	}
+	return strconv.Itoa(p.Bits()) + "." + strings.Join(groups, ".")
+}
