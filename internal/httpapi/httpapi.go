@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/yagura-soc/yagura/api"
+	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/metrics"
+	"github.com/yagura-soc/yagura/internal/notify"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -43,6 +45,11 @@ type Deps struct {
 	Reporting config.Reporting
 	// Cases is the incident desk; nil disables the case endpoints.
 	Cases *casework.Service
+	// Alerting is the alert stage (grouping and entity risk policy);
+	// nil means the defaults.
+	Alerting *alert.Stage
+	// NotifyKinds are the notification connectors; nil means all built in.
+	NotifyKinds map[string]notify.Kind
 }
 
 // Server is the API's http.Handler.
@@ -71,6 +78,9 @@ func routes() []route {
 		caseRoutes(),
 		eventRoutes(),
 		alertRoutes(),
+		notifyRoutes(),
+		entityRoutes(),
+		searchRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -22,7 +22,7 @@ type Options struct {
 // Result limits.
 const (
 	DefaultLimit = 100
-	MaxLimit     = 10_000
+	MaxLimit     = 100_000
 	maxValues    = 100 // values(f) keeps at most this many distinct values
 )
 
