@@ -1,5 +1,7 @@
 package sigma
 
+import "strings"
+
 // ahoCorasick finds every occurrence of many literal patterns in one pass
 // over the text. It is compiled to a dense automaton over byte classes (only
 // the bytes that occur in patterns get their own class), so matching costs
@@ -13,6 +15,11 @@ type ahoCorasick struct {
 	delta    []int32
 	out      [][]int32 // pattern ids ending at each state (fail chain merged)
 	patterns []string
+	// needles, when set, are short strings at least one of which occurs in
+	// every text that contains a pattern (in all ASCII case variants when
+	// the automaton folds case): a fast substring search rules most texts
+	// out before the byte-by-byte scan.
+	needles []string
 	// foldsASCII is set when every pattern is lower-case ASCII: upper-case
 	// ASCII input bytes then share the class of their lower-case letter, so
 	// the automaton matches case-insensitively without lower-casing input.
@@ -100,6 +107,7 @@ func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 		}
 	}
 	ac.renumber(order)
+	ac.needles = coverNeedles(patterns, ac.foldsASCII)
 	for i, next := range ac.delta {
 		if len(ac.out[next]) > 0 {
 			ac.delta[i] = next | outFlag
@@ -130,9 +138,92 @@ func (ac *ahoCorasick) renumber(order []int32) {
 
 const outFlag = -1 << 31
 
+// maxNeedles bounds the prefilter searches per text.
+const maxNeedles = 8
+
+// coverNeedles picks a few byte pairs such that every pattern contains one;
+// nil when no small cover exists.
+func coverNeedles(patterns []string, fold bool) []string {
+	uncovered := make(map[int]bool, len(patterns))
+	for i, p := range patterns {
+		if len(p) < 2 {
+			return nil
+		}
+		uncovered[i] = true
+	}
+	var chosen []string
+	for len(uncovered) > 0 {
+		counts := make(map[string]int)
+		for i := range uncovered {
+			seen := map[string]bool{}
+			p := patterns[i]
+			for j := 0; j+2 <= len(p); j++ {
+				if bg := p[j : j+2]; !seen[bg] {
+					seen[bg] = true
+					counts[bg]++
+				}
+			}
+		}
+		best, bestScore := "", 0
+		for bg, n := range counts {
+			// Prefer pairs that cover many patterns and have few case
+			// variants to search for.
+			score := n * 4 / len(caseVariants(bg, fold))
+			if score > bestScore || (score == bestScore && bg < best) {
+				best, bestScore = bg, score
+			}
+		}
+		chosen = append(chosen, caseVariants(best, fold)...)
+		if len(chosen) > maxNeedles {
+			return nil
+		}
+		for i := range uncovered {
+			if strings.Contains(patterns[i], best) {
+				delete(uncovered, i)
+			}
+		}
+	}
+	return chosen
+}
+
+func caseVariants(s string, fold bool) []string {
+	out := []string{s}
+	if !fold {
+		return out
+	}
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			var grown []string
+			for _, v := range out {
+				b := []byte(v)
+				b[i] -= 'a' - 'A'
+				grown = append(grown, string(b))
+			}
+			out = append(out, grown...)
+		}
+	}
+	return out
+}
+
+// mayMatch is the needle prefilter: false means no pattern occurs in text.
+func (ac *ahoCorasick) mayMatch(text string) bool {
+	if ac.needles == nil {
+		return true
+	}
+	for _, n := range ac.needles {
+		if strings.Contains(text, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // each calls f with the id of every pattern occurring in text (an id may be
 // reported more than once); f returns false to stop early.
 func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
+	if !ac.mayMatch(text) {
+		return
+	}
 	nc := ac.nclasses
 	delta, classes := ac.delta, &ac.classes
 	s := int32(0)
@@ -151,6 +242,9 @@ func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
 
 // containsAny reports whether any pattern occurs in text.
 func (ac *ahoCorasick) containsAny(text string) bool {
+	if !ac.mayMatch(text) {
+		return false
+	}
 	nc := ac.nclasses
 	delta, classes := ac.delta, &ac.classes
 	s := int32(0)

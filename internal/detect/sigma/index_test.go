@@ -85,3 +85,27 @@ func matchKeys(ms []detect.Match) string {
 	}
 	return b.String()
 }
+
+func TestCoverNeedles(t *testing.T) {
+	pats := []string{"sekurlsa::", "lsadump::", "kerberos::ptt", "gentilkiwi.com", "eo.oe.kiwi"}
+	ac, _ := newAhoCorasick(pats)
+	if len(ac.needles) == 0 {
+		t.Fatal("expected a needle cover for the mimikatz keywords")
+	}
+	for _, p := range pats {
+		for _, text := range []string{p, strings.ToUpper(p), "x " + p + " y"} {
+			if !ac.mayMatch(text) || !ac.containsAny(text) {
+				t.Errorf("%q must pass the prefilter and match", text)
+			}
+		}
+	}
+	if ac.containsAny("nothing to see here") {
+		t.Error("false match")
+	}
+	if n := coverNeedles([]string{"a", "bc"}, false); n != nil {
+		t.Errorf("single-byte patterns cannot be covered by pairs, got %v", n)
+	}
+	if got := caseVariants("k:", true); strings.Join(got, ",") != "k:,K:" {
+		t.Errorf("caseVariants = %v", got)
+	}
+}
