@@ -1,10 +1,12 @@
 package sigma
 
 import (
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/shareddata"
 )
 
@@ -61,4 +63,56 @@ func reasonClass(reason string) string {
 		reason = reason[:90]
 	}
 	return reason
+}
+
+// TestSigmaHQPlaceholderRules loads SigmaHQ's rules-placeholder set: every
+// rule loads, placeholders without values are reported, and configured
+// values take effect.
+func TestSigmaHQPlaceholderRules(t *testing.T) {
+	set, rejected, err := LoadPaths(shareddata.Path(t, "sigma", "rules-placeholder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejected) != 0 || len(set.Rules) < 20 {
+		t.Fatalf("loaded %d, rejected %v", len(set.Rules), rejected)
+	}
+	bare, err := NewEngine(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.Stats().UnresolvedPlaceholders["dc_machine_accounts"] == 0 {
+		t.Errorf("unresolved placeholders not reported: %v", bare.Stats().UnresolvedPlaceholders)
+	}
+	ph, err := LoadPlaceholders(filepath.Join("testdata", "placeholders.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := NewEngine(set, Options{Placeholders: ph})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := eng.Stats().UnresolvedPlaceholders["dc_machine_accounts"]; n != 0 {
+		t.Errorf("dc_machine_accounts still unresolved (%d uses)", n)
+	}
+	tgt := func(ip string) *event.Event {
+		return &event.Event{Fields: event.Fields{"EventID": int64(4768), "Status": "0x0", "TargetUserName": "DC01$", "IpAddress": ip},
+			ECS: event.Fields{"event.dataset": event.DatasetWindowsSecurity}}
+	}
+	fires := func(e *Engine, ev *event.Event) bool {
+		for _, m := range e.Detect(ev, nil) {
+			if m.RuleTitle == "DC Machine Account TGT Request from Non-DC Source IP" {
+				return true
+			}
+		}
+		return false
+	}
+	if !fires(eng, tgt("10.0.0.99")) {
+		t.Error("DC account TGT from a non-DC address must fire")
+	}
+	if fires(eng, tgt("10.0.0.10")) {
+		t.Error("DC account TGT from a DC address must be filtered")
+	}
+	if fires(bare, tgt("10.0.0.99")) {
+		t.Error("without values the placeholder selection must not fire")
+	}
 }
