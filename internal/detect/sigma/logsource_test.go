@@ -238,3 +238,22 @@ func TestRenamesCoverSigmaFieldNames(t *testing.T) {
 		t.Fatal("no rename was checked against logsource.json")
 	}
 }
+
+func TestAuditdProcessCreation(t *testing.T) {
+	rule := `title: Base64 decode
+id: aaaaaaaa-0000-0000-0000-0000000000a1
+logsource: {product: linux, category: process_creation}
+detection:
+  sel: {CommandLine|contains: 'base64 -d'}
+  condition: sel
+`
+	eng := engineFromDocs(t, Options{}, rule)
+	execve := &event.Event{Fields: event.Fields{"type": "EXECVE", "cmdline": "echo x | base64 -d"}, ECS: event.Fields{"event.dataset": event.DatasetLinuxAuditd}}
+	if len(eng.Detect(execve, nil)) != 1 {
+		t.Error("auditd EXECVE cmdline should be read as CommandLine")
+	}
+	syscall := &event.Event{Fields: event.Fields{"type": "SYSCALL", "cmdline": "echo x | base64 -d"}, ECS: event.Fields{"event.dataset": event.DatasetLinuxAuditd}}
+	if len(eng.Detect(syscall, nil)) != 0 {
+		t.Error("only EXECVE records are process creations")
+	}
+}
