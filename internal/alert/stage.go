@@ -62,6 +62,9 @@ func NewStage(cfg Config, state store.State, reg prometheus.Registerer, log *slo
 // SetClock replaces the wall clock (tests).
 func (s *Stage) SetClock(now func() time.Time) { s.now = now }
 
+// EntityRiskConfig is the stage's entity risk policy.
+func (s *Stage) EntityRiskConfig() EntityRiskConfig { return s.cfg.EntityRisk }
+
 // GroupByFor is the fingerprint fields of a rule.
 func (s *Stage) GroupByFor(rule string) []string { return s.builder.groupBy(rule) }
 

@@ -56,6 +56,13 @@ const (
 	PermCompliance     Permission = "compliance:read"
 )
 
+// Permissions of alert triage.
+const (
+	PermTriage   Permission = "alerts:triage"        // status, assignee, comments
+	PermSuppress Permission = "suppressions:manage"  // exceptions, "suppress alerts like this"
+	PermNotify   Permission = "notifications:manage" // channels, routes, dead letters
+)
+
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
 // admins manage tenants; every other permission is bound to one tenant.
 const ProviderTenant = "default"
@@ -80,6 +87,12 @@ var grants = map[Permission][]string{
 	PermActionsRun:     {RoleResponder, RoleLead, RoleAdmin},
 	PermActionsApprove: {RoleLead, RoleAdmin},
 	PermCompliance:     {RoleAuditor, RoleLead, RoleAdmin},
+
+	// Alert triage: the SOC tiers triage; leads manage exceptions and
+	// where notifications go.
+	PermTriage:   {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
+	PermSuppress: {RoleLead, RoleAdmin},
+	PermNotify:   {RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

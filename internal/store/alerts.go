@@ -115,6 +115,16 @@ var transitions = map[string][]string{
 	StatusClosed:       {StatusInProgress},
 }
 
+// ChangeError is a triage change the rules refuse (as opposed to a
+// failure of the store).
+type ChangeError struct{ Reason string }
+
+func (e *ChangeError) Error() string { return e.Reason }
+
+func refuse(format string, args ...any) error {
+	return &ChangeError{Reason: fmt.Sprintf(format, args...)}
+}
+
 // ValidTransition reports why an alert cannot go from one status to
 // another, or nil. Staying in the same status is always valid.
 func ValidTransition(from, to string) error {
@@ -126,7 +136,7 @@ func ValidTransition(from, to string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("an alert cannot go from %s to %s (allowed from %s: %v)", from, to, from, transitions[from])
+	return refuse("an alert cannot go from %s to %s (allowed from %s: %v)", from, to, from, transitions[from])
 }
 
 // Apply applies a change to an alert at now, checking the transition and
@@ -137,7 +147,7 @@ func (c AlertChange) Apply(a *Alert, now time.Time) error {
 	if c.Status != nil {
 		status = *c.Status
 		if !contains(AlertStatuses, status) {
-			return fmt.Errorf("status %q: use one of %v", status, AlertStatuses)
+			return refuse("status %q: use one of %v", status, AlertStatuses)
 		}
 		if err := ValidTransition(a.Status, status); err != nil {
 			return err
@@ -149,11 +159,11 @@ func (c AlertChange) Apply(a *Alert, now time.Time) error {
 	}
 	switch {
 	case status == StatusClosed && resolution == "":
-		return fmt.Errorf("closing an alert needs a resolution: one of %v", Resolutions)
+		return refuse("closing an alert needs a resolution: one of %v", Resolutions)
 	case status == StatusClosed && !contains(Resolutions, resolution):
-		return fmt.Errorf("resolution %q: use one of %v", resolution, Resolutions)
+		return refuse("resolution %q: use one of %v", resolution, Resolutions)
 	case status != StatusClosed && c.Resolution != nil && *c.Resolution != "":
-		return fmt.Errorf("a resolution is set only when closing (status %s)", status)
+		return refuse("a resolution is set only when closing (status %s)", status)
 	case status != StatusClosed:
 		resolution = ""
 	}
