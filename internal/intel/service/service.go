@@ -1,0 +1,478 @@
+// Package service keeps a tenant's threat intelligence in step: the IOC
+// store (the truth), the matcher the pipeline runs (intel/match) and the
+// distribution lists the exporters render (intel/export). Imports and
+// edits go to the store first; what the store reports as changed is then
+// folded into the matcher and the lists, so an indicator is matched and
+// exported as soon as its transaction commits. New indicators are
+// retro-hunted in the recent stored events.
+//
+// The service never parses feeds itself (intel/feed/... does) and never
+// renders an export format (intel/export does); HTTP and the command line
+// call it, it calls nothing above it.
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/intel"
+	"github.com/yagura-soc/yagura/internal/intel/export"
+	"github.com/yagura-soc/yagura/internal/intel/feed"
+	"github.com/yagura-soc/yagura/internal/intel/feed/csv"
+	"github.com/yagura-soc/yagura/internal/intel/feed/misp"
+	"github.com/yagura-soc/yagura/internal/intel/feed/stix"
+	"github.com/yagura-soc/yagura/internal/intel/feed/text"
+	"github.com/yagura-soc/yagura/internal/intel/match"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// Config tunes the service; zero values take the defaults.
+type Config struct {
+	// Warn are the warning lists; nil means intel.DefaultWarningLists.
+	Warn intel.WarningLists
+	// DefaultMinConfidence applies to export consumers without a
+	// threshold of their own (default 50).
+	DefaultMinConfidence int
+	// RetroHuntWindow is how far back new indicators are searched in the
+	// stored events (default 30 days; negative disables retro-hunting).
+	RetroHuntWindow time.Duration
+	// RetroHuntMax bounds the new indicators one import retro-hunts
+	// (default 500); bulk loads beyond it are reported, not hunted.
+	RetroHuntMax int
+	// AlertWindow is the dedup window of retrospective alerts (default 1h).
+	AlertWindow time.Duration
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// Service is the threat-intelligence service of one Yagura server.
+type Service struct {
+	cfg     Config
+	state   store.State
+	events  store.EventStore // nil: no retro-hunt
+	matcher *match.Matcher
+
+	mu     sync.Mutex // guards loaded and lists' map (not the lists)
+	loaded map[string]bool
+	lists  map[string]*distList
+
+	hunts sync.WaitGroup
+}
+
+// distList is a tenant's to_block indicators, the input of every export.
+type distList struct {
+	mu     sync.RWMutex
+	serial int64
+	byKey  map[string]intel.IOC
+}
+
+// New builds the service. events may be nil (no retro-hunt).
+func New(state store.State, events store.EventStore, cfg Config) *Service {
+	if cfg.Warn == nil {
+		cfg.Warn = intel.DefaultWarningLists()
+	}
+	if cfg.DefaultMinConfidence == 0 {
+		cfg.DefaultMinConfidence = 50
+	}
+	if cfg.RetroHuntWindow == 0 {
+		cfg.RetroHuntWindow = 30 * 24 * time.Hour
+	}
+	if cfg.RetroHuntMax == 0 {
+		cfg.RetroHuntMax = 500
+	}
+	if cfg.AlertWindow == 0 {
+		cfg.AlertWindow = time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m := match.New(cfg.Warn)
+	m.SetClock(cfg.Now)
+	return &Service{cfg: cfg, state: state, events: events, matcher: m, loaded: map[string]bool{}, lists: map[string]*distList{}}
+}
+
+// Detector is the matcher, for the pipeline's detector chain.
+func (s *Service) Detector() detect.Detector { return s.matcher }
+
+// Matcher exposes the matcher (benchmarks, lookups).
+func (s *Service) Matcher() *match.Matcher { return s.matcher }
+
+// LoadAll loads every tenant's indicators; the server calls it at start.
+func (s *Service) LoadAll(ctx context.Context) error {
+	tenants, err := s.state.Tenants().List(ctx)
+	if err != nil {
+		return fmt.Errorf("intel: list tenants: %w", err)
+	}
+	for _, t := range tenants {
+		if err := s.ensure(ctx, t.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensure loads a tenant's indicators into memory once.
+func (s *Service) ensure(ctx context.Context, tenant string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded[tenant] {
+		return nil
+	}
+	c := s.state.Scope(tenant).IOCs()
+	head, err := c.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("intel: load %s: %w", tenant, err)
+	}
+	var all []intel.IOC
+	dl := &distList{serial: head, byKey: map[string]intel.IOC{}}
+	if err := c.Each(ctx, func(i intel.IOC) error {
+		all = append(all, i)
+		if i.ToBlock {
+			dl.byKey[i.Key()] = slim(i)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("intel: load %s: %w", tenant, err)
+	}
+	s.matcher.Replace(tenant, all)
+	s.lists[tenant] = dl
+	s.loaded[tenant] = true
+	s.cfg.Log.Info("threat intelligence loaded", "tenant", tenant, "indicators", len(all), "to_block", len(dl.byKey))
+	return nil
+}
+
+// slim keeps what distribution needs, so the lists stay small.
+func slim(i intel.IOC) intel.IOC {
+	return intel.IOC{ID: i.ID, Type: i.Type, Value: i.Value, Confidence: i.Confidence, TLP: i.TLP,
+		Expires: i.Expires, ToBlock: i.ToBlock, Revoked: i.Revoked, Seq: i.Seq, FirstSeen: i.FirstSeen,
+		LastSeen: i.LastSeen, UpdatedAt: i.UpdatedAt, Description: i.Description, Tags: i.Tags, Sources: i.Sources}
+}
+
+// apply folds stored changes into the matcher and the lists.
+func (s *Service) apply(tenant string, changed []intel.IOC) {
+	if len(changed) == 0 {
+		return
+	}
+	s.matcher.Apply(tenant, changed)
+	s.mu.Lock()
+	dl := s.lists[tenant]
+	s.mu.Unlock()
+	if dl == nil {
+		return
+	}
+	dl.mu.Lock()
+	for _, i := range changed {
+		if i.ToBlock && !i.Revoked {
+			dl.byKey[i.Key()] = slim(i)
+		} else {
+			delete(dl.byKey, i.Key())
+		}
+		if i.Seq > dl.serial {
+			dl.serial = i.Seq
+		}
+	}
+	dl.mu.Unlock()
+}
+
+// Formats are the import formats.
+var Formats = []string{stix.Format, "taxii", misp.Format, csv.Format, text.Format}
+
+// ImportOptions are what a caller says about a feed document.
+type ImportOptions struct {
+	Format  string
+	Feed    feed.Options
+	Mapping string     // csv: a layout name or a column mapping
+	Type    intel.Type // text: the type of every line; "" guesses
+}
+
+// ImportResult is the answer of an import.
+type ImportResult struct {
+	Imported int              `json:"imported"`
+	Created  int              `json:"created"`
+	Updated  int              `json:"updated"`
+	Rejected []feed.Rejection `json:"rejected"`
+	// RetroHunt says what happens with the new indicators' history.
+	RetroHunt string `json:"retro_hunt,omitempty"`
+}
+
+// Read parses a feed document in one of Formats.
+func Read(r io.Reader, o ImportOptions) (feed.Result, error) {
+	switch o.Format {
+	case stix.Format, "taxii": // a TAXII envelope is STIX objects
+		return stix.Read(r, o.Feed)
+	case misp.Format:
+		return misp.Read(r, o.Feed)
+	case csv.Format:
+		var layout *csv.Layout
+		if o.Mapping != "" {
+			l, err := csv.ParseMapping(o.Mapping)
+			if err != nil {
+				return feed.Result{}, err
+			}
+			layout = &l
+		}
+		return csv.Read(r, o.Feed, layout)
+	case text.Format:
+		return text.Read(r, o.Feed, o.Type)
+	}
+	return feed.Result{}, fmt.Errorf("unknown format %q (formats: %s)", o.Format, strings.Join(Formats, ", "))
+}
+
+// ErrInvalid marks errors in the caller's input (HTTP 400).
+var ErrInvalid = errors.New("invalid input")
+
+// Import reads a feed document and stores its indicators.
+func (s *Service) Import(ctx context.Context, tenant string, r io.Reader, o ImportOptions) (ImportResult, error) {
+	if o.Feed.Now.IsZero() {
+		o.Feed.Now = s.cfg.Now()
+	}
+	res, err := Read(r, o)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s.Store(ctx, tenant, res)
+}
+
+// Store keeps the indicators of a read feed: warning-listed ones are
+// rejected, the rest merged into the store, then matched and exported.
+func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (ImportResult, error) {
+	if err := s.ensure(ctx, tenant); err != nil {
+		return ImportResult{}, err
+	}
+	out := ImportResult{Rejected: res.Rejected}
+	if out.Rejected == nil {
+		out.Rejected = []feed.Rejection{}
+	}
+	keep := res.IOCs[:0:0]
+	for _, i := range res.IOCs {
+		if list := s.cfg.Warn.Hit(i.Type, i.Value); list != "" {
+			ref := ""
+			if len(i.Sources) > 0 {
+				ref = i.Sources[0].Ref
+			}
+			out.Rejected = append(out.Rejected, feed.Rejection{Ref: ref, Value: i.Value,
+				Reason: "on warning list " + list + " (well-known benign; blocking it would break things)"})
+			continue
+		}
+		keep = append(keep, i)
+	}
+	const chunk = 20000 // one transaction per chunk keeps a bulk load's memory flat
+	var created []intel.IOC
+	for start := 0; start < len(keep); start += chunk {
+		up, err := s.state.Scope(tenant).IOCs().Upsert(ctx, keep[start:min(start+chunk, len(keep))])
+		if err != nil {
+			return out, err
+		}
+		out.Imported += min(start+chunk, len(keep)) - start
+		out.Created += up.Created
+		out.Updated += up.Updated
+		s.apply(tenant, up.Changed)
+		for _, i := range up.Changed {
+			if i.CreatedAt.Equal(i.UpdatedAt) {
+				created = append(created, i)
+			}
+		}
+	}
+	out.RetroHunt = s.startRetroHunt(tenant, created)
+	return out, nil
+}
+
+// Add stores one indicator typed by a person.
+func (s *Service) Add(ctx context.Context, tenant string, i intel.IOC) (intel.IOC, ImportResult, error) {
+	p, err := intel.Prepare(i, s.cfg.Now())
+	if err != nil {
+		return intel.IOC{}, ImportResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	res, err := s.Store(ctx, tenant, feed.Result{IOCs: []intel.IOC{p}})
+	if err != nil || len(res.Rejected) > 0 {
+		if err == nil {
+			err = fmt.Errorf("%w: %s", ErrInvalid, res.Rejected[0].Reason)
+		}
+		return intel.IOC{}, res, err
+	}
+	stored, err := s.state.Scope(tenant).IOCs().Find(ctx, p.Type, p.Value)
+	return stored, res, err
+}
+
+// Update edits an indicator.
+func (s *Service) Update(ctx context.Context, tenant string, i intel.IOC) (intel.IOC, error) {
+	if err := s.ensure(ctx, tenant); err != nil {
+		return intel.IOC{}, err
+	}
+	if i.Confidence < 0 || i.Confidence > 100 {
+		return intel.IOC{}, fmt.Errorf("%w: confidence %d is outside 0-100", ErrInvalid, i.Confidence)
+	}
+	tlp, err := intel.ParseTLP(i.TLP)
+	if err != nil {
+		return intel.IOC{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	i.TLP = tlp
+	out, err := s.state.Scope(tenant).IOCs().Update(ctx, i)
+	if err != nil {
+		return out, err
+	}
+	s.apply(tenant, []intel.IOC{out})
+	return out, nil
+}
+
+// Revoke withdraws an indicator.
+func (s *Service) Revoke(ctx context.Context, tenant, id string) (intel.IOC, error) {
+	if err := s.ensure(ctx, tenant); err != nil {
+		return intel.IOC{}, err
+	}
+	out, err := s.state.Scope(tenant).IOCs().Revoke(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	s.apply(tenant, []intel.IOC{out})
+	return out, nil
+}
+
+// Policy is the distribution policy for a consumer: its own threshold if
+// one is set, else the default; minConfidence (a request parameter) may
+// only raise it.
+func (s *Service) Policy(ctx context.Context, tenant, tokenID string, minConfidence int) (intel.Policy, error) {
+	p := intel.Policy{MinConfidence: s.cfg.DefaultMinConfidence, Warn: s.cfg.Warn}
+	if tokenID != "" {
+		min, ok, err := s.state.Scope(tenant).IOCs().ConsumerMinConfidence(ctx, tokenID)
+		if err != nil {
+			return p, err
+		}
+		if ok {
+			p.MinConfidence = min
+		}
+	}
+	if minConfidence > p.MinConfidence {
+		p.MinConfidence = minConfidence
+	}
+	return p, nil
+}
+
+// List returns the distributable indicators of a tenant under a policy.
+func (s *Service) List(ctx context.Context, tenant string, p intel.Policy) (export.List, error) {
+	if err := s.ensure(ctx, tenant); err != nil {
+		return export.List{}, err
+	}
+	s.mu.Lock()
+	dl := s.lists[tenant]
+	s.mu.Unlock()
+	now := s.cfg.Now()
+	l := export.List{Tenant: tenant, Generated: now}
+	dl.mu.RLock()
+	l.Serial = dl.serial
+	l.IOCs = make([]intel.IOC, 0, len(dl.byKey))
+	for _, i := range dl.byKey {
+		if p.Distributable(i, now) {
+			l.IOCs = append(l.IOCs, i)
+		}
+	}
+	dl.mu.RUnlock()
+	sort.Slice(l.IOCs, func(a, b int) bool { return l.IOCs[a].Seq < l.IOCs[b].Seq })
+	return l, nil
+}
+
+// Export renders one export format for a tenant under a policy.
+func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Policy) ([]byte, export.Format, error) {
+	f, ok := export.Formats[format]
+	if !ok {
+		return nil, f, fmt.Errorf("%w: unknown export %q (exports: %s)", ErrInvalid, format, strings.Join(export.Names(), ", "))
+	}
+	l, err := s.List(ctx, tenant, p)
+	if err != nil {
+		return nil, f, err
+	}
+	var b bytes.Buffer
+	if err := f.Write(&b, l); err != nil {
+		return nil, f, err
+	}
+	return b.Bytes(), f, nil
+}
+
+// Change is one entry of the change feed, judged for one consumer: "add"
+// when the indicator is now distributable to it, "remove" otherwise.
+type Change struct {
+	Seq        int64      `json:"seq"`
+	Action     string     `json:"action"`
+	ID         string     `json:"id"`
+	Type       intel.Type `json:"type"`
+	Value      string     `json:"value"`
+	Confidence int        `json:"confidence"`
+	Expires    *time.Time `json:"expires,omitempty"`
+}
+
+// Changes returns the change feed after since for a consumer, and the
+// number to ask from next time.
+func (s *Service) Changes(ctx context.Context, tenant string, since int64, limit int, p intel.Policy) ([]Change, int64, error) {
+	list, err := s.state.Scope(tenant).IOCs().Changes(ctx, since, limit)
+	if err != nil {
+		return nil, since, err
+	}
+	now := s.cfg.Now()
+	out := make([]Change, 0, len(list))
+	next := since
+	for _, i := range list {
+		action := "remove"
+		if p.Distributable(i, now) {
+			action = "add"
+		}
+		out = append(out, Change{Seq: i.Seq, Action: action, ID: i.ID, Type: i.Type, Value: i.Value,
+			Confidence: i.Confidence, Expires: i.Expires})
+		next = i.Seq
+	}
+	return out, next, nil
+}
+
+// Maintain runs the periodic chores until ctx ends: hit counters are
+// written to the store and expired indicators are announced in the change
+// feed.
+func (s *Service) Maintain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.Flush(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			s.Flush(ctx)
+		}
+	}
+}
+
+// Flush writes hit counts and lapses expired indicators once.
+func (s *Service) Flush(ctx context.Context) {
+	now := s.cfg.Now()
+	for tenant, hits := range s.matcher.TakeHits() {
+		if err := s.state.Scope(tenant).IOCs().RecordHits(ctx, hits, now); err != nil {
+			s.cfg.Log.Warn("recording indicator hits failed", "tenant", tenant, "err", err)
+		}
+	}
+	s.mu.Lock()
+	tenants := make([]string, 0, len(s.loaded))
+	for t := range s.loaded {
+		tenants = append(tenants, t)
+	}
+	s.mu.Unlock()
+	for _, t := range tenants {
+		if n, err := s.state.Scope(t).IOCs().Lapse(ctx, now); err != nil {
+			s.cfg.Log.Warn("expiring indicators failed", "tenant", t, "err", err)
+		} else if n > 0 {
+			s.cfg.Log.Info("indicators expired", "tenant", t, "count", n)
+		}
+	}
+}
+
+// Wait blocks until running retro-hunts are done (shutdown, tests).
+func (s *Service) Wait() { s.hunts.Wait() }
