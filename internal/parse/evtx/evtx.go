@@ -37,6 +37,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 	vevtx "www.velocidex.com/golang/evtx"
 
+	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
 )
@@ -139,7 +140,10 @@ func parseChunk(c *vevtx.Chunk) (recs []*vevtx.EventRecord, err error) {
 	return c.Parse(0)
 }
 
-// convert turns one decoded record into a parse.Record.
+// convert turns one decoded record into a parse.Record, writing the
+// winevent field names directly (this is the hot path: no intermediate
+// maps). The conformance test checks the result against parse/winevent's
+// reading of python-evtx's export of the same records.
 func convert(rec *vevtx.EventRecord) (out parse.Record, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -156,44 +160,12 @@ func convert(rec *vevtx.EventRecord) (out parse.Record, err error) {
 		return parse.Record{}, errors.New("record has no Event element")
 	}
 	sysAny, _ := ev.Get("System")
-	sysDict, ok := sysAny.(*ordereddict.Dict)
+	sys, ok := sysAny.(*ordereddict.Dict)
 	if !ok {
 		return parse.Record{}, errors.New("record has no System element")
 	}
-	system := renderSystem(sysDict)
-	ctx := renderCtx{provider: providerName(sysDict), eventID: system["EventID"]}
-	var eventData, userData any
-	if v, ok := ev.Get("EventData"); ok {
-		eventData = ctx.renderTree("", v)
-	}
-	if v, ok := ev.Get("UserData"); ok {
-		userData = ctx.renderTree("", v)
-	}
-	out, err = winevent.FromParts(system, eventData, userData)
-	if err != nil {
-		return parse.Record{}, err
-	}
-	if out.Time.IsZero() && rec.Header.FileTime != 0 {
-		out.Time = filetime(rec.Header.FileTime)
-	}
-	return out, nil
-}
-
-func providerName(sys *ordereddict.Dict) string {
-	p, _ := sys.Get("Provider")
-	if d, ok := p.(*ordereddict.Dict); ok {
-		if n, ok := d.Get("Name"); ok {
-			s, _ := n.(string)
-			return s
-		}
-	}
-	return ""
-}
-
-// renderSystem renders the System element into the shape winevent.FromParts
-// reads (attributes as plain members, values as strings).
-func renderSystem(sys *ordereddict.Dict) map[string]any {
-	out := make(map[string]any, 16)
+	f := make(event.Fields, 40)
+	out = parse.Record{Format: Format, Fields: f}
 	for _, k := range sys.Keys() {
 		v, _ := sys.Get(k)
 		switch k {
@@ -201,42 +173,120 @@ func renderSystem(sys *ordereddict.Dict) map[string]any {
 			if d, ok := v.(*ordereddict.Dict); ok {
 				v, _ = d.Get("Value")
 			}
-			out[k] = scalar(v)
+			f["EventID"] = scalar(v)
 		case "Keywords":
 			if n, ok := asUint(v); ok {
-				out[k] = "0x" + strconv.FormatUint(n, 16)
+				f[k] = "0x" + strconv.FormatUint(n, 16)
 			} else {
-				out[k] = scalar(v)
+				f[k] = scalar(v)
 			}
 		case "TimeCreated":
 			if d, ok := v.(*ordereddict.Dict); ok {
-				t, _ := d.Get("SystemTime")
-				out[k] = map[string]any{"SystemTime": timeString(t)}
+				st, _ := d.Get("SystemTime")
+				if t, ok := epochTime(st); ok {
+					out.Time = t
+					f[k] = winevent.FormatTime(t)
+				} else if s := timeString(st); s != "" {
+					f[k] = s
+				}
 			}
-		case "Provider", "Execution", "Security", "Correlation":
-			m := map[string]any{}
+		case "Provider":
 			if d, ok := v.(*ordereddict.Dict); ok {
 				for _, ak := range d.Keys() {
 					av, _ := d.Get(ak)
 					s := scalar(av)
-					if ak == "Guid" || ak == "ActivityID" || ak == "RelatedActivityID" {
-						s = guid(s)
+					if s == "" {
+						continue
 					}
-					m[ak] = s
+					if ak == "Guid" && !strings.HasPrefix(s, "{") {
+						s = "{" + strings.ToLower(s) + "}"
+					}
+					f["Provider_"+ak] = s
 				}
 			}
-			out[k] = m
+		case "Execution":
+			if d, ok := v.(*ordereddict.Dict); ok {
+				for _, ak := range d.Keys() {
+					av, _ := d.Get(ak)
+					if s := scalar(av); s != "" {
+						f[ak] = s
+					}
+				}
+			}
+		case "Security":
+			if d, ok := v.(*ordereddict.Dict); ok {
+				if u, ok := d.Get("UserID"); ok {
+					if s := scalar(u); s != "" {
+						f["Security_UserID"] = s
+					}
+				}
+			}
+		case "Correlation":
+			// Activity ids are not addressed by rules (as in parse/winevent).
 		case "Channel":
 			// An empty <Channel/> (ETW-converted logs) comes back from the
 			// library as a neighbouring number; no channel is a number.
 			if c := scalar(v); c != "" && strings.Trim(c, "0123456789") != "" {
-				out[k] = c
+				f[k] = c
 			}
 		default:
-			out[k] = scalar(v)
+			if _, nested := v.(*ordereddict.Dict); !nested {
+				f[k] = scalar(v)
+			}
 		}
 	}
-	return out
+	if s, _ := f["Provider_Name"].(string); s == "" {
+		if src, ok := f["Provider_EventSourceName"].(string); ok {
+			f["Provider_Name"] = src
+		}
+	}
+	provider, _ := f["Provider_Name"].(string)
+	if id, _ := f["EventID"].(string); id == "" {
+		return parse.Record{}, errors.New("System has no EventID")
+	}
+	c := renderCtx{provider: provider, eventID: f["EventID"]}
+	if v, ok := ev.Get("EventData"); ok {
+		c.flatten(f, v)
+	}
+	if v, ok := ev.Get("UserData"); ok {
+		c.flatten(f, v)
+	}
+	if out.Time.IsZero() && rec.Header.FileTime != 0 {
+		out.Time = filetime(rec.Header.FileTime)
+	}
+	return out, nil
+}
+
+// flatten copies payload entries to the top level: named <Data> values
+// by name, leaves of UserData's wrapper element by element name, a single
+// unnamed or named <Data> that the library did not normalise by its Name.
+func (c renderCtx) flatten(f event.Fields, v any) {
+	d, ok := v.(*ordereddict.Dict)
+	if !ok {
+		return
+	}
+	if data, ok := d.Get("Data"); ok {
+		if m, ok := data.(*ordereddict.Dict); ok {
+			// One <Data Name=…>, which the library leaves as {Name, Value}.
+			if n, ok := m.Get("Name"); ok {
+				name, _ := n.(string)
+				val, _ := m.Get("Value")
+				f[name] = c.render(name, val)
+				return
+			}
+		}
+	}
+	for _, k := range d.Keys() {
+		if k == "xmlns" || strings.HasPrefix(k, "xmlns:") {
+			continue
+		}
+		val, _ := d.Get(k)
+		if sub, ok := val.(*ordereddict.Dict); ok {
+			c.flatten(f, sub)
+			continue
+		}
+		f[k] = c.render(k, val)
+	}
 }
 
 // renderCtx carries what decides how an integer is shown.
@@ -245,21 +295,14 @@ type renderCtx struct {
 	eventID  any
 }
 
-// renderTree converts the library's ordered dicts into plain maps with
-// every leaf rendered to its Windows text form.
-func (c renderCtx) renderTree(name string, v any) any {
+// render converts one payload value to its Windows text form; lists stay
+// lists of strings.
+func (c renderCtx) render(name string, v any) any {
 	switch x := v.(type) {
-	case *ordereddict.Dict:
-		m := make(map[string]any, x.Len())
-		for _, k := range x.Keys() {
-			kv, _ := x.Get(k)
-			m[k] = c.renderTree(k, kv)
-		}
-		return m
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, it := range x {
-			out = append(out, c.renderTree(name, it))
+			out = append(out, c.render(name, it))
 		}
 		return out
 	case []string:
@@ -388,18 +431,27 @@ func asUint(v any) (uint64, bool) {
 	return 0, false
 }
 
+// epochTime converts the library's epoch-seconds float to UTC, rounded to
+// the 100 ns tick of a FILETIME.
+func epochTime(v any) (time.Time, bool) {
+	x, ok := v.(float64)
+	if !ok || math.IsNaN(x) || math.IsInf(x, 0) || x < -1e11 || x > 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(x)
+	ticks := math.Round(frac * 1e7)
+	return time.Unix(int64(sec), int64(ticks)*100).UTC(), true
+}
+
 // timeString renders an epoch-seconds float (how the library returns
 // FILETIME and SystemTime) as RFC 3339 with 100 ns precision.
 func timeString(v any) string {
 	switch x := v.(type) {
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) || x < -1e11 || x > 1e11 {
-			return strconv.FormatFloat(x, 'f', -1, 64)
+		if t, ok := epochTime(x); ok {
+			return winevent.FormatTime(t)
 		}
-		sec, frac := math.Modf(x)
-		ticks := math.Round(frac * 1e7)
-		t := time.Unix(int64(sec), int64(ticks)*100).UTC()
-		return winevent.FormatTime(t)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:
 		// The library renders SYSTEMTIME with time.Time.String.
 		if t, err := winevent.ParseTime(x); err == nil {
