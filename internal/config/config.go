@@ -106,9 +106,61 @@ type Detection struct {
 	RuleDirs []string `yaml:"rule_dirs"`
 }
 
-// Alerts configures the alert stage.
+// Alerts configures the alert stage and its notifications
+// (docs/alerting.md).
 type Alerts struct {
 	DedupWindow Duration `yaml:"dedup_window"`
+	// GroupBy sets the fingerprint fields per rule id; rules not listed
+	// group by host.name and user.name.
+	GroupBy map[string][]string `yaml:"group_by"`
+	// Risk overrides entries of the built-in risk formula.
+	Risk AlertRisk `yaml:"risk"`
+	// EntityRisk is risk-based alerting.
+	EntityRisk EntityRisk `yaml:"entity_risk"`
+	// Escalation: how long an alert of a severity may stay new before
+	// each next step of its routes' escalation chain.
+	Escalation map[string]Duration `yaml:"escalation"`
+	Notify     Notify              `yaml:"notify"`
+}
+
+// AlertRisk overrides the risk formula's tables; empty keeps the built-in values.
+type AlertRisk struct {
+	Levels      map[string]float64 `yaml:"levels"`
+	Criticality map[string]float64 `yaml:"criticality"`
+	IntelWeight float64            `yaml:"intel_weight"`
+	Tactics     map[string]float64 `yaml:"tactics"`
+}
+
+// EntityRisk is risk accumulated per entity.
+type EntityRisk struct {
+	HalfLife  Duration          `yaml:"half_life"`
+	Threshold float64           `yaml:"threshold"` // 0 disables risk alerts
+	Weight    float64           `yaml:"weight"`
+	Fields    map[string]string `yaml:"fields"` // entity field → entity type
+}
+
+// Notify tunes delivery from the outbox.
+type Notify struct {
+	Interval    Duration `yaml:"interval"`
+	MaxAttempts int      `yaml:"max_attempts"`
+	Backoff     Duration `yaml:"backoff"`
+	MaxBackoff  Duration `yaml:"max_backoff"`
+	Timeout     Duration `yaml:"timeout"`
+	Workers     int      `yaml:"workers"`
+}
+
+// DefaultAlerts are the alert stage's defaults.
+func DefaultAlerts() Alerts {
+	return Alerts{
+		DedupWindow: Duration(time.Hour),
+		GroupBy:     map[string][]string{},
+		Risk:        AlertRisk{Levels: map[string]float64{}, Criticality: map[string]float64{}, Tactics: map[string]float64{}},
+		EntityRisk: EntityRisk{HalfLife: Duration(24 * time.Hour), Threshold: 100, Weight: 1,
+			Fields: map[string]string{"host.name": "host", "user.name": "user"}},
+		Escalation: map[string]Duration{"critical": Duration(15 * time.Minute), "high": Duration(time.Hour)},
+		Notify: Notify{Interval: Duration(2 * time.Second), MaxAttempts: 8, Backoff: Duration(5 * time.Second),
+			MaxBackoff: Duration(10 * time.Minute), Timeout: Duration(15 * time.Second), Workers: 4},
+	}
 }
 
 // Demo configures the traffic generator of `serve --demo`.
@@ -141,7 +193,7 @@ func Default() Config {
 		Syslog:    Syslog{Addr: "127.0.0.1:5514", Tenant: "default"},
 		Pipeline:  Pipeline{QueueBatches: 64, MaxWriteEvents: 20000, MaxLineBytes: 64 << 10},
 		Detect:    Detection{Builtin: true},
-		Alerts:    Alerts{DedupWindow: Duration(time.Hour)},
+		Alerts:    DefaultAlerts(),
 		Demo:      Demo{Rate: 200, Seed: 1, Tenant: "default"},
 		Retention: Retention{Interval: Duration(time.Hour)},
 		Reporting: Reporting{RequiredRetentionDays: 365},

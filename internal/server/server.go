@@ -54,6 +54,7 @@ type Server struct {
 	deps     Deps
 
 	retention *retention.Enforcer
+	alerting  alerting
 	tls       bool
 	cases     *casework.Service
 	httpLn    net.Listener
@@ -73,9 +74,11 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.Events.Close()
 		return nil, err
 	}
+	s.alerting = newAlerting(cfg.Alerts, s.State, s.Metrics, log)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		Workers: cfg.Pipeline.Workers, QueueBatches: cfg.Pipeline.QueueBatches,
 		MaxWriteEvents: cfg.Pipeline.MaxWriteEvents, DedupWindow: time.Duration(cfg.Alerts.DedupWindow),
+		Alerter: s.alerting.stage,
 	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
 
 	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, ArchiveDir: cfg.ArchivePath(), Log: log}
@@ -88,6 +91,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
 		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
+		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
 	})
 	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
@@ -182,6 +186,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.tickCases(intake, time.Minute) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.alerting.dispatcher.Run(intake) }()
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()
