@@ -167,3 +167,29 @@ func TestCorrelationParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMergedDuplicatesDoNotBreakCompilation(t *testing.T) {
+	corr := `title: Three failures
+id: cccccccc-0000-0000-0000-000000000040
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 5m
+  condition: {gte: 3}
+`
+	rules, rej := ParseRules("a.yml", []byte(failedLogonRule+"---\n"+corr))
+	if len(rej) != 0 {
+		t.Fatal(rej)
+	}
+	set := &RuleSet{}
+	set.Add(rules...)
+	set.Add(rules...) // the same pack merged twice
+	eng, err := NewEngine(set, Options{})
+	if err != nil {
+		t.Fatalf("NewEngine: %v", err)
+	}
+	if st := eng.Stats(); st.Duplicates != 2 || st.Rules != 1 {
+		t.Errorf("stats = %+v, want 2 duplicates and 1 rule", st)
+	}
+}

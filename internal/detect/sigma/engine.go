@@ -45,6 +45,10 @@ type Stats struct {
 	UnresolvedPlaceholders map[string]int
 	// Fields is the number of distinct Sigma field names referenced.
 	Fields int
+	// Duplicates counts documents skipped because an earlier one of the set
+	// had the same id (sets merged from several loads are not validated
+	// together).
+	Duplicates int
 }
 
 // Engine evaluates compiled Sigma rules against events. It implements
@@ -123,6 +127,7 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	if cfg == nil {
 		cfg = DefaultLogsourceConfig()
 	}
+	set, duplicates := withoutDuplicates(set)
 	comp := newCompiler(opts.Placeholders)
 	e := &Engine{exact: make(map[string]*datasetIndex), fallback: cfg.Fallback}
 
@@ -209,6 +214,7 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	if err := e.buildCorrelations(set, opts.Correlation, opts.GenerateAll); err != nil {
 		return nil, err
 	}
+	e.stats.Duplicates = duplicates
 	e.stats.Rules = len(e.rules)
 	e.stats.Groups = len(e.groups)
 	e.stats.Fields = e.numFields
@@ -220,6 +226,29 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 		return c
 	}
 	return e, nil
+}
+
+// withoutDuplicates drops documents whose id an earlier document of the
+// same kind already has, so merging the same pack twice cannot break
+// compilation.
+func withoutDuplicates(set *RuleSet) (*RuleSet, int) {
+	out := &RuleSet{}
+	dropped := 0
+	for _, list := range []struct {
+		in  []*Rule
+		out *[]*Rule
+	}{{set.Rules, &out.Rules}, {set.Correlations, &out.Correlations}, {set.Filters, &out.Filters}} {
+		seen := make(map[string]bool, len(list.in))
+		for _, r := range list.in {
+			if r.ID != "" && seen[r.ID] {
+				dropped++
+				continue
+			}
+			seen[r.ID] = true
+			*list.out = append(*list.out, r)
+		}
+	}
+	return out, dropped
 }
 
 // filterApplies reports whether a meta-filter tunes rule r: the filter must
