@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel  string    `yaml:"log_level"`
 	HTTP      HTTP      `yaml:"http"`
 	Syslog    Syslog    `yaml:"syslog"`
+	RELP      RELP      `yaml:"relp"`
 	Pipeline  Pipeline  `yaml:"pipeline"`
 	Detect    Detection `yaml:"detection"`
 	Alerts    Alerts    `yaml:"alerts"`
@@ -81,10 +82,39 @@ type HTTP struct {
 	TLSSelfSigned bool `yaml:"tls_self_signed"`
 }
 
-// Syslog is the syslog listener (TCP and UDP on the same address).
+// Syslog is the syslog listener (TCP and UDP on the same address), and
+// its optional RFC 5425 TLS listener.
 type Syslog struct {
 	Addr   string `yaml:"addr"`
 	Tenant string `yaml:"tenant"`
+	// Networks maps source networks (CIDR) to tenants; the longest match
+	// wins over Tenant.
+	Networks map[string]string `yaml:"networks"`
+	// UDPReadBuffer is the UDP socket's receive buffer in bytes (0: the
+	// system default).
+	UDPReadBuffer int         `yaml:"udp_read_buffer"`
+	TLSAddr       string      `yaml:"tls_addr"`
+	TLS           ListenerTLS `yaml:",inline"`
+}
+
+// ListenerTLS is the TLS setup of a log listener.
+type ListenerTLS struct {
+	TLSCert     string `yaml:"tls_cert"`
+	TLSKey      string `yaml:"tls_key"`
+	TLSClientCA string `yaml:"tls_client_ca"` // verify client certificates signed by these CAs
+	// TLSRequireClientCert refuses clients without a valid certificate.
+	TLSRequireClientCert bool `yaml:"tls_require_client_cert"`
+	// ClientCerts maps a client certificate's CN or SAN to a tenant; it
+	// wins over networks.
+	ClientCerts map[string]string `yaml:"client_certs"`
+}
+
+// RELP is the RELP listener (rsyslog's omrelp), off unless Addr is set.
+type RELP struct {
+	Addr     string            `yaml:"addr"`
+	Tenant   string            `yaml:"tenant"`
+	Networks map[string]string `yaml:"networks"`
+	TLS      ListenerTLS       `yaml:",inline"`
 }
 
 // Pipeline sizes the bounded queues between stages.
@@ -187,10 +217,12 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Data:      "./data",
-		LogLevel:  "info",
-		HTTP:      HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
-		Syslog:    Syslog{Addr: "127.0.0.1:5514", Tenant: "default"},
+		Data:     "./data",
+		LogLevel: "info",
+		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
+		Syslog: Syslog{Addr: "127.0.0.1:5514", Tenant: "default", Networks: map[string]string{},
+			TLS: ListenerTLS{ClientCerts: map[string]string{}}},
+		RELP:      RELP{Tenant: "default", Networks: map[string]string{}, TLS: ListenerTLS{ClientCerts: map[string]string{}}},
 		Pipeline:  Pipeline{QueueBatches: 64, MaxWriteEvents: 20000, MaxLineBytes: 64 << 10},
 		Detect:    Detection{Builtin: true},
 		Alerts:    DefaultAlerts(),
@@ -278,6 +310,12 @@ func (c Config) Validate() error {
 		return errors.New("config: pipeline.max_line_bytes must be positive")
 	case (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == ""):
 		return errors.New("config: http.tls_cert and http.tls_key go together")
+	case c.Syslog.TLSAddr != "" && (c.Syslog.TLS.TLSCert == "" || c.Syslog.TLS.TLSKey == ""):
+		return errors.New("config: syslog.tls_addr needs syslog.tls_cert and syslog.tls_key")
+	case c.Syslog.UDPReadBuffer < 0:
+		return errors.New("config: syslog.udp_read_buffer must not be negative")
+	case (c.RELP.TLS.TLSCert == "") != (c.RELP.TLS.TLSKey == ""):
+		return errors.New("config: relp.tls_cert and relp.tls_key go together")
 	}
 	return nil
 }

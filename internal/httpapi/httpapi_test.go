@@ -22,6 +22,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/incident"
+	"github.com/yagura-soc/yagura/internal/ingest"
+	"github.com/yagura-soc/yagura/internal/ingest/intake"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/respond"
@@ -52,6 +54,10 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	}
 	for _, rt := range routes() {
 		inRouter = append(inRouter, rt.method+" "+rt.pattern)
+	}
+	// The shipper intakes the server mounts beside the API.
+	for _, rt := range intake.Routes(ingest.HTTPDeps{}) {
+		inRouter = append(inRouter, rt.Method+" "+rt.Path)
 	}
 	sort.Strings(inSpec)
 	sort.Strings(inRouter)

@@ -22,6 +22,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/httpapi"
 	"github.com/yagura-soc/yagura/internal/incident"
+	"github.com/yagura-soc/yagura/internal/ingest/relp"
 	"github.com/yagura-soc/yagura/internal/ingest/syslog"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
@@ -60,6 +61,7 @@ type Server struct {
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	syslog    *syslog.Source
+	relp      *relp.Source
 	stopping  chan struct{}
 }
 
@@ -93,7 +95,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
 	})
-	s.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.httpSrv = &http.Server{Handler: s.intakeHandler(api), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		s.closeStores()
 		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
@@ -103,14 +105,10 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.closeStores()
 		return nil, err
 	}
-	if cfg.Syslog.Addr != "" {
-		s.syslog = syslog.New(syslog.Config{Addr: cfg.Syslog.Addr, Tenant: cfg.Syslog.Tenant,
-			MaxLineBytes: cfg.Pipeline.MaxLineBytes}, s.Pipeline, s.Metrics, log)
-		if err := s.syslog.Listen(); err != nil {
-			s.httpLn.Close()
-			s.closeStores()
-			return nil, err
-		}
+	if err := s.openLogListeners(); err != nil {
+		s.httpLn.Close()
+		s.closeStores()
+		return nil, err
 	}
 	return s, nil
 }
@@ -176,13 +174,17 @@ func (s *Server) Run(ctx context.Context) error {
 			errc <- err
 		}
 	}()
-	s.log.Info("yagura is running", "http", s.URL(), "syslog", s.SyslogAddr(), "data", s.cfg.Data)
+	s.log.Info("yagura is running", "http", s.URL(), "syslog", s.SyslogAddr(), "syslog_tls", s.SyslogTLSAddr(), "relp", s.RELPAddr(), "data", s.cfg.Data)
 
 	intake, stopIntake := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	if s.syslog != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.syslog.Run(intake) }()
+	}
+	if s.relp != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.relp.Run(intake) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.tickCases(intake, time.Minute) }()
