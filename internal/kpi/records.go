@@ -1,0 +1,82 @@
+package kpi
+
+import (
+	"strings"
+
+	"github.com/yagura-soc/yagura/internal/incident"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// Source prefixes of rule ids raised by hunting (see package hunt): a
+// scheduled hunt's alerts carry "hunt:<id>", a retro-hunt's the Sigma
+// rule's own id with the tag TagRetroHunt.
+const (
+	HuntRulePrefix = "hunt:"
+	TagRetroHunt   = "yagura.retro_hunt"
+)
+
+// SourceOf names what raised an alert, for the counts by source.
+func SourceOf(a store.Alert) string {
+	switch {
+	case a.Kind == store.KindRisk:
+		return "risk"
+	case strings.HasPrefix(a.RuleID, HuntRulePrefix):
+		return "hunt"
+	case contains(a.Tags, TagRetroHunt):
+		return "retro_hunt"
+	case strings.HasPrefix(a.RuleID, "intel"):
+		return "intel"
+	}
+	return "sigma"
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// FromStore turns stored alerts and cases into KPI records. An alert in a
+// case takes its containment time from the case (the playbook's respond
+// stage completed, as the SLA timers count it) and, when it was not
+// closed itself, its resolution from the case's closing: a case is opened
+// for an incident, so its alerts count as true positives.
+func FromStore(alerts []store.Alert, cases []incident.Case) ([]Alert, []Case) {
+	byID := make(map[string]*incident.Case, len(cases))
+	outCases := make([]Case, 0, len(cases))
+	for i := range cases {
+		c := &cases[i]
+		byID[c.Tenant+"/"+c.ID] = c
+		outCases = append(outCases, Case{Tenant: c.Tenant, ID: c.ID, Severity: c.Severity, Created: c.CreatedAt,
+			Contained: c.StageCompleted("respond"), Closed: c.ClosedAt})
+	}
+	out := make([]Alert, 0, len(alerts))
+	for _, a := range alerts {
+		r := Alert{Tenant: a.Tenant, ID: a.ID, RuleID: a.RuleID, RuleTitle: a.RuleTitle, Severity: a.Severity,
+			Source: SourceOf(a), FirstEvent: a.FirstSeen, Created: a.CreatedAt,
+			Acknowledged: a.AcknowledgedAt, InCase: a.CaseID != ""}
+		if a.Status == store.StatusClosed {
+			r.Resolution, r.Resolved = a.Resolution, a.ClosedAt
+		}
+		if c := byID[a.Tenant+"/"+a.CaseID]; c != nil {
+			r.Contained = c.StageCompleted("respond")
+			if r.Resolved == nil && c.ClosedAt != nil {
+				r.Resolved, r.Resolution = c.ClosedAt, TruePositive
+			}
+		}
+		out = append(out, r)
+	}
+	return out, outCases
+}
+
+// SLAFrom converts the playbook SLA policy.
+func SLAFrom(p incident.SLAPolicy) SLA {
+	out := SLA{}
+	for sev, l := range p.Limits {
+		out[sev] = SLALimits{Acknowledge: l.Acknowledge, Contain: l.Contain, Resolve: l.Resolve}
+	}
+	return out
+}
