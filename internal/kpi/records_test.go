@@ -11,7 +11,7 @@ import (
 func TestFromStore(t *testing.T) {
 	c0 := at("2026-11-10T09:00:00Z")
 	kase := incident.Case{ID: "C1", Tenant: "acme", Severity: "high", CreatedAt: c0.Add(time.Minute),
-		Stages: []incident.StageRecord{{Key: "detect", CompletedAt: ptr(c0.Add(time.Hour))}, {Key: "respond", CompletedAt: ptr(c0.Add(3 * time.Hour))}},
+		Stages:   []incident.StageRecord{{Key: "detect", CompletedAt: ptr(c0.Add(time.Hour))}, {Key: "respond", CompletedAt: ptr(c0.Add(3 * time.Hour))}},
 		ClosedAt: ptr(c0.Add(9 * time.Hour))}
 	alerts := []store.Alert{
 		{ID: "a1", Tenant: "acme", RuleID: "r1", Kind: store.KindDetection, Severity: "high", Status: store.StatusInProgress,
