@@ -24,8 +24,15 @@
 // compile time and field values once per event, so evaluation allocates
 // nothing for events that match no rule.
 //
+// Correlation rules loaded with the rules they refer to run inside the same
+// Engine (state in package correlate, bounded by Options.Correlation): their
+// matches come out of Detect with Match.Correlation set. Meta-filters are
+// AND-ed to the rules they name. Stats, CorrelationStats and Collectors
+// (Prometheus) report what was compiled, what is unmapped and what the
+// correlation state had to evict.
+//
 // CheckPaths backs "yagura rules check". docs/detection.md describes the
-// field mapping, placeholders and filters for rule authors.
+// field mapping, placeholders, filters and correlations for rule authors.
 //
 // This package must never do I/O while evaluating events, never keep a
 // reference to an event after Detect returns (matches excepted), and never
