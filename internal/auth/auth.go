@@ -31,8 +31,12 @@ const (
 	RoleIngest    = "ingest"    // send events, nothing else
 )
 
+// RoleExport is for blocking devices (firewalls, DNS resolvers, partner
+// TAXII clients) that pull threat-intelligence lists, nothing else.
+const RoleExport = "export"
+
 // Roles lists every role, for validation and documentation.
-var Roles = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin, RoleIngest}
+var Roles = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin, RoleIngest, RoleExport}
 
 // Permission names one kind of action.
 type Permission string
@@ -61,6 +65,14 @@ const (
 	PermTriage   Permission = "alerts:triage"        // status, assignee, comments
 	PermSuppress Permission = "suppressions:manage"  // exceptions, "suppress alerts like this"
 	PermNotify   Permission = "notifications:manage" // channels, routes, dead letters
+)
+
+// Permissions of threat intelligence.
+const (
+	PermIntelRead      Permission = "intel:read"      // search indicators
+	PermIntelWrite     Permission = "intel:write"     // import, add, edit, revoke indicators
+	PermIntelExport    Permission = "intel:export"    // pull block lists, the change feed, TAXII
+	PermIntelConsumers Permission = "intel:consumers" // set export consumers' confidence thresholds
 )
 
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
@@ -93,6 +105,13 @@ var grants = map[Permission][]string{
 	PermTriage:   {RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
 	PermSuppress: {RoleLead, RoleAdmin},
 	PermNotify:   {RoleLead, RoleAdmin},
+
+	// Threat intelligence: the SOC reads it, investigators and responders
+	// add to it, blocking devices only pull the lists.
+	PermIntelRead:      everyone,
+	PermIntelWrite:     {RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
+	PermIntelExport:    {RoleExport, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
+	PermIntelConsumers: {RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

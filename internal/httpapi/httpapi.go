@@ -16,6 +16,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/config"
+	intelsvc "github.com/yagura-soc/yagura/internal/intel/service"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/notify"
 	"github.com/yagura-soc/yagura/internal/pipeline"
@@ -50,6 +51,8 @@ type Deps struct {
 	Alerting *alert.Stage
 	// NotifyKinds are the notification connectors; nil means all built in.
 	NotifyKinds map[string]notify.Kind
+	// Intel is the threat-intelligence service; nil answers 503 on /api/v1/intel.
+	Intel *intelsvc.Service
 }
 
 // Server is the API's http.Handler.
@@ -81,6 +84,7 @@ func routes() []route {
 		notifyRoutes(),
 		entityRoutes(),
 		searchRoutes(),
+		intelRoutes(),
 	} {
 		all = append(all, group...)
 	}
