@@ -193,3 +193,13 @@ correlation:
 		t.Errorf("stats = %+v, want 2 duplicates and 1 rule", st)
 	}
 }
+
+func TestRuleLookup(t *testing.T) {
+	eng := engineFromDocs(t, Options{}, failedLogonRule)
+	if r := eng.Rule("cccccccc-0000-0000-0000-000000000001"); r == nil || r.Title != "Failed logon" {
+		t.Errorf("Rule() = %+v", r)
+	}
+	if eng.Rule("nope") != nil {
+		t.Error("unknown id must give nil")
+	}
+}

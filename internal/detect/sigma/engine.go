@@ -68,6 +68,7 @@ type Engine struct {
 	fallback   map[string][]string
 	fieldNames []string
 	corr       *correlate.Engine
+	byID       map[string]*Rule // detection and correlation rules by id
 	// noIndex evaluates every rule of a selected group (tests compare it
 	// with the indexed path).
 	noIndex bool
@@ -214,6 +215,14 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	if err := e.buildCorrelations(set, opts.Correlation, opts.GenerateAll); err != nil {
 		return nil, err
 	}
+	e.byID = make(map[string]*Rule, len(set.Rules)+len(set.Correlations))
+	for _, list := range [][]*Rule{set.Rules, set.Correlations} {
+		for _, r := range list {
+			if r.ID != "" {
+				e.byID[r.ID] = r
+			}
+		}
+	}
 	e.stats.Duplicates = duplicates
 	e.stats.Rules = len(e.rules)
 	e.stats.Groups = len(e.groups)
@@ -336,6 +345,11 @@ func (e *Engine) CorrelationStats() correlate.Stats {
 
 // Stats reports how the rule set was compiled.
 func (e *Engine) Stats() Stats { return e.stats }
+
+// Rule returns the detection or correlation rule with the given id (as in
+// Match.RuleID), for details a match does not carry (description,
+// references, author); nil when unknown. The rule must not be modified.
+func (e *Engine) Rule(id string) *Rule { return e.byID[id] }
 
 // Rules returns the number of compiled detection rules.
 func (e *Engine) Rules() int { return len(e.rules) }
