@@ -11,6 +11,9 @@ declare -A needs=(
   [rsyslogd]=rsyslog
   ['/usr/lib/*/rsyslog/lmnsd_gtls.so']=rsyslog-gnutls
   ['/usr/lib/*/rsyslog/omrelp.so']=rsyslog-relp
+  [pdftotext]=poppler-utils
+  ['/usr/share/fonts/opentype/ipafont-gothic/ipag*.ttf']=fonts-ipafont-gothic
+  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf']=fonts-dejavu-core
 )
 
 missing=()

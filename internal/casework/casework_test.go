@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -197,6 +199,33 @@ func TestPlaybookEndToEnd(t *testing.T) {
 		for _, w := range want {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s report lacks %q", lang, w)
+			}
+		}
+	}
+
+	// The PDF report, read back by pdftotext (poppler-utils).
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is required (Debian poppler-utils; make deps installs it)")
+	}
+	for lang, want := range map[string][]string{
+		"en": {"Incident report: Phishing on ws-01", "203.0.113.66", "Enable attachment sandboxing", "Record & review", "host.name=ws-01"},
+		"ja": {"インシデント報告書", "記録と振り返り", "203.0.113.66", "証跡"},
+	} {
+		path := filepath.Join(t.TempDir(), "report-"+lang+".pdf")
+		f, _ := os.Create(path)
+		if err := d.svc.ReportPDF(ctx, "default", lead, c.ID, lang, time.UTC, f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext %s: %v", lang, err)
+		}
+		text := strings.Join(strings.Fields(string(out)), " ")
+		for _, w := range want {
+			if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
+				t.Errorf("%s PDF lacks %q", lang, w)
 			}
 		}
 	}

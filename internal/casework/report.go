@@ -66,8 +66,18 @@ func (s *Service) Report(ctx context.Context, tenant string, actor Actor, id, la
 	if err != nil {
 		return err
 	}
-	// Lessons: what was filed as improvement proposals, and the comments
-	// made in the review stage.
+	lessons := lessonsOf(v)
+	title := v.PlaybookTitle
+	if p, ok := s.Playbooks[v.Playbook]; ok && lang == "ja" && p.TitleJA != "" {
+		title = p.TitleJA
+	}
+	return tmpl.Execute(w, map[string]any{"Lang": lang, "V": v, "PlaybookTitle": title, "Lessons": lessons,
+		"Now": s.now().In(loc).Format("2006-01-02 15:04:05 MST")})
+}
+
+// lessonsOf is what a case learned: what was filed as improvement
+// proposals and response records, and the comments made in its last stage.
+func lessonsOf(v View) []string {
 	var lessons []string
 	for _, e := range v.Evidence {
 		if e.Requirement == "improvement_proposals" || e.Requirement == "response_record" {
@@ -83,10 +93,5 @@ func (s *Service) Report(ctx context.Context, tenant string, actor Actor, id, la
 			lessons = append(lessons, e.Text)
 		}
 	}
-	title := v.PlaybookTitle
-	if p, ok := s.Playbooks[v.Playbook]; ok && lang == "ja" && p.TitleJA != "" {
-		title = p.TitleJA
-	}
-	return tmpl.Execute(w, map[string]any{"Lang": lang, "V": v, "PlaybookTitle": title, "Lessons": lessons,
-		"Now": s.now().In(loc).Format("2006-01-02 15:04:05 MST")})
+	return lessons
 }

@@ -398,14 +398,34 @@ func (s *Server) caseReport(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		loc = l
 	}
+	format := r.URL.Query().Get("format")
 	var b bytes.Buffer
-	if err := s.deps.Cases.Report(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), lang, loc, &b); err != nil {
+	var err error
+	switch format {
+	case "", "html":
+		err = s.deps.Cases.Report(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), lang, loc, &b)
+	case "pdf":
+		err = s.deps.Cases.ReportPDF(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), lang, loc, &b)
+	default:
+		writeError(w, http.StatusBadRequest, "format must be html or pdf")
+		return
+	}
+	if errors.Is(err, casework.ErrNoFont) {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if err != nil {
 		s.caseError(w, err)
 		return
 	}
-	s.audit(r, p, "case.report", "case/"+r.PathValue("id"), map[string]any{"lang": lang})
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	s.audit(r, p, "case.report", "case/"+r.PathValue("id"), map[string]any{"lang": lang, "format": format})
+	if format == "pdf" {
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "case-" + r.PathValue("id") + "-" + lang + ".pdf"}))
+	} else {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
 	w.Write(b.Bytes())
 }
 
