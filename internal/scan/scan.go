@@ -24,8 +24,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
@@ -116,28 +118,44 @@ func Run(inputs []string, det detect.Detector, opts Options, emit func(Finding) 
 	if err != nil {
 		return sum, err
 	}
-	var events []*event.Event
-	for _, f := range files {
-		sum.Files++
-		n0 := len(events)
-		err := ReadFile(f, func(ev *event.Event, err error) {
-			if err != nil {
-				sum.Errors++
-				if len(sum.ErrorSample) < 10 {
-					sum.ErrorSample = append(sum.ErrorSample, fmt.Sprintf("%s: %v", f, err))
-				}
-				return
+	// Files are decoded in parallel (EVTX decoding dominates a scan), then
+	// concatenated in file order so equal timestamps keep a stable order.
+	perFile := make([]fileResult, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				perFile[i] = readOne(files[i])
 			}
-			events = append(events, ev)
-		})
-		if errors.Is(err, ErrUnsupported) {
-			sum.Unsupported = append(sum.Unsupported, f)
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var events []*event.Event
+	for i, r := range perFile {
+		sum.Files++
+		if errors.Is(r.err, ErrUnsupported) {
+			sum.Unsupported = append(sum.Unsupported, files[i])
 			continue
 		}
-		if err != nil {
-			return sum, err
+		if r.err != nil {
+			return sum, r.err
 		}
-		sum.Events += len(events) - n0
+		sum.Events += len(r.events)
+		sum.Errors += r.errors
+		for _, e := range r.sample {
+			if len(sum.ErrorSample) < 10 {
+				sum.ErrorSample = append(sum.ErrorSample, e)
+			}
+		}
+		events = append(events, r.events...)
+		perFile[i] = fileResult{}
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].Timestamp.Before(events[j].Timestamp) })
 	minRank := LevelRank(opts.MinLevel)
@@ -166,6 +184,29 @@ func Run(inputs []string, det detect.Detector, opts Options, emit func(Finding) 
 		}
 	}
 	return sum, nil
+}
+
+// fileResult is what one file yielded.
+type fileResult struct {
+	events []*event.Event
+	errors int
+	sample []string
+	err    error
+}
+
+func readOne(path string) fileResult {
+	var r fileResult
+	r.err = ReadFile(path, func(ev *event.Event, err error) {
+		if err != nil {
+			r.errors++
+			if len(r.sample) < 10 {
+				r.sample = append(r.sample, fmt.Sprintf("%s: %v", path, err))
+			}
+			return
+		}
+		r.events = append(r.events, ev)
+	})
+	return r
 }
 
 // ErrUnsupported marks a file in no format the scanner reads.
