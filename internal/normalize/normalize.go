@@ -1,0 +1,151 @@
+package normalize
+
+import (
+	"net/netip"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse"
+	"github.com/yagura-soc/yagura/internal/parse/accesslog"
+	"github.com/yagura-soc/yagura/internal/parse/auditd"
+	"github.com/yagura-soc/yagura/internal/parse/auto"
+	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
+	"github.com/yagura-soc/yagura/internal/parse/kv"
+	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
+	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
+)
+
+// DefaultMaxLine is the default record size limit (64 KiB).
+const DefaultMaxLine = 64 << 10
+
+// Normalizer parses and normalizes records with one set of parsers.
+type Normalizer struct {
+	Parsers auto.Parsers
+	// MaxLine truncates longer records before parsing (0: DefaultMaxLine);
+	// truncated events carry event.truncated=true.
+	MaxLine int
+}
+
+// Event parses data (in format, or detected when format is ""), fills ev's
+// native fields, ECS fields and timestamp. A record no parser can read is
+// kept: ev.Raw stays, ev.ParseError says why, and the text is searchable
+// as the event's message. Invalid UTF-8 is kept, escaped.
+//
+// A record without its own time leaves ev.Timestamp as the caller set it
+// (zero by default): the pipeline then applies the intake's envelope time
+// and finally the receipt time. Use Apply for the stand-alone fallback.
+func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
+	max := n.MaxLine
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	if len(data) > max {
+		cut := max
+		for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(data[cut]) {
+			cut-- // do not split a character
+		}
+		data = data[:cut]
+		ev.SetECS("event.truncated", true)
+		if len(ev.Raw) > cut {
+			ev.Raw = string(data)
+		}
+	}
+	if !utf8.Valid(data) {
+		data = []byte(strings.ToValidUTF8(string(data), "\ufffd"))
+		ev.SetECS("event.invalid_utf8", true)
+	}
+	rec, err := n.Parsers.Parse(format, data)
+	if err != nil && rec.Fields == nil {
+		ev.ParseError = err.Error()
+		ev.SetECS("message", string(data))
+		ev.SetECS("event.kind", "event")
+		return
+	}
+	if err != nil {
+		ev.ParseError = err.Error() // fields read, something (the time) not
+	}
+	apply(ev, rec)
+}
+
+// Event is the normalizer with the default parsers (syslog times in UTC).
+func Event(ev *event.Event, data []byte, format string) {
+	Normalizer{Parsers: auto.Default}.Event(ev, data, format)
+}
+
+// Apply sets ev from a parsed record: its native fields, its time and the
+// ECS fields of its format. A record without a time keeps a time the
+// caller set, else takes ev.Ingested.
+func Apply(ev *event.Event, rec parse.Record) {
+	apply(ev, rec)
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = ev.Ingested.UTC()
+	}
+}
+
+func apply(ev *event.Event, rec parse.Record) {
+	ev.Fields = rec.Fields
+	if !rec.Time.IsZero() {
+		ev.Timestamp = rec.Time.UTC()
+	}
+	ev.SetECS("event.kind", "event")
+	switch rec.Format {
+	case rfc3164.Format, rfc5424.Format:
+		syslog(ev, rec.Format)
+	case accesslog.Format:
+		webAccess(ev)
+	case auditd.Format:
+		audit(ev)
+	case kv.Format:
+		if !firewall(ev, ev.Fields) {
+			ev.SetECS("event.dataset", event.DatasetGeneric)
+		}
+	case jsonlog.Format:
+		jsonECS(ev)
+	case "winevent":
+		Windows(ev)
+	default:
+		ev.SetECS("event.dataset", event.DatasetGeneric)
+	}
+}
+
+// str reads a native field as a string ("" when missing).
+func str(f event.Fields, k string) string {
+	if v, ok := f[k]; ok && v != nil {
+		return event.String(v)
+	}
+	return ""
+}
+
+// setHost sets host.name (lower-case, as given) and host.hostname (the
+// short name).
+func setHost(ev *event.Event, name string) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" || name == "-" {
+		return
+	}
+	ev.SetECS("host.name", name)
+	if _, err := netip.ParseAddr(name); err != nil {
+		short, _, _ := strings.Cut(name, ".")
+		ev.SetECS("host.hostname", short)
+	}
+}
+
+// setUser splits "DOMAIN\user" and "user@domain" into user.name and
+// user.domain under prefix ("user" or "user.target").
+func setUser(ev *event.Event, prefix, raw string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "-" {
+		return
+	}
+	name, domain := raw, ""
+	if d, u, ok := strings.Cut(raw, `\`); ok {
+		name, domain = u, d
+	} else if u, d, ok := strings.Cut(raw, "@"); ok && u != "" && d != "" {
+		name, domain = u, d
+	}
+	ev.SetECS(prefix+".name", name)
+	if domain != "" {
+		ev.SetECS(prefix+".domain", domain)
+	}
+}

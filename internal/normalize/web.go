@@ -1,0 +1,125 @@
+package normalize
+
+import (
+	"strings"
+
+	"github.com/yagura-soc/yagura/internal/event"
+)
+
+// webAccess maps an access-log line.
+func webAccess(ev *event.Event) {
+	f := ev.Fields
+	ev.SetECS("event.dataset", event.DatasetWebAccess)
+	ev.SetECS("event.module", "web")
+	ev.SetECS("event.category", []any{"web"})
+	ev.SetECS("event.type", []any{"access"})
+	setIP(ev, "source.ip", str(f, "client"))
+	if _, ok := ev.ECS["source.ip"]; !ok {
+		ev.SetECS("source.domain", str(f, "client"))
+	}
+	setUser(ev, "user", str(f, "user"))
+	if m := str(f, "method"); m != "" {
+		ev.SetECS("http.request.method", m)
+	}
+	if u := str(f, "url"); u != "" {
+		ev.SetECS("url.original", u)
+		path, query, _ := strings.Cut(u, "?")
+		ev.SetECS("url.path", path)
+		if query != "" {
+			ev.SetECS("url.query", query)
+		}
+	}
+	if p := str(f, "protocol"); strings.HasPrefix(p, "HTTP/") {
+		ev.SetECS("http.version", strings.TrimPrefix(p, "HTTP/"))
+	}
+	if s, ok := f["status"].(int64); ok {
+		ev.SetECS("http.response.status_code", s)
+		if s < 400 {
+			ev.SetECS("event.outcome", "success")
+		} else {
+			ev.SetECS("event.outcome", "failure")
+		}
+	}
+	if b, ok := f["bytes"].(int64); ok {
+		ev.SetECS("http.response.body.bytes", b)
+	}
+	if r := str(f, "referer"); r != "" {
+		ev.SetECS("http.request.referrer", r)
+	}
+	if ua := str(f, "user_agent"); ua != "" {
+		ev.SetECS("user_agent.original", ua)
+	}
+	ev.SetECS("message", str(f, "request"))
+}
+
+// audit maps a Linux audit record.
+func audit(ev *event.Event) {
+	f := ev.Fields
+	ev.SetECS("event.dataset", event.DatasetLinuxAuditd)
+	ev.SetECS("event.module", "auditd")
+	typ := str(f, "type")
+	ev.SetECS("event.action", strings.ToLower(typ))
+	setHost(ev, str(f, "node"))
+	if cmd := str(f, "cmdline"); cmd != "" {
+		ev.SetECS("process.command_line", cmd)
+		ev.SetECS("process.args", strings.Fields(cmd))
+	} else if pt := str(f, "proctitle"); pt != "" {
+		ev.SetECS("process.command_line", pt)
+	}
+	if exe := str(f, "exe"); exe != "" {
+		ev.SetECS("process.executable", exe)
+		name := exe[strings.LastIndexByte(exe, '/')+1:]
+		ev.SetECS("process.name", name)
+	} else if comm := str(f, "comm"); comm != "" {
+		ev.SetECS("process.name", comm)
+	}
+	for native, ecs := range map[string]string{"pid": "process.pid", "ppid": "process.parent.pid"} {
+		if v := str(f, native); v != "" {
+			if n, err := parseInt(v); err == nil {
+				ev.SetECS(ecs, n)
+			}
+		}
+	}
+	if uid := str(f, "uid"); uid != "" {
+		ev.SetECS("user.id", uid)
+	}
+	if auid := str(f, "auid"); auid != "" && auid != "4294967295" {
+		ev.SetECS("user.audit.id", auid)
+	}
+	switch typ {
+	case "EXECVE", "SYSCALL":
+		ev.SetECS("event.category", []any{"process"})
+		ev.SetECS("event.type", []any{"start"})
+	case "USER_LOGIN", "USER_AUTH", "USER_START", "USER_END":
+		ev.SetECS("event.category", []any{"authentication"})
+	default:
+		ev.SetECS("event.category", []any{"host"})
+	}
+	if res := str(f, "res"); res != "" {
+		if res == "success" || res == "yes" {
+			ev.SetECS("event.outcome", "success")
+		} else {
+			ev.SetECS("event.outcome", "failure")
+		}
+	} else if s := str(f, "success"); s != "" {
+		if s == "yes" {
+			ev.SetECS("event.outcome", "success")
+		} else {
+			ev.SetECS("event.outcome", "failure")
+		}
+	}
+}
+
+func parseInt(s string) (int64, error) {
+	var n int64
+	if len(s) == 0 || len(s) > 18 {
+		return 0, errNotInt
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errNotInt
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, nil
+}

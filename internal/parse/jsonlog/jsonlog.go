@@ -1,0 +1,438 @@
+// Package jsonlog parses one JSON object per record (NDJSON, application
+// logs, Beats/Vector output) and flattens nested objects to dotted keys:
+// {"a":{"b":1}} becomes "a.b" = int64(1). Arrays of scalars stay lists;
+// objects inside arrays are flattened under their index ("a.0.b"). A
+// timestamp is taken from the usual keys (@timestamp, timestamp, time, ts).
+//
+// The flattener is hand-written because it is the hottest parser: it walks
+// the bytes once and allocates only the keys and values it keeps. It must
+// never panic or recurse without bound on hostile input; nesting deeper than
+// MaxDepth is an error.
+package jsonlog
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse"
+)
+
+// Format is the record format name.
+const Format = "json"
+
+// MaxDepth bounds object and array nesting.
+const MaxDepth = 64
+
+// Parser parses one JSON object per record.
+type Parser struct{}
+
+// Name implements parse.Parser.
+func (Parser) Name() string { return Format }
+
+// TimeKeys are the keys, in order of preference, whose value is taken as
+// the record's time.
+var TimeKeys = []string{"@timestamp", "timestamp", "time", "ts", "eventTime", "date", "datetime"}
+
+// Parse implements parse.Parser.
+func (Parser) Parse(data []byte) (parse.Record, error) {
+	f := make(event.Fields, 16)
+	if err := Flatten(data, f); err != nil {
+		return parse.Record{}, err
+	}
+	return parse.Record{Format: Format, Time: TimeOf(f, TimeKeys...), Fields: f}, nil
+}
+
+// TimeOf returns the first of keys in f that holds a readable time: RFC
+// 3339 text (with or without zone, then UTC), or epoch seconds/milliseconds
+// as a number or numeric text. Zero when none does.
+func TimeOf(f event.Fields, keys ...string) time.Time {
+	for _, k := range keys {
+		if t, ok := ParseTime(f[k]); ok {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// ParseTime reads a time value as JSON logs write it.
+func ParseTime(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return time.Time{}, false
+		}
+		if x[0] >= '0' && x[0] <= '9' && len(x) >= 10 && x[4] == '-' {
+			for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+				if t, err := time.Parse(layout, x); err == nil {
+					return t.UTC(), true
+				}
+			}
+			return time.Time{}, false
+		}
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return epoch(f)
+		}
+	case int64:
+		return epoch(float64(x))
+	case float64:
+		return epoch(x)
+	}
+	return time.Time{}, false
+}
+
+// epoch reads seconds, or milliseconds when the number is too large to be
+// seconds before the year 5000.
+func epoch(f float64) (time.Time, bool) {
+	if f <= 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, false
+	}
+	if f > 95e9 { // milliseconds
+		f /= 1000
+	}
+	if f > 95e9 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1000).UTC(), true
+}
+
+var errNotObject = errors.New("json: record is not a JSON object: expected '{'")
+
+// Flatten parses one JSON object from data into f under dotted keys.
+// Trailing white space is allowed, trailing data is an error.
+func Flatten(data []byte, f event.Fields) error {
+	d := decoder{data: data, f: f}
+	d.skipSpace()
+	if d.i >= len(d.data) || d.data[d.i] != '{' {
+		return errNotObject
+	}
+	if err := d.object("", 0); err != nil {
+		return err
+	}
+	d.skipSpace()
+	if d.i != len(d.data) {
+		return fmt.Errorf("json: unexpected %q after the object at byte %d: one object per record", d.data[d.i], d.i)
+	}
+	return nil
+}
+
+type decoder struct {
+	data []byte
+	i    int
+	f    event.Fields
+	buf  []byte
+}
+
+func (d *decoder) skipSpace() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) errf(what string) error {
+	if d.i >= len(d.data) {
+		return fmt.Errorf("json: unexpected end of input, expected %s: the record is truncated", what)
+	}
+	return fmt.Errorf("json: unexpected %q at byte %d, expected %s", d.data[d.i], d.i, what)
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// object reads {...} at d.i and stores its leaves under prefix.
+func (d *decoder) object(prefix string, depth int) error {
+	if depth >= MaxDepth {
+		return fmt.Errorf("json: nesting deeper than %d at byte %d", MaxDepth, d.i)
+	}
+	d.i++ // '{'
+	d.skipSpace()
+	if d.i < len(d.data) && d.data[d.i] == '}' {
+		d.i++
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if d.i >= len(d.data) || d.data[d.i] != '"' {
+			return d.errf("a quoted key")
+		}
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.i >= len(d.data) || d.data[d.i] != ':' {
+			return d.errf("':' after key")
+		}
+		d.i++
+		d.skipSpace()
+		name := join(prefix, key)
+		if d.i < len(d.data) && d.data[d.i] == '{' {
+			if err := d.object(name, depth+1); err != nil {
+				return err
+			}
+		} else if d.i < len(d.data) && d.data[d.i] == '[' {
+			if err := d.array(name, depth+1); err != nil {
+				return err
+			}
+		} else {
+			v, err := d.scalar()
+			if err != nil {
+				return err
+			}
+			d.f[name] = v
+		}
+		d.skipSpace()
+		if d.i >= len(d.data) {
+			return d.errf("',' or '}'")
+		}
+		switch d.data[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil
+		default:
+			return d.errf("',' or '}'")
+		}
+	}
+}
+
+// array reads [...] at d.i. Scalars collect into one list under prefix;
+// objects and nested arrays go under prefix.N.
+func (d *decoder) array(prefix string, depth int) error {
+	if depth >= MaxDepth {
+		return fmt.Errorf("json: nesting deeper than %d at byte %d", MaxDepth, d.i)
+	}
+	d.i++ // '['
+	var list []any
+	for n := 0; ; n++ {
+		d.skipSpace()
+		if d.i >= len(d.data) {
+			return d.errf("a value or ']'")
+		}
+		if d.data[d.i] == ']' && n == 0 {
+			d.i++
+			break
+		}
+		switch d.data[d.i] {
+		case '{':
+			if err := d.object(prefix+"."+strconv.Itoa(n), depth+1); err != nil {
+				return err
+			}
+		case '[':
+			if err := d.array(prefix+"."+strconv.Itoa(n), depth+1); err != nil {
+				return err
+			}
+		default:
+			v, err := d.scalar()
+			if err != nil {
+				return err
+			}
+			list = append(list, v)
+		}
+		d.skipSpace()
+		if d.i >= len(d.data) {
+			return d.errf("',' or ']'")
+		}
+		if d.data[d.i] == ',' {
+			d.i++
+			continue
+		}
+		if d.data[d.i] == ']' {
+			d.i++
+			break
+		}
+		return d.errf("',' or ']'")
+	}
+	if list != nil {
+		d.f[prefix] = list
+	} else if _, ok := d.f[prefix]; !ok {
+		// An empty array is kept as an empty list so the key still exists.
+		d.f[prefix] = []any{}
+	}
+	return nil
+}
+
+func (d *decoder) scalar() (any, error) {
+	if d.i >= len(d.data) {
+		return nil, d.errf("a value")
+	}
+	switch c := d.data[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return nil, d.errf("a value")
+}
+
+func (d *decoder) literal(word string) error {
+	if len(d.data)-d.i < len(word) || string(d.data[d.i:d.i+len(word)]) != word {
+		return d.errf(word)
+	}
+	d.i += len(word)
+	return nil
+}
+
+func (d *decoder) number() (any, error) {
+	start := d.i
+	isFloat := false
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		if c >= '0' && c <= '9' || c == '-' || c == '+' {
+			d.i++
+		} else if c == '.' || c == 'e' || c == 'E' {
+			isFloat = true
+			d.i++
+		} else {
+			break
+		}
+	}
+	text := string(d.data[start:d.i])
+	if !isFloat {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	fl, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return text, nil // keep huge numbers as written
+		}
+		d.i = start
+		return nil, d.errf("a number")
+	}
+	return fl, nil
+}
+
+// str reads a quoted string at d.i, decoding escapes; invalid UTF-8 and
+// lone surrogates become U+FFFD.
+func (d *decoder) str() (string, error) {
+	d.i++ // opening quote
+	start := d.i
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		if c == '"' {
+			s := string(d.data[start:d.i])
+			d.i++
+			if !utf8.ValidString(s) {
+				s = toValidUTF8(s)
+			}
+			return s, nil
+		}
+		if c == '\\' {
+			return d.strSlow(start)
+		}
+		d.i++
+	}
+	return "", d.errf(`closing '"'`)
+}
+
+func (d *decoder) strSlow(start int) (string, error) {
+	d.buf = append(d.buf[:0], d.data[start:d.i]...)
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			s := string(d.buf)
+			if !utf8.ValidString(s) {
+				s = toValidUTF8(s)
+			}
+			return s, nil
+		case c != '\\':
+			d.buf = append(d.buf, c)
+			d.i++
+			continue
+		}
+		d.i++
+		if d.i >= len(d.data) {
+			break
+		}
+		e := d.data[d.i]
+		d.i++
+		switch e {
+		case '"', '\\', '/':
+			d.buf = append(d.buf, e)
+		case 'b':
+			d.buf = append(d.buf, '\b')
+		case 'f':
+			d.buf = append(d.buf, '\f')
+		case 'n':
+			d.buf = append(d.buf, '\n')
+		case 'r':
+			d.buf = append(d.buf, '\r')
+		case 't':
+			d.buf = append(d.buf, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", d.errf(`four hex digits after \u`)
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(utf8.RuneError)
+				if d.i+1 < len(d.data) && d.data[d.i] == '\\' && d.data[d.i+1] == 'u' {
+					save := d.i
+					d.i += 2
+					if lo, ok := d.hex4(); ok {
+						r2 = lo
+					} else {
+						d.i = save
+					}
+				}
+				r = utf16.DecodeRune(r, r2)
+			}
+			d.buf = utf8.AppendRune(d.buf, r)
+		default:
+			d.i--
+			return "", d.errf(`a valid escape after '\'`)
+		}
+	}
+	return "", d.errf(`closing '"'`)
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.data)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.data[d.i : d.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.i += 4
+	return r, true
+}
+
+func toValidUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
