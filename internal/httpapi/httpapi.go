@@ -84,6 +84,7 @@ func routes() []route {
 		notifyRoutes(),
 		entityRoutes(),
 		searchRoutes(),
+		kpiRoutes(),
 		intelRoutes(),
 	} {
 		all = append(all, group...)
