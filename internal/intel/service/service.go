@@ -50,8 +50,11 @@ type Config struct {
 	RetroHuntMax int
 	// AlertWindow is the dedup window of retrospective alerts (default 1h).
 	AlertWindow time.Duration
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Matcher is the matcher to keep in step, when the detector chain was
+	// built before the stores opened; nil makes a new one.
+	Matcher *match.Matcher
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Service is the threat-intelligence service of one Yagura server.
@@ -98,7 +101,10 @@ func New(state store.State, events store.EventStore, cfg Config) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m := match.New(cfg.Warn)
+	m := cfg.Matcher
+	if m == nil {
+		m = match.New(cfg.Warn)
+	}
 	m.SetClock(cfg.Now)
 	return &Service{cfg: cfg, state: state, events: events, matcher: m, loaded: map[string]bool{}, lists: map[string]*distList{}}
 }
