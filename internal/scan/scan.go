@@ -3,10 +3,12 @@
 // normalizes them, runs them through a detector in timestamp order across
 // all files (so correlations see one timeline) and reports the matches.
 //
-// Formats recognised: .evtx (by magic), and JSON in any of the Windows forms
-// parse/winevent accepts, one object per line or several pretty-printed
-// objects or a JSON array. Other text formats (syslog family) are not read
-// yet: no shared auto-detecting parser exists; such files are reported as
+// Formats recognised: .evtx (by magic); JSON, one object per line or
+// several pretty-printed objects or a JSON array, each object read as a
+// Windows event in any form parse/winevent accepts or else as generic JSON;
+// and text logs, line by line, in any format parse/auto detects (syslog
+// RFC 3164/5424, sshd/sudo auth logs, auditd, web access logs, key=value).
+// A text file whose first lines no parser recognises is reported as
 // unsupported and counted, never silently skipped.
 //
 // The scanner holds every event of a scan in memory to sort them (about
@@ -233,14 +235,81 @@ func ReadFile(path string, fn func(*event.Event, error)) error {
 			return nil
 		})
 	}
-	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') {
-		return ErrUnsupported
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	return readJSON(bufio.NewReaderSize(f, 1<<20), path, fn)
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		err := readJSON(bufio.NewReaderSize(f, 1<<20), path, fn)
+		if !errors.Is(err, ErrUnsupported) {
+			return err
+		}
+		// Not JSON after all (e.g. a log line starting with '['): read as text.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+	}
+	return readText(f, path, fn)
+}
+
+// probeLines is how many leading non-comment lines decide whether a text
+// file is in a known format.
+const probeLines = 5
+
+// readText reads a text log line by line through parse/auto. The file is
+// unsupported when none of its first probeLines lines (after # comments,
+// as in W3C logs) is recognised.
+func readText(r io.Reader, path string, fn func(*event.Event, error)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	probed, known := 0, false
+	var pending []*event.Event
+	var pendingErr []error
+	flush := func() {
+		for i, ev := range pending {
+			if ev != nil {
+				fn(ev, nil)
+			} else {
+				fn(nil, pendingErr[i])
+			}
+		}
+		pending, pendingErr = nil, nil
+	}
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimRight(sc.Bytes(), "\r")
+		if len(bytes.TrimSpace(b)) == 0 || b[0] == '#' {
+			continue
+		}
+		ev := &event.Event{Tenant: Tenant, Source: path, Raw: string(b)}
+		normalize.Event(ev, b, "")
+		var rerr error
+		if ev.ParseError != "" && len(ev.Fields) == 0 {
+			rerr = fmt.Errorf("line %d: %s", line, ev.ParseError)
+			ev = nil
+		}
+		if !known {
+			probed++
+			known = ev != nil
+			pending = append(pending, ev)
+			pendingErr = append(pendingErr, rerr)
+			if known {
+				flush()
+			} else if probed >= probeLines {
+				return ErrUnsupported
+			}
+			continue
+		}
+		fn(ev, rerr)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("scan: read %s: %w", path, err)
+	}
+	if !known {
+		return ErrUnsupported
+	}
+	return nil
 }
 
 // readJSON decodes a stream of JSON values (lines, pretty-printed objects,
@@ -276,11 +345,23 @@ func readJSON(r io.Reader, path string, fn func(*event.Event, error)) error {
 				continue
 			}
 			rec, err := winevent.FromMap(m)
-			if err != nil {
-				fn(nil, err)
+			if err == nil {
+				fn(NewEvent(rec, path), nil)
 				continue
 			}
-			fn(NewEvent(rec, path), nil)
+			// Not a Windows event: generic JSON through the shared normalizer.
+			raw, merr := json.Marshal(m)
+			if merr != nil {
+				fn(nil, fmt.Errorf("re-encode JSON: %w", merr))
+				continue
+			}
+			ev := &event.Event{Tenant: Tenant, Source: path, Raw: string(raw)}
+			normalize.Event(ev, raw, "")
+			if ev.ParseError != "" && len(ev.Fields) == 0 {
+				fn(nil, errors.New(ev.ParseError))
+				continue
+			}
+			fn(ev, nil)
 		}
 	}
 	return nil

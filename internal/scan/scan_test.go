@@ -91,9 +91,44 @@ func TestBadRecordsAreCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Events != 1 || sum.Errors != 3 || len(sum.ErrorSample) != 3 {
-		t.Errorf("summary %+v, want 1 event and 3 errors", sum)
+	// {"foo": 1} is generic JSON (an event); a Windows event without
+	// EventID and the broken line are errors.
+	if sum.Events != 2 || sum.Errors != 2 || len(sum.ErrorSample) != 2 {
+		t.Errorf("summary %+v, want 2 events and 2 errors", sum)
 	}
+}
+
+// TestTextLogs reads syslog-family files through parse/auto and skips
+// W3C comment lines; a text file nothing recognises is unsupported.
+func TestTextLogs(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"auth.log": "#comment\n" +
+			"<38>Jan  5 10:00:00 host1 sshd[42]: Failed password for root from 10.0.0.9 port 2222 ssh2\n" +
+			"<38>Jan  5 10:00:01 host1 sshd[42]: Failed password for root from 10.0.0.9 port 2223 ssh2\n",
+		"prose.txt": "Just some words.\nAnd more words here.\n",
+	})
+	var datasets []string
+	sum, err := Run([]string{dir}, detectFunc(func(ev *event.Event) {
+		ds, _ := ev.ECS["event.dataset"].(string)
+		datasets = append(datasets, ds)
+	}), Options{}, func(Finding) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != 2 || len(sum.Unsupported) != 1 || filepath.Base(sum.Unsupported[0]) != "prose.txt" {
+		t.Errorf("summary %+v", sum)
+	}
+	if strings.Join(datasets, ",") != event.DatasetLinuxAuth+","+event.DatasetLinuxAuth {
+		t.Errorf("datasets %v", datasets)
+	}
+}
+
+// detectFunc adapts a function to detect.Detector.
+type detectFunc func(*event.Event)
+
+func (f detectFunc) Detect(ev *event.Event, out []detect.Match) []detect.Match {
+	f(ev)
+	return out
 }
 
 func TestMissingInputIsAnError(t *testing.T) {
