@@ -30,6 +30,7 @@ type Scoped interface {
 	Retention() Retention
 	Cases() Cases
 	IOCs() IOCs
+	Hunts() Hunts
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

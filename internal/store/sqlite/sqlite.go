@@ -155,6 +155,7 @@ func (sc scoped) Audit() store.Audit         { return audit(sc) }
 func (sc scoped) Retention() store.Retention { return retention(sc) }
 func (sc scoped) Cases() store.Cases         { return cases(sc) }
 func (sc scoped) IOCs() store.IOCs           { return iocs(sc) }
+func (sc scoped) Hunts() store.Hunts         { return hunts(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
 func toNanos(t time.Time) int64 { return t.UTC().UnixNano() }
