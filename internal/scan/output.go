@@ -133,7 +133,7 @@ func WriteSummary(w io.Writer, s Summary) {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
 	if len(s.Unsupported) > 0 {
-		fmt.Fprintf(w, "%d files in an unsupported format (syslog-family files are not read yet):\n", len(s.Unsupported))
+		fmt.Fprintf(w, "%d files in no format the scanner reads (skipped):\n", len(s.Unsupported))
 		for i, f := range s.Unsupported {
 			if i == 10 {
 				fmt.Fprintf(w, "  … and %d more\n", len(s.Unsupported)-10)
