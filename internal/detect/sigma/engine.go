@@ -126,7 +126,10 @@ type prefixIndex struct {
 func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	cfg := opts.Logsources
 	if cfg == nil {
-		cfg = DefaultLogsourceConfig()
+		var err error
+		if cfg, err = defaultLogsources(); err != nil {
+			return nil, fmt.Errorf("sigma: %w", err)
+		}
 	}
 	set, duplicates := withoutDuplicates(set)
 	comp := newCompiler(opts.Placeholders)

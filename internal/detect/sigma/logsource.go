@@ -39,15 +39,24 @@ type Selector struct {
 	Rename  map[string][]string `yaml:"rename"`
 }
 
-// DefaultLogsourceConfig returns the embedded default mapping.
+// DefaultLogsourceConfig returns the embedded default mapping (a fresh copy
+// the caller may change).
 func DefaultLogsourceConfig() *LogsourceConfig {
-	cfg, err := ParseLogsourceConfig(defaultLogsourcesYAML)
+	cfg, err := defaultLogsources()
 	if err != nil {
-		// The embedded file is covered by tests; reaching this is a build
-		// defect, reported as an empty mapping plus the error text.
-		return &LogsourceConfig{Fallback: map[string][]string{"_error": {err.Error()}}}
+		// Unreachable for a tested build (TestDefaultLogsourceConfigParses);
+		// NewEngine reports the error itself.
+		return &LogsourceConfig{}
 	}
 	return cfg
+}
+
+func defaultLogsources() (*LogsourceConfig, error) {
+	cfg, err := ParseLogsourceConfig(defaultLogsourcesYAML)
+	if err != nil {
+		return nil, fmt.Errorf("embedded logsources.yaml: %w", err)
+	}
+	return cfg, nil
 }
 
 // ParseLogsourceConfig parses a logsource mapping document.
@@ -89,7 +98,11 @@ func LoadLogsourceConfig(path string) (*LogsourceConfig, error) {
 	if over.ReplaceDefaults {
 		return over, nil
 	}
-	return DefaultLogsourceConfig().Overlay(over), nil
+	def, err := defaultLogsources()
+	if err != nil {
+		return nil, err
+	}
+	return def.Overlay(over), nil
 }
 
 // Overlay returns a config where over's entries are tried first and its
