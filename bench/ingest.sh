@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Ingest benchmark: POST /api/v1/events → pipeline → DuckDB, driven by a
+# separate load-generator process (bench/ingestload) replaying demo traffic.
+# Two runs on fresh data folders, in the same invocation:
+#   baseline  — detection off (parse + normalize + store only)
+#   detection — the built-in Sigma pack wired in, as `yagura serve` runs
+# Prints one JSON report per run. Usage: bench/ingest.sh [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-30s}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/yagura" ./cmd/yagura
+go build -o "$work/ingestload" ./bench/ingestload
+
+run() { # label builtin
+  local label=$1 builtin=$2 data="$work/data-$1" port
+  port=$(( 18000 + RANDOM % 2000 ))
+  printf 'detection:\n  builtin: %s\n' "$builtin" > "$work/$label.yaml"
+  token=$("$work/yagura" token create --data "$data" --role ingest)
+  "$work/yagura" serve --config "$work/$label.yaml" --data "$data" --http "127.0.0.1:$port" --syslog off 2>"$work/$label.log" &
+  local pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  "$work/ingestload" --url "http://127.0.0.1:$port" --token "$token" --duration "$duration" \
+    --server-pid "$pid" --label "$label"
+  kill -TERM "$pid"; wait "$pid" || true
+}
+
+run baseline false
+run detection true
