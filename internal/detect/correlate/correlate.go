@@ -77,7 +77,7 @@ type FieldFunc func(ev *event.Event, name string) (string, bool)
 // Options bound the state.
 type Options struct {
 	MaxGroups  int       // group keys kept per rule; default 10000
-	MaxEntries int       // observations kept per group; default 10000
+	MaxEntries int       // observations kept per group; default 1000
 	MaxEvents  int       // contributing events carried by a match; default 32
 	Field      FieldFunc // default: event.GetString
 }
@@ -114,6 +114,9 @@ type group struct {
 	values  map[string]string
 	entries []entry // sorted by time
 	newest  time.Time
+	// recent holds the last MaxEvents events only, so the state does not
+	// keep every counted event alive.
+	recent []recentEvent
 }
 
 type entry struct {
@@ -121,7 +124,11 @@ type entry struct {
 	ref   int // position of the referenced rule
 	value string
 	num   float64
-	ev    *event.Event
+}
+
+type recentEvent struct {
+	at time.Time
+	ev *event.Event
 }
 
 // New validates rules and builds an engine.
@@ -130,7 +137,7 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 		opts.MaxGroups = 10000
 	}
 	if opts.MaxEntries <= 0 {
-		opts.MaxEntries = 10000
+		opts.MaxEntries = 1000
 	}
 	if opts.MaxEvents <= 0 {
 		opts.MaxEvents = 32
@@ -323,9 +330,6 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 		gk.WriteString(v)
 	}
 	en := entry{at: obs.at, ref: ref}
-	if len(obs.events) > 0 {
-		en.ev = obs.events[len(obs.events)-1]
-	}
 	switch r.Type {
 	case ValueCount, ValueSum, ValueAvg, ValuePercentile:
 		v, ok := obs.field(r.Field)
@@ -351,6 +355,9 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 	}
 	late := obs.at.Before(g.newest)
 	g.insert(en)
+	for _, ev := range obs.events {
+		g.remember(recentEvent{at: obs.at, ev: ev}, e.opts.MaxEvents)
+	}
 	if obs.at.After(g.newest) {
 		g.newest = obs.at
 	}
@@ -374,9 +381,10 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 		if !ok || !conditionHolds(r.Condition, value) {
 			continue
 		}
-		m := e.match(r, g, lo, hi, value)
+		m := e.match(r, g, lo, hi, value, obs.tenant)
 		// Start afresh: the same occurrences must not fire again.
 		g.entries = g.entries[:0]
+		g.recent = g.recent[:0]
 		return m, true
 	}
 	return detect.Match{}, false
@@ -396,6 +404,22 @@ func (rs *ruleState) touch(e *Engine, key string, values map[string]string) *gro
 	g := &group{key: key, values: values}
 	rs.groups[key] = rs.lru.PushFront(g)
 	return g
+}
+
+// remember keeps the newest max events, in time order.
+func (g *group) remember(re recentEvent, max int) {
+	i := sort.Search(len(g.recent), func(i int) bool { return g.recent[i].at.After(re.at) })
+	if len(g.recent) >= max {
+		if i == 0 {
+			return // older than everything kept
+		}
+		copy(g.recent, g.recent[1:i])
+		g.recent[i-1] = re
+		return
+	}
+	g.recent = append(g.recent, recentEvent{})
+	copy(g.recent[i+1:], g.recent[i:])
+	g.recent[i] = re
 }
 
 func (g *group) insert(en entry) {
@@ -495,19 +519,14 @@ func conditionHolds(cond map[string]float64, v float64) bool {
 	return true
 }
 
-func (e *Engine) match(r *Rule, g *group, lo, hi int, value float64) detect.Match {
+func (e *Engine) match(r *Rule, g *group, lo, hi int, value float64, tenant string) detect.Match {
 	es := g.entries[lo:hi]
-	start := max(0, len(es)-e.opts.MaxEvents)
+	first, last := es[0].at, es[len(es)-1].at
 	var events []*event.Event
-	for _, en := range es[start:] {
-		if en.ev != nil && (len(events) == 0 || events[len(events)-1] != en.ev) {
-			events = append(events, en.ev)
+	for _, re := range g.recent {
+		if !re.at.Before(first) && !re.at.After(last) && (len(events) == 0 || events[len(events)-1] != re.ev) {
+			events = append(events, re.ev)
 		}
-	}
-	last := es[len(es)-1]
-	tenant := ""
-	if last.ev != nil {
-		tenant = last.ev.Tenant
 	}
 	gb := make(map[string]string, len(g.values))
 	for k, v := range g.values {
@@ -516,7 +535,7 @@ func (e *Engine) match(r *Rule, g *group, lo, hi int, value float64) detect.Matc
 	return detect.Match{
 		Tenant: tenant, RuleID: r.ID, RuleTitle: r.Title, Level: r.Level,
 		Tags: r.Tags, FalsePositives: r.FalsePositives,
-		Time: last.at, Events: events, Correlation: true, GroupBy: gb,
+		Time: last, Events: events, Correlation: true, GroupBy: gb,
 		Fields: event.Fields{
 			"correlation.type":  r.Type,
 			"correlation.value": value,
