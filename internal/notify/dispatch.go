@@ -30,6 +30,9 @@ type Config struct {
 	Timeout time.Duration
 	// Workers deliver in parallel.
 	Workers int
+	// Keep is how long delivered notifications stay listed (default a
+	// week); dead letters stay until retried.
+	Keep time.Duration
 	// Escalation is how long an alert of each severity may stay
 	// unacknowledged before each next escalation step.
 	Escalation map[string]time.Duration
@@ -46,6 +49,7 @@ type Dispatcher struct {
 
 	mu         sync.Mutex
 	connectors map[string]cached // channel id → connector built from its config
+	lastPrune  time.Time
 	sentIn     map[string]window // channel id → sends in the current minute (throttle)
 
 	delivered *prometheus.CounterVec
@@ -82,6 +86,9 @@ func New(cfg Config, state store.State, kinds map[string]Kind, deps Deps, reg pr
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.Keep <= 0 {
+		cfg.Keep = 7 * 24 * time.Hour
 	}
 	if deps.Now == nil {
 		deps.Now = func() time.Time { return time.Now().UTC() }
@@ -128,10 +135,20 @@ func (d *Dispatcher) Round(ctx context.Context) error {
 		return fmt.Errorf("list tenants: %w", err)
 	}
 	var errs []error
+	prune := d.now().Sub(d.lastPrune) >= time.Hour
 	for _, t := range tenants {
-		if err := d.tenantRound(ctx, d.state.Scope(t.Name)); err != nil {
+		sc := d.state.Scope(t.Name)
+		if err := d.tenantRound(ctx, sc); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
 		}
+		if prune {
+			if _, err := sc.Notifications().Prune(ctx, d.now().Add(-d.cfg.Keep)); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
+			}
+		}
+	}
+	if prune {
+		d.lastPrune = d.now()
 	}
 	return errors.Join(errs...)
 }
@@ -232,7 +249,7 @@ func (d *Dispatcher) escalate(ctx context.Context, sc store.Scoped, routes []sto
 			continue
 		}
 		list, _, err := sc.Alerts().List(ctx, store.AlertFilter{Status: store.StatusNew, Severity: sev,
-			CreatedBefore: now.Add(-limit), Sort: "created_at", Limit: 1000})
+			CreatedBefore: now.Add(-limit), EscalationsBelow: steps, Sort: "created_at", Limit: 1000})
 		if err != nil {
 			return err
 		}

@@ -304,3 +304,21 @@ func TestEscalationOfUnacknowledgedAlerts(t *testing.T) {
 		t.Errorf("alert escalations = %d", a.Escalations)
 	}
 }
+
+func TestDeliveredNotificationsArePrunedDeadLettersStay(t *testing.T) {
+	e := newEnv(t, notify.Config{MaxAttempts: 1, Keep: 24 * time.Hour}, 0)
+	e.route(t, store.Route{Channels: []string{e.hook.ID}})
+	e.openAlerts(t, "high", 2)
+	e.round(t) // both delivered
+	e.rc.always = http.StatusInternalServerError
+	e.openAlerts(t, "low", 1)
+	e.round(t) // dead after one attempt
+	if s := e.states(t); s[store.DeliveryDelivered] != 2 || s[store.DeliveryDead] != 1 {
+		t.Fatalf("states %v", s)
+	}
+	e.now = time.Now().UTC().Add(25 * time.Hour)
+	e.round(t) // an hour has passed since the last prune: prune
+	if s := e.states(t); s[store.DeliveryDelivered] != 0 || s[store.DeliveryDead] != 1 {
+		t.Errorf("after a day: %v, want the dead letter only", s)
+	}
+}

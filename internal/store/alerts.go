@@ -87,6 +87,9 @@ type AlertFilter struct {
 	From, To time.Time // on last_seen
 	// CreatedBefore selects alerts created before it (escalation).
 	CreatedBefore time.Time
+	// EscalationsBelow > 0 selects alerts with fewer escalation steps
+	// notified (escalation).
+	EscalationsBelow int
 	// Sort is one of AlertSorts; empty means -last_seen.
 	Sort   string
 	Limit  int

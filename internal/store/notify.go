@@ -151,4 +151,7 @@ type Notifications interface {
 	FoldDigest(ctx context.Context, folded []string, d Delivery) error
 	// Ref returns the receiver's reference for an alert on a channel.
 	Ref(ctx context.Context, channel, alertID string) (string, error)
+	// Prune deletes routed outbox events and delivered (or digested)
+	// deliveries created before t; dead letters stay until retried.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }

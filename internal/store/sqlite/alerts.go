@@ -300,6 +300,9 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	if !f.CreatedBefore.IsZero() {
 		add("created_at < ?", toNanos(f.CreatedBefore))
 	}
+	if f.EscalationsBelow > 0 {
+		add("escalations < ?", f.EscalationsBelow)
+	}
 	order, ok := alertOrder[f.Sort]
 	if !ok {
 		if f.Sort != "" {

@@ -440,3 +440,24 @@ func (n notifications) Ref(ctx context.Context, channel, alertID string) (string
 	}
 	return ref, err
 }
+
+func (n notifications) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM notify_outbox WHERE tenant = ? AND routed_at IS NOT NULL AND created_at < ?`,
+			[]any{n.tenant, toNanos(before)}},
+		{`DELETE FROM notify_deliveries WHERE tenant = ? AND state IN (?, ?) AND created_at < ?`,
+			[]any{n.tenant, store.DeliveryDelivered, store.DeliveryDigested, toNanos(before)}},
+	} {
+		res, err := n.s.db.ExecContext(ctx, q.sql, q.args...)
+		if err != nil {
+			return total, fmt.Errorf("prune notifications: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		total += k
+	}
+	return total, nil
+}
