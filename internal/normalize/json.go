@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse/auditd"
 )
 
 var errNotInt = errors.New("not an integer")
@@ -20,6 +21,9 @@ var ecsTopLevel = map[string]bool{"agent": true, "client": true, "cloud": true, 
 // (canonicalised), "message"/"msg" becomes the message.
 func jsonECS(ev *event.Event) {
 	f := ev.Fields
+	if embeddedAudit(ev) {
+		return
+	}
 	for k, v := range f {
 		top, _, dotted := strings.Cut(k, ".")
 		if !dotted || !ecsTopLevel[top] {
@@ -44,4 +48,32 @@ func jsonECS(ev *event.Event) {
 	if _, ok := ev.ECS["event.dataset"]; !ok {
 		ev.SetECS("event.dataset", event.DatasetGeneric)
 	}
+}
+
+// embeddedAudit maps a JSON wrapper around an audit record (Azure
+// Sentinel's Syslog table: "SyslogMessage": "type=AUOMS_EXECVE audit(…)"):
+// the audit fields join the native ones and the record maps as auditd.
+func embeddedAudit(ev *event.Event) bool {
+	msg := str(ev.Fields, "SyslogMessage")
+	if msg == "" || !auditd.Looks([]byte(msg)) {
+		return false
+	}
+	rec, err := auditd.Parser{}.Parse([]byte(msg))
+	if err != nil {
+		return false
+	}
+	for k, v := range rec.Fields {
+		if _, taken := ev.Fields[k]; !taken {
+			ev.Fields[k] = v
+		}
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = rec.Time
+	}
+	audit(ev)
+	if _, ok := ev.ECS["host.name"]; !ok {
+		setHost(ev, firstOf(str(ev.Fields, "Computer"), str(ev.Fields, "HostName")))
+	}
+	ev.SetECS("message", msg)
+	return true
 }

@@ -10,10 +10,15 @@ import (
 	"github.com/yagura-soc/yagura/internal/parse/accesslog"
 	"github.com/yagura-soc/yagura/internal/parse/auditd"
 	"github.com/yagura-soc/yagura/internal/parse/auto"
+	"github.com/yagura-soc/yagura/internal/parse/cef"
+	"github.com/yagura-soc/yagura/internal/parse/cloudtrail"
 	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
 	"github.com/yagura-soc/yagura/internal/parse/kv"
+	"github.com/yagura-soc/yagura/internal/parse/leef"
 	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
 	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
+	"github.com/yagura-soc/yagura/internal/parse/suricata"
+	"github.com/yagura-soc/yagura/internal/parse/zeek"
 )
 
 // DefaultMaxLine is the default record size limit (64 KiB).
@@ -102,6 +107,16 @@ func apply(ev *event.Event, rec parse.Record) {
 		}
 	case jsonlog.Format:
 		jsonECS(ev)
+	case cef.Format:
+		cefECS(ev)
+	case leef.Format:
+		leefECS(ev)
+	case suricata.Format:
+		suricataECS(ev)
+	case zeek.Format:
+		zeekECS(ev)
+	case cloudtrail.Format:
+		cloudTrailECS(ev)
 	case "winevent":
 		Windows(ev)
 	default:

@@ -29,10 +29,26 @@ type Parser struct{}
 // Name implements parse.Parser.
 func (Parser) Name() string { return Format }
 
-// Looks reports whether data is an audit record.
+// Looks reports whether data is an audit record: "type=… msg=audit(", or
+// the AUOMS form "type=… audit(" that Azure's agent forwards.
 func Looks(data []byte) bool {
 	s := string(data[:min(len(data), 200)])
-	return (strings.HasPrefix(s, "type=") || strings.HasPrefix(s, "node=")) && strings.Contains(s, "msg=audit(")
+	if !strings.HasPrefix(s, "type=") && !strings.HasPrefix(s, "node=") {
+		return false
+	}
+	i, _ := stampAt(s)
+	return i >= 0
+}
+
+// stampAt finds "msg=audit(" or " audit(" and returns its index and text.
+func stampAt(s string) (int, string) {
+	if i := strings.Index(s, "msg=audit("); i >= 0 {
+		return i, "msg=audit("
+	}
+	if i := strings.Index(s, " audit("); i >= 0 {
+		return i, " audit("
+	}
+	return -1, ""
 }
 
 // hexFields are the fields auditd writes hex-encoded when they hold
@@ -42,7 +58,7 @@ var hexFields = map[string]bool{"proctitle": true, "comm": true, "exe": true, "c
 // Parse implements parse.Parser.
 func (Parser) Parse(data []byte) (parse.Record, error) {
 	s := string(data)
-	i := strings.Index(s, "msg=audit(")
+	i, open := stampAt(s)
 	if i < 0 {
 		return parse.Record{}, fmt.Errorf("auditd: no msg=audit(...) in %q", head(s))
 	}
@@ -50,7 +66,7 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	if end < 0 {
 		return parse.Record{}, fmt.Errorf("auditd: msg=audit( is not closed with '):'")
 	}
-	stamp := s[i+len("msg=audit(") : i+end]
+	stamp := s[i+len(open) : i+end]
 	dot, colon := strings.IndexByte(stamp, '.'), strings.IndexByte(stamp, ':')
 	if dot < 0 || colon < dot {
 		return parse.Record{}, fmt.Errorf("auditd: audit(%s) is not seconds.millis:serial", stamp)

@@ -1,9 +1,13 @@
 // Package auto chooses the parser for a record when its source does not
 // name one, and looks parsers up by name when it does. Detection is by
 // cheap checks on the first bytes, most specific first: a JSON object
-// (Windows event shapes before generic JSON), "<PRI>1 " (RFC 5424),
-// "<PRI>" (RFC 3164), an audit record, an access-log line, a BSD syslog
-// line without priority, key=value.
+// (Windows event, CloudTrail, Suricata EVE and Zeek shapes before generic
+// JSON), "CEF:"/"LEEF:" (bare or after a syslog header), "<PRI>1 " (RFC
+// 5424), "<PRI>" (RFC 3164), an audit record, an access-log line, a BSD
+// syslog line without priority, key=value.
+//
+// It must never run a parser's full parse just to guess (except the final
+// syslog/kv fall-backs) and never panic: unknown input is ErrUnknown.
 package auto
 
 import (
@@ -17,11 +21,16 @@ import (
 	"github.com/yagura-soc/yagura/internal/parse"
 	"github.com/yagura-soc/yagura/internal/parse/accesslog"
 	"github.com/yagura-soc/yagura/internal/parse/auditd"
+	"github.com/yagura-soc/yagura/internal/parse/cef"
+	"github.com/yagura-soc/yagura/internal/parse/cloudtrail"
 	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
 	"github.com/yagura-soc/yagura/internal/parse/kv"
+	"github.com/yagura-soc/yagura/internal/parse/leef"
 	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
 	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
+	"github.com/yagura-soc/yagura/internal/parse/suricata"
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
+	"github.com/yagura-soc/yagura/internal/parse/zeek"
 )
 
 // Parsers are the formats Yagura reads, by name.
@@ -31,7 +40,7 @@ type Parsers struct {
 }
 
 // ErrUnknown means no parser recognised the record.
-var ErrUnknown = errors.New("no parser recognised the record (formats: accesslog, auditd, json, kv, rfc3164, rfc5424, winevent)")
+var ErrUnknown = errors.New("no parser recognised the record: name its format in the source config (accesslog, auditd, cef, cloudtrail, json, kv, leef, rfc3164, rfc5424, suricata, winevent, zeek)")
 
 // byName returns the parser for a format name.
 func (p Parsers) byName(name string) (func([]byte) (parse.Record, error), bool) {
@@ -50,13 +59,24 @@ func (p Parsers) byName(name string) (func([]byte) (parse.Record, error), bool) 
 		return auditd.Parser{}.Parse, true
 	case "winevent":
 		return winevent.Parse, true
+	case cef.Format:
+		return cef.Parser{Syslog: p.Syslog}.Parse, true
+	case leef.Format:
+		return leef.Parser{Syslog: p.Syslog}.Parse, true
+	case zeek.Format:
+		return zeek.Parser{}.Parse, true
+	case suricata.Format, "eve":
+		return suricata.Parser{}.Parse, true
+	case cloudtrail.Format:
+		return cloudtrail.Parser{}.Parse, true
 	}
 	return nil, false
 }
 
 // Names lists the format names Parse accepts.
 func Names() []string {
-	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, auditd.Format, "winevent"}
+	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, auditd.Format, "winevent",
+		cef.Format, leef.Format, zeek.Format, suricata.Format, cloudtrail.Format}
 	sort.Strings(n)
 	return n
 }
@@ -76,10 +96,25 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 	}
 	switch {
 	case d[0] == '{':
-		if winevent.Looks(d) {
+		switch {
+		case winevent.Looks(d):
 			return winevent.Parse(d)
+		case cloudtrail.Looks(d):
+			return cloudtrail.Parser{}.Parse(d)
+		case suricata.Looks(d):
+			return suricata.Parser{}.Parse(d)
+		case zeek.Looks(d):
+			return zeek.Parser{}.Parse(d)
 		}
 		return jsonlog.Parser{}.Parse(d)
+	case bytes.HasPrefix(d, []byte("CEF:")):
+		return cef.Parser{Syslog: p.Syslog}.Parse(d)
+	case bytes.HasPrefix(d, []byte("LEEF:")):
+		return leef.Parser{Syslog: p.Syslog}.Parse(d)
+	case d[0] == '<' && cef.Looks(d):
+		return cef.Parser{Syslog: p.Syslog}.Parse(d)
+	case d[0] == '<' && leef.Looks(d):
+		return leef.Parser{Syslog: p.Syslog}.Parse(d)
 	case d[0] == '<':
 		if rfc5424.Looks(d) {
 			return rfc5424.Parser{}.Parse(d)

@@ -38,7 +38,7 @@ func (Parser) Name() string { return Format }
 
 // TimeKeys are the keys, in order of preference, whose value is taken as
 // the record's time.
-var TimeKeys = []string{"@timestamp", "timestamp", "time", "ts", "eventTime", "date", "datetime"}
+var TimeKeys = []string{"@timestamp", "timestamp", "time", "ts", "eventTime", "EventTime", "TimeGenerated", "date", "datetime"}
 
 // Parse implements parse.Parser.
 func (Parser) Parse(data []byte) (parse.Record, error) {
