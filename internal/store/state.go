@@ -31,6 +31,7 @@ type Scoped interface {
 	Cases() Cases
 	IOCs() IOCs
 	Hunts() Hunts
+	Assets() Assets
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.
