@@ -310,6 +310,12 @@ func (c Config) Validate() error {
 		return errors.New("config: pipeline.max_line_bytes must be positive")
 	case (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == ""):
 		return errors.New("config: http.tls_cert and http.tls_key go together")
+	case c.Alerts.DedupWindow < 0 || c.Alerts.EntityRisk.Threshold < 0 || c.Alerts.EntityRisk.Weight < 0:
+		return errors.New("config: alerts.dedup_window, alerts.entity_risk.threshold and weight must not be negative")
+	case c.Alerts.EntityRisk.Threshold > 0 && c.Alerts.EntityRisk.HalfLife <= 0:
+		return errors.New("config: alerts.entity_risk.half_life must be positive (e.g. 24h), or set threshold to 0")
+	case c.Alerts.Notify.MaxAttempts < 1:
+		return errors.New("config: alerts.notify.max_attempts must be at least 1")
 	case c.Syslog.TLSAddr != "" && (c.Syslog.TLS.TLSCert == "" || c.Syslog.TLS.TLSKey == ""):
 		return errors.New("config: syslog.tls_addr needs syslog.tls_cert and syslog.tls_key")
 	case c.Syslog.UDPReadBuffer < 0:

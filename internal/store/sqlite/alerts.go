@@ -97,7 +97,7 @@ func (t alertTx) upsertOne(ctx context.Context, al store.Alert, window time.Dura
 		open.RiskScore = al.RiskScore
 	}
 	open.EventIDs = appendBounded(open.EventIDs, al.EventIDs, store.MaxAlertEventIDs)
-	open.Contributing = appendUnique(open.Contributing, al.Contributing)
+	open.Contributing = appendUnique(open.Contributing, al.Contributing, maxContributing)
 	open.UpdatedAt = t.now
 	ids, _ := json.Marshal(open.EventIDs)
 	contributing, _ := json.Marshal(open.Contributing)
@@ -214,12 +214,18 @@ func appendBounded(ids, add []string, max int) []string {
 	return ids
 }
 
-func appendUnique(ids, add []string) []string {
+// maxContributing bounds the alerts a risk alert lists.
+const maxContributing = 1000
+
+func appendUnique(ids, add []string, max int) []string {
 	if ids == nil {
 		ids = []string{}
 	}
 next:
 	for _, id := range add {
+		if len(ids) >= max {
+			break
+		}
 		for _, have := range ids {
 			if have == id {
 				continue next
