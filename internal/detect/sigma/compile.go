@@ -23,6 +23,9 @@ type compiler struct {
 	placeholders map[string][]string
 	// unresolved counts placeholder uses without configured values.
 	unresolved map[string]int
+	// wildcardUnresolved turns a placeholder without values into '*'
+	// instead of matching nothing.
+	wildcardUnresolved bool
 }
 
 func newCompiler(placeholders map[string][]string) *compiler {
@@ -443,21 +446,17 @@ func (c *compiler) valueMatchers(v Value, ms modifierSet, cased *bool) ([]strMat
 		}
 		return []strMatcher{numCompare{op: ms.cmp, want: want}}, nil
 	}
-	raws := []string{v.S}
-	if ms.expand {
+	var pats []pattern
+	switch {
+	case v.Kind != ValueString:
+		pats = []pattern{literal(v.S)}
+	case ms.expand:
 		var err error
-		raws, err = c.expandPlaceholders(v.S)
-		if err != nil {
+		if pats, err = c.expandPlaceholders(parsePattern(v.S)); err != nil {
 			return nil, err
 		}
-	}
-	var pats []pattern
-	for _, raw := range raws {
-		if v.Kind == ValueString {
-			pats = append(pats, parsePattern(raw))
-		} else {
-			pats = append(pats, literal(raw))
-		}
+	default:
+		pats = []pattern{parsePattern(v.S)}
 	}
 	for _, t := range ms.transforms {
 		var next []pattern
@@ -539,44 +538,62 @@ func compileRegexp(expr string) (*regexp.Regexp, error) {
 	return nil, fmt.Errorf("|re: %w", err)
 }
 
-// expandPlaceholders substitutes %name% placeholders with configured values
-// (every combination). A placeholder without values yields no pattern: the
-// item then matches nothing, which is reported through the engine stats.
-func (c *compiler) expandPlaceholders(s string) ([]string, error) {
-	out := []string{""}
-	rest := s
-	for {
-		start := strings.IndexByte(rest, '%')
-		if start < 0 {
-			break
+// expandPlaceholders substitutes %name% placeholders in the literal parts
+// of p with the configured values, themselves Sigma strings (every
+// combination). Working on the parsed pattern keeps a backslash before a
+// placeholder, as in C:\Users\%user%, a literal backslash. A placeholder
+// without values yields no pattern, so the item matches nothing (or '*' with
+// Options.WildcardPlaceholders); both are reported through the engine stats.
+func (c *compiler) expandPlaceholders(p pattern) ([]pattern, error) {
+	variants := []pattern{nil}
+	appendAll := func(tail pattern) {
+		for i := range variants {
+			variants[i] = append(variants[i][:len(variants[i]):len(variants[i])], tail...)
 		}
-		end := strings.IndexByte(rest[start+1:], '%')
-		if end < 0 {
-			break
+	}
+	for _, seg := range p {
+		if seg.wild != 0 {
+			appendAll(pattern{seg})
+			continue
 		}
-		name := rest[start+1 : start+1+end]
-		prefix := rest[:start]
-		values, ok := c.placeholders[name]
-		if !ok {
-			c.unresolved[name]++
-			return nil, nil
-		}
-		var next []string
-		for _, o := range out {
-			for _, v := range values {
-				next = append(next, o+prefix+v)
+		rest := seg.lit
+		for {
+			start := strings.IndexByte(rest, '%')
+			if start < 0 {
+				break
 			}
+			end := strings.IndexByte(rest[start+1:], '%')
+			if end < 0 {
+				break
+			}
+			name := rest[start+1 : start+1+end]
+			appendAll(literal(rest[:start]))
+			values, ok := c.placeholders[name]
+			if !ok {
+				c.unresolved[name]++
+				if !c.wildcardUnresolved {
+					return nil, nil
+				}
+				values = []string{"*"}
+			}
+			var next []pattern
+			for _, prefix := range variants {
+				for _, val := range values {
+					next = append(next, append(append(pattern{}, prefix...), parsePattern(val)...))
+				}
+			}
+			if len(next) > maxVariants {
+				return nil, fmt.Errorf("|expand: placeholder %%%s%% expands to more than %d values", name, maxVariants)
+			}
+			variants = next
+			rest = rest[start+end+2:]
 		}
-		if len(next) > maxVariants {
-			return nil, fmt.Errorf("|expand: placeholder %%%s%% expands to more than %d values", name, maxVariants)
-		}
-		out = next
-		rest = rest[start+end+2:]
+		appendAll(literal(rest))
 	}
-	for i := range out {
-		out[i] += rest
+	for i, v := range variants {
+		variants[i] = v.merged()
 	}
-	return out, nil
+	return variants, nil
 }
 
 func (c *compiler) compileKeyword(item *FieldItem, ms modifierSet) (matcher, error) {

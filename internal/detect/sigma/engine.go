@@ -20,6 +20,10 @@ type Options struct {
 	// |expand modifier (see LoadPlaceholders). A placeholder without values
 	// matches nothing.
 	Placeholders map[string][]string
+	// WildcardPlaceholders replaces placeholders without values by '*'
+	// (pySigma's last-resort "wildcard_placeholders") instead of matching
+	// nothing: such rules then fire more broadly.
+	WildcardPlaceholders bool
 	// GenerateAll emits the matches of rules that correlations refer to
 	// even without "generate: true" (by default, per the Sigma spec, such
 	// rules only feed their correlations). Useful to test rules one by one.
@@ -133,6 +137,7 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 	}
 	set, duplicates := withoutDuplicates(set)
 	comp := newCompiler(opts.Placeholders)
+	comp.wildcardUnresolved = opts.WildcardPlaceholders
 	e := &Engine{exact: make(map[string]*datasetIndex), fallback: cfg.Fallback}
 
 	// Compile filters first; they are attached to the rules they name.

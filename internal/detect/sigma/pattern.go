@@ -55,6 +55,23 @@ func literal(s string) pattern {
 	return pattern{{lit: s}}
 }
 
+// merged joins adjacent literal runs, so shape detection (prefix, suffix,
+// contains) sees one run where substitution left several.
+func (p pattern) merged() pattern {
+	var out pattern
+	for _, s := range p {
+		if s.wild == 0 && s.lit == "" {
+			continue
+		}
+		if n := len(out); n > 0 && s.wild == 0 && out[n-1].wild == 0 {
+			out[n-1].lit += s.lit
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func (p pattern) hasWildcards() bool {
 	for _, s := range p {
 		if s.wild != 0 {

@@ -231,6 +231,11 @@ func TestFieldrefAndExpand(t *testing.T) {
 		{"expand inside text", "  sel:\n    Path|expand|startswith: 'C:\\Users\\%user%\\'\n  condition: sel", fieldsEvent("Path", `c:\users\bob\x`), true},
 		{"expand unresolved matches nothing", "  sel:\n    Computer|expand: '%Unknown%'\n  condition: sel", fieldsEvent("Computer", "%Unknown%"), false},
 	}, Options{Placeholders: map[string][]string{"Admins_Workstations": {"ws-admin-1", "ws-admin-2", "jump-*"}, "user": {"bob"}}})
+	runSemantics(t, []semanticsCase{
+		{"unresolved as wildcard", "  sel:\n    Computer|expand: '%Unknown%'\n  condition: sel", fieldsEvent("Computer", "anything"), true},
+		{"unresolved wildcard inside text", "  sel:\n    Path|expand: 'C:\\Users\\%user%\\x'\n  condition: sel", fieldsEvent("Path", `c:\users\eve\x`), true},
+		{"unresolved wildcard needs the rest", "  sel:\n    Path|expand: 'C:\\Users\\%user%\\x'\n  condition: sel", fieldsEvent("Path", `c:\users\eve\y`), false},
+	}, Options{WildcardPlaceholders: true})
 }
 
 func TestKeywords(t *testing.T) {
