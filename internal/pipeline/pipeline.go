@@ -93,6 +93,10 @@ type Config struct {
 	// Alerter, when set, commits the alerts of a group (suppression,
 	// risk, entity risk, outbox); nil means plain dedup by fingerprint.
 	Alerter Alerter
+	// Enrich, when set, adds context to a batch's normalized events
+	// before detection (asset criticality, …). It must not block on I/O
+	// for long: workers wait for it.
+	Enrich func(tenant string, evs []*event.Event)
 }
 
 // Alerter stores the alerts of a group's matches durably, or fails.
@@ -278,6 +282,9 @@ func (p *Pipeline) process(j *job) {
 		p.metrics.ParseErrors.WithLabelValues(b.Source).Add(float64(len(j.errors)))
 	}
 	p.metrics.EventsOut.WithLabelValues("normalized").Add(float64(len(j.events)))
+	if p.cfg.Enrich != nil {
+		p.cfg.Enrich(b.Tenant, j.events)
+	}
 
 	start := time.Now()
 	for _, ev := range j.events {

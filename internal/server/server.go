@@ -20,6 +20,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/certs"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/enrich"
 	"github.com/yagura-soc/yagura/internal/httpapi"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/ingest/relp"
@@ -81,6 +82,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Workers: cfg.Pipeline.Workers, QueueBatches: cfg.Pipeline.QueueBatches,
 		MaxWriteEvents: cfg.Pipeline.MaxWriteEvents, DedupWindow: time.Duration(cfg.Alerts.DedupWindow),
 		Alerter: s.alerting.stage,
+		Enrich:  enrich.NewAssets(s.State, 30*time.Second, log).Enrich,
 	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
 
 	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, ArchiveDir: cfg.ArchivePath(), Log: log}
