@@ -16,10 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/detect"
@@ -29,24 +31,38 @@ import (
 )
 
 type report struct {
-	Engine        string  `json:"engine"`
-	GOMAXPROCS    int     `json:"gomaxprocs"`
-	Rules         int     `json:"rules"`
-	RulesLoadSec  float64 `json:"rules_load_s"`
-	Events        int64   `json:"events"`
-	Seconds       float64 `json:"seconds"`
-	EventsPerSec  float64 `json:"events_per_s"`
-	Matches       int64   `json:"matches"`
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
-	DistinctLines int     `json:"distinct_lines"`
+	Engine       string  `json:"engine"`
+	GOMAXPROCS   int     `json:"gomaxprocs"`
+	Rules        int     `json:"rules"`
+	RulesLoadSec float64 `json:"rules_load_s"`
+	Events       int64   `json:"events"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_s"`
+	// CPUSeconds is the process's user+system time during the replay, and
+	// EventsPerCPUSec the rate per second of CPU: on a shared machine the
+	// wall-clock rate depends on the neighbours, this one much less.
+	CPUSeconds      float64 `json:"cpu_s"`
+	EventsPerCPUSec float64 `json:"events_per_cpu_s"`
+	Matches         int64   `json:"matches"`
+	PeakRSSMB       float64 `json:"peak_rss_mb"`
+	DistinctLines   int     `json:"distinct_lines"`
 }
 
 func main() {
 	data := flag.String("data", "../shared/data", "shared data folder")
 	events := flag.Int64("events", 1_000_000, "minimum number of events to replay")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*data, *events); err != nil {
 		fmt.Fprintln(os.Stderr, "sigmabench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -74,6 +90,7 @@ func run(data string, want int64) error {
 	var total, matches atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
+	cpu0 := cpuSeconds()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -98,9 +115,11 @@ func run(data string, want int64) error {
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
+	rep.CPUSeconds = cpuSeconds() - cpu0
 	rep.Events = total.Load()
 	rep.Matches = matches.Load()
 	rep.EventsPerSec = float64(rep.Events) / rep.Seconds
+	rep.EventsPerCPUSec = float64(rep.Events) / rep.CPUSeconds
 	rep.PeakRSSMB = peakRSSMB()
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
@@ -128,7 +147,15 @@ func readLines(dir string) ([][]byte, error) {
 	return out, nil
 }
 
-// peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 func peakRSSMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {

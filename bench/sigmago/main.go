@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	sigma "github.com/bradleyjkemp/sigma-go"
@@ -46,8 +47,13 @@ type report struct {
 	Events        int64   `json:"events"`
 	Seconds       float64 `json:"seconds"`
 	EventsPerSec  float64 `json:"events_per_s"`
-	Matches       int64   `json:"matches"`
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	// CPUSeconds is the process's user+system time during the replay, and
+	// EventsPerCPUSec the rate per second of CPU: on a shared machine the
+	// wall-clock rate depends on the neighbours, this one much less.
+	CPUSeconds      float64 `json:"cpu_s"`
+	EventsPerCPUSec float64 `json:"events_per_cpu_s"`
+	Matches         int64   `json:"matches"`
+	PeakRSSMB       float64 `json:"peak_rss_mb"`
 }
 
 func main() {
@@ -172,6 +178,7 @@ func run(data string, want int64) error {
 	var wg sync.WaitGroup
 	ctx := context.Background()
 	start := time.Now()
+	cpu0 := cpuSeconds()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -208,9 +215,11 @@ func run(data string, want int64) error {
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
+	rep.CPUSeconds = cpuSeconds() - cpu0
 	rep.Events = total.Load()
 	rep.Matches = matches.Load()
 	rep.EventsPerSec = float64(rep.Events) / rep.Seconds
+	rep.EventsPerCPUSec = float64(rep.Events) / rep.CPUSeconds
 	rep.PeakRSSMB = peakRSSMB()
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
@@ -235,6 +244,15 @@ func readLines(dir string) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func peakRSSMB() float64 {

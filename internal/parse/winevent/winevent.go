@@ -69,6 +69,12 @@ func Parse(data []byte) (parse.Record, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return parse.Record{}, errors.New("winevent: not a JSON object")
 	}
+	return parseFlat(data)
+}
+
+// parseDecoded is Parse through encoding/json and FromMap; the tests hold
+// the fast path to it.
+func parseDecoded(data []byte) (parse.Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var m map[string]any
@@ -188,20 +194,21 @@ func FromParts(system map[string]any, eventData, userData any) (parse.Record, er
 func flattenData(f event.Fields, v any) {
 	switch x := v.(type) {
 	case map[string]any:
-		if data, ok := x["Data"]; ok && len(x) <= 2 {
+		namedData := false
+		if data, ok := x["Data"]; ok {
 			// Raw <Data Name=…> list as some exporters keep it.
 			if items, ok := data.([]any); ok && namedItems(items) {
 				for _, it := range items {
 					m := it.(map[string]any)
 					f[attr(m, "Name")] = valueOf(m)
 				}
-				return
+				namedData = true
 			}
 			if m, ok := data.(map[string]any); ok {
 				// A single <Data Name=…>, which no converter turns into a list.
 				if name := attr(m, "Name"); name != "" {
 					f[name] = valueOf(m)
-					return
+					namedData = true
 				}
 			}
 		}
@@ -209,6 +216,10 @@ func flattenData(f event.Fields, v any) {
 			switch k {
 			case "#attributes", "_", "xmlns":
 				continue
+			case "Data":
+				if namedData {
+					continue
+				}
 			}
 			if strings.HasPrefix(k, "xmlns:") {
 				continue

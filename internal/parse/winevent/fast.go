@@ -1,0 +1,280 @@
+package winevent
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse"
+	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
+)
+
+// parseFlat is Parse's fast path: parse/jsonlog's single-pass flattener
+// turns the object into dotted keys ("System.Provider.Name",
+// "Event.EventData.Image", "winlog.event_data.Image") without building
+// nested maps, and the keys are renamed here. It gives the same fields as
+// FromMap on the decoded object (TestFastPathAgrees).
+func parseFlat(data []byte) (parse.Record, error) {
+	flat := make(event.Fields, 48)
+	if err := jsonlog.Flatten(data, flat); err != nil {
+		return parse.Record{}, err
+	}
+	base := ""
+	switch {
+	case hasPrefixKey(flat, "Event.System."):
+		base = "Event."
+	case hasPrefixKey(flat, "System."):
+	case hasPrefixKey(flat, "winlog."):
+		return flatWinlogbeat(flat)
+	default:
+		if _, ok := flat["EventID"]; ok {
+			m := make(map[string]any, len(flat))
+			for k, v := range flat {
+				m[k] = v
+			}
+			return fromNXLog(m)
+		}
+		return parse.Record{}, errors.New("winevent: no System, Event, winlog or EventID member")
+	}
+	f := make(event.Fields, len(flat))
+	rec := parse.Record{Format: Format, Fields: f}
+	sysPrefix := base + "System."
+	for k, v := range flat {
+		if rest, ok := strings.CutPrefix(k, sysPrefix); ok {
+			setSystem(f, &rec, rest, v)
+		}
+	}
+	if err := finishSystem(f); err != nil {
+		return parse.Record{}, err
+	}
+	payload(f, flat, base+"EventData.")
+	payload(f, flat, base+"UserData.")
+	return rec, nil
+}
+
+func hasPrefixKey(f event.Fields, prefix string) bool {
+	for k := range f {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// setSystem maps one flattened System key (relative to System.) to its
+// field name.
+func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
+	k = strings.Replace(k, "#attributes.", "", 1)
+	head, leaf, nested := strings.Cut(k, ".")
+	switch head {
+	case "Provider":
+		if nested {
+			if s := flatText(v); s != "" {
+				f["Provider_"+leaf] = s
+			}
+		} else if s := flatText(v); s != "" {
+			f["Provider_Name"] = s // python-evtx classic providers
+		}
+	case "EventID":
+		if !nested || leaf == "#text" || leaf == "Value" {
+			f["EventID"] = flatText(v)
+		}
+	case "TimeCreated":
+		if !nested || leaf == "SystemTime" || leaf == "#text" {
+			s := flatText(v)
+			if t, err := ParseTime(s); err == nil {
+				rec.Time = t
+				f["TimeCreated"] = FormatTime(t)
+			} else if s != "" {
+				f["TimeCreated"] = s
+			}
+		}
+	case "Execution":
+		if nested && !strings.Contains(leaf, ".") {
+			if s := flatText(v); s != "" {
+				f[leaf] = s
+			}
+		}
+	case "Security":
+		if leaf == "UserID" {
+			if s := flatText(v); s != "" {
+				f["Security_UserID"] = s
+			}
+		}
+	case "Keywords":
+		if !nested || leaf == "#text" {
+			f["Keywords"] = hexText(flatText(v))
+		}
+	case "EventID_attrs", "Correlation", "#attributes", "xmlns":
+	default:
+		if v != nil && (!nested || leaf == "#text") {
+			f[head] = flatText(v)
+		}
+	}
+}
+
+// finishSystem applies the rules FromParts applies after the System loop.
+func finishSystem(f event.Fields) error {
+	if s, ok := f["Provider_Name"].(string); !ok || s == "" {
+		if src, ok := f["Provider_EventSourceName"].(string); ok {
+			f["Provider_Name"] = src
+		}
+	}
+	if g, ok := f["Provider_Guid"].(string); ok {
+		f["Provider_Guid"] = BraceGUID(g)
+	}
+	if id, _ := f["EventID"].(string); id == "" {
+		return errors.New("winevent: System has no EventID")
+	}
+	return nil
+}
+
+// payload copies EventData / UserData entries under prefix to the top
+// level: "X" and "X.#text" as X, "Data.N.Name" + "Data.N.#text" (a <Data>
+// list some exporters keep) by Name, UserData's nested leaves by their own
+// name.
+func payload(f, flat event.Fields, prefix string) {
+	type item struct{ name, value any }
+	var items map[string]*item
+	for k, v := range flat {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		if d, ok := strings.CutPrefix(rest, "Data."); ok {
+			// Data.N.Name / Data.N.#text, or Data.Name / Data.#text.
+			idx, field, ok := strings.Cut(d, ".")
+			if !ok {
+				idx, field = "", d
+			}
+			field = strings.TrimPrefix(field, "#attributes.")
+			if items == nil {
+				items = map[string]*item{}
+			}
+			it := items[idx]
+			if it == nil {
+				it = &item{}
+				items[idx] = it
+			}
+			switch field {
+			case "Name":
+				it.name = v
+			case "#text", "Value", "value":
+				it.value = v
+			}
+			continue
+		}
+		parts := strings.Split(rest, ".")
+		leaf := parts[len(parts)-1]
+		if leaf == "#text" && len(parts) > 1 {
+			leaf = parts[len(parts)-2]
+		}
+		if skipLeaf(parts, leaf) {
+			continue
+		}
+		f[leaf] = flatRender(v)
+	}
+	if len(items) > 0 {
+		keys := make([]string, 0, len(items))
+		for k := range items {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			it := items[k]
+			if name := flatText(it.name); name != "" {
+				f[name] = flatRender(it.value)
+			}
+		}
+	}
+}
+
+// skipLeaf drops attributes, namespace declarations and python-evtx's "_"
+// (the UserData wrapper element's name).
+func skipLeaf(parts []string, leaf string) bool {
+	if leaf == "_" || leaf == "xmlns" || strings.HasPrefix(leaf, "xmlns:") {
+		return true
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "#attributes" {
+			return true
+		}
+	}
+	return leaf == "#attributes"
+}
+
+// flatWinlogbeat maps the flattened Winlogbeat form.
+func flatWinlogbeat(flat event.Fields) (parse.Record, error) {
+	f := make(event.Fields, len(flat))
+	rec := parse.Record{Format: Format, Fields: f}
+	sys := map[string]string{
+		"winlog.event_id": "EventID", "winlog.channel": "Channel", "winlog.computer_name": "Computer",
+		"winlog.record_id": "EventRecordID", "winlog.task": "Task", "winlog.opcode": "Opcode",
+		"winlog.version": "Version", "winlog.provider_name": "Provider_Name",
+		"winlog.provider_guid": "Provider_Guid", "winlog.process.pid": "ProcessID",
+		"winlog.process.thread.id": "ThreadID", "winlog.user.identifier": "Security_UserID",
+		"log.level": "Level",
+	}
+	for k, name := range sys {
+		if v, ok := flat[k]; ok {
+			if s := flatText(v); s != "" {
+				f[name] = s
+			}
+		}
+	}
+	if _, ok := f["EventID"]; !ok {
+		if s := flatText(flat["event.code"]); s != "" {
+			f["EventID"] = s
+		}
+	}
+	if kw, ok := flat["winlog.keywords"]; ok {
+		f["Keywords"] = event.String(flatRender(kw))
+	}
+	ts := flatText(flat["@timestamp"])
+	if ts == "" {
+		ts = flatText(flat["winlog.time_created"])
+	}
+	if t, err := ParseTime(ts); err == nil {
+		rec.Time = t
+		f["TimeCreated"] = FormatTime(t)
+	} else if ts != "" {
+		f["TimeCreated"] = ts
+	}
+	if err := finishSystem(f); err != nil {
+		return parse.Record{}, errors.New("winevent: winlog has no event_id")
+	}
+	payload(f, flat, "winlog.event_data.")
+	payload(f, flat, "winlog.user_data.")
+	return rec, nil
+}
+
+// flatText renders a flattened scalar as a string.
+func flatText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return text(v)
+}
+
+// flatRender renders a flattened value: scalars to strings, lists item by
+// item, null kept.
+func flatRender(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, it := range x {
+			out = append(out, flatRender(it))
+		}
+		return out
+	}
+	return flatText(v)
+}
