@@ -136,3 +136,15 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 
 // Default is the detection with syslog times in UTC and the real clock.
 var Default = Parsers{Syslog: rfc3164.Parser{Location: time.UTC}}
+
+// Parser is auto-detection as a parse.Parser: Name is "auto", Parse picks
+// the format per record. The Format of the Record names the real parser.
+type Parser struct {
+	Parsers Parsers
+}
+
+// Name implements parse.Parser.
+func (Parser) Name() string { return "auto" }
+
+// Parse implements parse.Parser.
+func (p Parser) Parse(data []byte) (parse.Record, error) { return p.Parsers.Parse("", data) }

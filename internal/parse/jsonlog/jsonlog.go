@@ -221,6 +221,7 @@ func (d *decoder) array(prefix string, depth int) error {
 	}
 	d.i++ // '['
 	var list []any
+	empty := false
 	for n := 0; ; n++ {
 		d.skipSpace()
 		if d.i >= len(d.data) {
@@ -228,6 +229,7 @@ func (d *decoder) array(prefix string, depth int) error {
 		}
 		if d.data[d.i] == ']' && n == 0 {
 			d.i++
+			empty = true
 			break
 		}
 		switch d.data[d.i] {
@@ -262,7 +264,7 @@ func (d *decoder) array(prefix string, depth int) error {
 	}
 	if list != nil {
 		d.f[prefix] = list
-	} else if _, ok := d.f[prefix]; !ok {
+	} else if empty {
 		// An empty array is kept as an empty list so the key still exists.
 		d.f[prefix] = []any{}
 	}
