@@ -73,6 +73,7 @@ const (
 	PermIntelWrite     Permission = "intel:write"     // import, add, edit, revoke indicators
 	PermIntelExport    Permission = "intel:export"    // pull block lists, the change feed, TAXII
 	PermIntelConsumers Permission = "intel:consumers" // set export consumers' confidence thresholds
+	PermHuntsManage    Permission = "hunts:manage"    // save, schedule and run hunts, retro-hunts
 )
 
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
@@ -112,6 +113,9 @@ var grants = map[Permission][]string{
 	PermIntelWrite:     {RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
 	PermIntelExport:    {RoleExport, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAdmin},
 	PermIntelConsumers: {RoleLead, RoleAdmin},
+
+	// Hunting: investigators save and schedule hunts and run retro-hunts.
+	PermHuntsManage: {RoleAnalyst, RoleLead, RoleCSIRT, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

@@ -16,13 +16,16 @@ import (
 	"github.com/yagura-soc/yagura/internal/hunt"
 )
 
+// searchRoutes are the hunting endpoints: search, export, saved and
+// scheduled hunts, retro-hunts.
 func searchRoutes() []route {
-	return []route{
+	routes := []route{
 		{"GET", "/api/v1/search", auth.PermEventsRead, (*Server).search},
 		{"POST", "/api/v1/search", auth.PermEventsRead, (*Server).search},
 		{"GET", "/api/v1/search/export", auth.PermEventsRead, (*Server).searchExport},
 		{"POST", "/api/v1/search/export", auth.PermEventsRead, (*Server).searchExport},
 	}
+	return append(routes, huntRoutes()...)
 }
 
 // searchRequest is the body of POST /search (and the query string of GET).

@@ -14,10 +14,10 @@ type Hunt struct {
 	Name        string        `json:"name"`
 	Description string        `json:"description,omitempty"`
 	Query       string        `json:"query"`
-	Interval    time.Duration `json:"interval_seconds"` // 0: saved only, never scheduled
-	Lookback    time.Duration `json:"lookback_seconds"` // the range each run searches; 0 means Interval
-	Threshold   int64         `json:"threshold"`        // results needed to raise an alert; at least 1
-	Severity    string        `json:"severity"`         // of the alerts it raises
+	Interval    time.Duration `json:"interval_ns"` // 0: saved only, never scheduled
+	Lookback    time.Duration `json:"lookback_ns"` // the range each run searches; 0 means Interval
+	Threshold   int64         `json:"threshold"`   // results needed to raise an alert; at least 1
+	Severity    string        `json:"severity"`    // of the alerts it raises
 	Enabled     bool          `json:"enabled"`
 	CreatedBy   string        `json:"created_by"`
 	CreatedAt   time.Time     `json:"created_at"`
