@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -63,13 +64,14 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 		f["syslog.severity"] = int64(pri % 8)
 		rest = rest[end+1:]
 	}
+	rest = cisco(rest, f)
 	ts, rest, ok := p.timestamp(rest)
 	if !ok {
 		return parse.Record{}, fmt.Errorf("rfc3164: no timestamp at %q: expected 'Mmm dd hh:mm:ss' or RFC 3339", prefix(rest, 20))
 	}
 	// HOST is absent when the next word is already the tag ("sshd[1]:" or "kernel:").
 	word, after := nextWord(rest)
-	if word != "" && !isTag(word) {
+	if _, origin := f["host"]; word != "" && !isTag(word) && !origin {
 		f["host"] = word
 		rest = after
 	}
@@ -87,6 +89,26 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 	}
 	f["message"] = msg
 	return parse.Record{Format: Format, Time: ts, Fields: f}, nil
+}
+
+// cisco strips what Cisco IOS puts before the timestamp: a sequence
+// number ("123: "), an origin host ("router1: ") and the '*' or '.' that
+// marks an unsynchronised clock. The sequence number and host go to f.
+func cisco(s string, f event.Fields) string {
+	if n, j := atoi(s, 0); j > 0 && j+1 < len(s) && s[j] == ':' && s[j+1] == ' ' {
+		f["sequence"] = int64(n)
+		s = s[j+2:]
+	}
+	if w, after := nextWord(s); len(w) > 1 && w[len(w)-1] == ':' && len(after) > 3 {
+		if _, month := months[strings.TrimLeft(after, "*.")[:min(3, len(strings.TrimLeft(after, "*.")))]]; month || after[0] == '*' || after[0] == '.' {
+			f["host"] = w[:len(w)-1]
+			s = after
+		}
+	}
+	if len(s) > 0 && (s[0] == '*' || s[0] == '.') {
+		s = s[1:]
+	}
+	return s
 }
 
 func prefix(s string, n int) string {
@@ -152,6 +174,9 @@ func (p Parser) timestamp(s string) (time.Time, string, bool) {
 		if digits > 0 && digits <= 9 {
 			nsec, j = frac, end
 		}
+	}
+	if j < len(s) && s[j] == ':' { // Cisco IOS ends its timestamp with ':'
+		j++
 	}
 	loc := p.loc()
 	if year == 0 {

@@ -39,6 +39,10 @@ func TestParse(t *testing.T) {
 			"2026-01-09T07:40:01Z | host=h message=just a message syslog.facility=1 syslog.priority=13 syslog.severity=5"},
 		{"parenthesised tag", Parser{Now: now}, "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: auth failure",
 			"2025-06-14T15:16:01Z | host=combo message=auth failure pid=19939 program=sshd(pam_unix)"},
+		{"cisco sequence number", Parser{Now: now}, "<189>123: Jan  9 07:40:01: %SYS-5-CONFIG_I: Configured from console",
+			"2026-01-09T07:40:01Z | message=Configured from console program=%SYS-5-CONFIG_I sequence=123 syslog.facility=23 syslog.priority=189 syslog.severity=5"},
+		{"cisco origin host and unsynchronised clock", Parser{Now: now}, "<189>1: router1: *Jan  9 18:46:11.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+			"2026-01-09T18:46:11.123Z | host=router1 message=Interface Gi0/1, changed state to up program=%LINK-3-UPDOWN sequence=1 syslog.facility=23 syslog.priority=189 syslog.severity=5"},
 		{"fractional seconds", Parser{Now: now}, "<13>Jan  9 07:40:01.250 h app: x",
 			"2026-01-09T07:40:01.25Z | host=h message=x program=app syslog.facility=1 syslog.priority=13 syslog.severity=5"},
 	}
