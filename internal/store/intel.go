@@ -23,8 +23,9 @@ type IOCFilter struct {
 type IOCUpsert struct {
 	Created int
 	Updated int
-	// Changed holds the stored form of every created or altered indicator,
-	// in input order; unchanged re-imports are left out.
+	// Changed holds the stored form of every created indicator, then of
+	// every altered one, each group in input order; unchanged re-imports
+	// are left out.
 	Changed []intel.IOC
 }
 

@@ -26,7 +26,7 @@ type List struct {
 	Tenant    string
 	Serial    int64 // the tenant's change-feed head: grows with every change
 	Generated time.Time
-	IOCs      []intel.IOC
+	IOCs      []*intel.IOC // shared with the caller's lists: read only
 }
 
 // Format is one export format.

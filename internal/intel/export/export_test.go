@@ -18,7 +18,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func sample(t testing.TB) List {
-	var iocs []intel.IOC
+	var iocs []*intel.IOC
 	for _, v := range []struct {
 		t intel.Type
 		v string
@@ -34,7 +34,7 @@ func sample(t testing.TB) List {
 		if err != nil {
 			t.Fatal(err)
 		}
-		iocs = append(iocs, i)
+		iocs = append(iocs, &i)
 	}
 	return List{Tenant: "default", Serial: 42, Generated: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), IOCs: iocs}
 }
@@ -113,7 +113,7 @@ func TestNFTablesAcceptedByNft(t *testing.T) {
 	large := List{Tenant: "default", Serial: 1}
 	for k := 0; k < 5000; k++ {
 		i, _ := intel.Prepare(intel.IOC{Type: intel.IPv4, Value: fmt.Sprintf("10.%d.%d.%d", k/65536, (k/256)%256, k%256)}, time.Unix(0, 0))
-		large.IOCs = append(large.IOCs, i)
+		large.IOCs = append(large.IOCs, &i)
 	}
 	for name, l := range map[string]List{"sample": sample(t), "empty": {}, "large": large} {
 		path := writeTemp(t, "yagura.nft", render(t, "nftables", l))
@@ -148,7 +148,7 @@ func TestRPZIPOwnerNames(t *testing.T) {
 	l := List{}
 	for _, v := range []string{"203.0.113.7", "198.51.100.0/24", "2001:db8::66", "2001:db8:0:1::5", "2001:db8:1::/48", "::1"} {
 		tp, cv, _ := intel.Canonical(intel.Guess(v), v)
-		l.IOCs = append(l.IOCs, intel.IOC{Type: tp, Value: cv})
+		l.IOCs = append(l.IOCs, &intel.IOC{Type: tp, Value: cv})
 	}
 	got := string(render(t, "rpz", l))
 	for _, want := range []string{
@@ -183,7 +183,7 @@ func TestSuricataRulesPassStrictCheck(t *testing.T) {
 	var l List
 	for k := 0; k < 1200; k++ { // three IP batches
 		i, _ := intel.Prepare(intel.IOC{Type: intel.IPv4, Value: fmt.Sprintf("10.0.%d.%d", k/256, k%256)}, time.Unix(0, 0))
-		l.IOCs = append(l.IOCs, i)
+		l.IOCs = append(l.IOCs, &i)
 	}
 	l.IOCs = append(l.IOCs, sample(t).IOCs...)
 	rules := string(render(t, "suricata", l))

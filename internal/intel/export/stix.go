@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -116,6 +117,7 @@ type Envelope struct {
 // next, at most limit. It returns the envelope and the first and last
 // modification times (the X-TAXII-Date-Added-First/Last headers).
 func Page(l List, addedAfter time.Time, next int64, limit int) (Envelope, time.Time, time.Time) {
+	sort.Slice(l.IOCs, func(a, b int) bool { return l.IOCs[a].Seq < l.IOCs[b].Seq }) // the slice, not the IOCs
 	var env Envelope
 	var first, last time.Time
 	for _, i := range l.IOCs {
@@ -129,7 +131,7 @@ func Page(l List, addedAfter time.Time, next int64, limit int) (Envelope, time.T
 			env.More = true
 			break
 		}
-		obj, ok := STIX(l.Tenant, i)
+		obj, ok := STIX(l.Tenant, *i)
 		if !ok {
 			continue
 		}

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -71,11 +70,33 @@ type Service struct {
 	hunts sync.WaitGroup
 }
 
-// distList is a tenant's to_block indicators, the input of every export.
+// distList is a tenant's to_block indicators that are on no warning
+// list, the input of every export, plus the exports last rendered from it.
 type distList struct {
 	mu     sync.RWMutex
 	serial int64
-	byKey  map[string]intel.IOC
+	byKey  map[string]*intel.IOC
+
+	cacheMu sync.Mutex
+	cache   map[string]rendered // by format and threshold
+}
+
+// rendered is an export as last rendered. It is served again while the
+// list has not changed, for at most exportCacheTTL (expiry is judged at
+// render time), so a fleet of firewalls polling a million-entry list
+// costs one render per change.
+type rendered struct {
+	serial int64
+	at     time.Time
+	body   []byte
+}
+
+const exportCacheTTL = time.Minute
+
+// distributable reports whether an indicator belongs in the lists at all;
+// the consumer's threshold and expiry are judged when a list is read.
+func (s *Service) distributable(i intel.IOC) bool {
+	return i.ToBlock && !i.Revoked && s.cfg.Warn.Hit(i.Type, i.Value) == ""
 }
 
 // New builds the service. events may be nil (no retro-hunt).
@@ -142,10 +163,10 @@ func (s *Service) ensure(ctx context.Context, tenant string) error {
 		return fmt.Errorf("intel: load %s: %w", tenant, err)
 	}
 	var all []intel.IOC
-	dl := &distList{serial: head, byKey: map[string]intel.IOC{}}
+	dl := &distList{serial: head, byKey: map[string]*intel.IOC{}, cache: map[string]rendered{}}
 	if err := c.Each(ctx, func(i intel.IOC) error {
 		all = append(all, i)
-		if i.ToBlock {
+		if s.distributable(i) {
 			dl.byKey[i.Key()] = slim(i)
 		}
 		return nil
@@ -160,8 +181,8 @@ func (s *Service) ensure(ctx context.Context, tenant string) error {
 }
 
 // slim keeps what distribution needs, so the lists stay small.
-func slim(i intel.IOC) intel.IOC {
-	return intel.IOC{ID: i.ID, Type: i.Type, Value: i.Value, Confidence: i.Confidence, TLP: i.TLP,
+func slim(i intel.IOC) *intel.IOC {
+	return &intel.IOC{ID: i.ID, Type: i.Type, Value: i.Value, Confidence: i.Confidence, TLP: i.TLP,
 		Expires: i.Expires, ToBlock: i.ToBlock, Revoked: i.Revoked, Seq: i.Seq, FirstSeen: i.FirstSeen,
 		LastSeen: i.LastSeen, UpdatedAt: i.UpdatedAt, Description: i.Description, Tags: i.Tags, Sources: i.Sources}
 }
@@ -180,7 +201,7 @@ func (s *Service) apply(tenant string, changed []intel.IOC) {
 	}
 	dl.mu.Lock()
 	for _, i := range changed {
-		if i.ToBlock && !i.Revoked {
+		if s.distributable(i) {
 			dl.byKey[i.Key()] = slim(i)
 		} else {
 			delete(dl.byKey, i.Key())
@@ -371,22 +392,26 @@ func (s *Service) List(ctx context.Context, tenant string, p intel.Policy) (expo
 	if err := s.ensure(ctx, tenant); err != nil {
 		return export.List{}, err
 	}
-	s.mu.Lock()
-	dl := s.lists[tenant]
-	s.mu.Unlock()
+	dl := s.list(tenant)
 	now := s.cfg.Now()
 	l := export.List{Tenant: tenant, Generated: now}
+	p.Warn = nil // the lists hold nothing on a warning list
 	dl.mu.RLock()
 	l.Serial = dl.serial
-	l.IOCs = make([]intel.IOC, 0, len(dl.byKey))
+	l.IOCs = make([]*intel.IOC, 0, len(dl.byKey))
 	for _, i := range dl.byKey {
-		if p.Distributable(i, now) {
+		if p.Distributable(*i, now) {
 			l.IOCs = append(l.IOCs, i)
 		}
 	}
 	dl.mu.RUnlock()
-	sort.Slice(l.IOCs, func(a, b int) bool { return l.IOCs[a].Seq < l.IOCs[b].Seq })
 	return l, nil
+}
+
+func (s *Service) list(tenant string) *distList {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists[tenant]
 }
 
 // Export renders one export format for a tenant under a policy.
@@ -394,6 +419,21 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	f, ok := export.Formats[format]
 	if !ok {
 		return nil, f, fmt.Errorf("%w: unknown export %q (exports: %s)", ErrInvalid, format, strings.Join(export.Names(), ", "))
+	}
+	if err := s.ensure(ctx, tenant); err != nil {
+		return nil, f, err
+	}
+	dl := s.list(tenant)
+	key := fmt.Sprintf("%s|%d", format, p.MinConfidence)
+	now := s.cfg.Now()
+	dl.mu.RLock()
+	serial := dl.serial
+	dl.mu.RUnlock()
+	dl.cacheMu.Lock()
+	c, hit := dl.cache[key]
+	dl.cacheMu.Unlock()
+	if hit && c.serial == serial && now.Sub(c.at) < exportCacheTTL {
+		return c.body, f, nil
 	}
 	l, err := s.List(ctx, tenant, p)
 	if err != nil {
@@ -403,6 +443,9 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	if err := f.Write(&b, l); err != nil {
 		return nil, f, err
 	}
+	dl.cacheMu.Lock()
+	dl.cache[key] = rendered{serial: l.Serial, at: now, body: b.Bytes()}
+	dl.cacheMu.Unlock()
 	return b.Bytes(), f, nil
 }
 

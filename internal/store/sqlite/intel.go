@@ -43,28 +43,19 @@ func (c iocs) Upsert(ctx context.Context, in []intel.IOC) (store.IOCUpsert, erro
 	if len(in) == 0 {
 		return res, nil
 	}
-	tx, err := c.s.db.BeginTx(ctx, nil)
+	tx, err := c.s.db.BeginTx(ctx, nil) // _txlock=immediate: change numbers are ours until commit
 	if err != nil {
 		return res, fmt.Errorf("upsert indicators: %w", err)
 	}
 	defer tx.Rollback()
-	find, err := tx.PrepareContext(ctx, `SELECT `+iocColumns+` FROM iocs WHERE tenant = ? AND type = ? AND value = ?`)
-	if err != nil {
-		return res, fmt.Errorf("upsert indicators: %w", err)
-	}
-	defer find.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO iocs(tenant, `+iocColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	// Inserting first and merging only on conflict makes a bulk load of
+	// new indicators one statement per row.
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO iocs(tenant, `+iocColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(tenant, type, value) DO NOTHING`)
 	if err != nil {
 		return res, fmt.Errorf("upsert indicators: %w", err)
 	}
 	defer insert.Close()
-	update, err := tx.PrepareContext(ctx, `UPDATE iocs SET confidence = ?, tlp = ?, tags = ?, description = ?,
-		sources = ?, first_seen = ?, last_seen = ?, expires = ?, to_block = ?, revoked = ?, lapsed = 0, seq = ?,
-		updated_at = ? WHERE tenant = ? AND id = ?`)
-	if err != nil {
-		return res, fmt.Errorf("upsert indicators: %w", err)
-	}
-	defer update.Close()
 
 	// Merge inside the batch first, so one indicator reported twice in a
 	// feed costs one row write and one change number.
@@ -79,60 +70,79 @@ func (c iocs) Upsert(ctx context.Context, in []intel.IOC) (store.IOCUpsert, erro
 		order = append(order, k)
 		merged[k] = i
 	}
-	now := c.s.now()
-	type write struct {
-		ioc    intel.IOC
-		create bool
+	var head int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ioc_heads WHERE tenant = ?`, c.tenant).Scan(&head); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return res, fmt.Errorf("upsert indicators: read change head: %w", err)
 	}
-	writes := make([]write, 0, len(order))
+	now := c.s.now()
+	res.Changed = make([]intel.IOC, 0, len(order))
+	var existing []intel.IOC
 	for _, k := range order {
 		i := merged[k]
-		old, err := scanIOC(find.QueryRowContext(ctx, c.tenant, i.Type, i.Value))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			i.ID = ulid.Make().String()
-			i.Hits, i.LastHit, i.Revoked = 0, nil, false
-			i.CreatedAt, i.UpdatedAt = now, now
-			writes = append(writes, write{i, true})
-		case err != nil:
-			return res, fmt.Errorf("upsert indicator %s %s: %w", i.Type, i.Value, err)
-		default:
+		i.ID = ulid.Make().String()
+		i.Hits, i.LastHit, i.Revoked = 0, nil, false
+		i.CreatedAt, i.UpdatedAt = now, now
+		i.Seq = head + 1
+		tags, _ := json.Marshal(i.Tags)
+		sources, _ := json.Marshal(i.Sources)
+		r, err := insert.ExecContext(ctx, c.tenant, i.ID, i.Type, i.Value, i.Confidence, i.TLP, string(tags),
+			i.Description, string(sources), toNanos(i.FirstSeen), toNanos(i.LastSeen), nullableNanos(i.Expires),
+			i.ToBlock, 0, nil, false, i.Seq, toNanos(i.CreatedAt), toNanos(i.UpdatedAt))
+		if err != nil {
+			if isForeignKeyViolation(err) {
+				return store.IOCUpsert{}, store.ErrNotFound
+			}
+			return store.IOCUpsert{}, fmt.Errorf("upsert indicator %s %s: %w", i.Type, i.Value, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			existing = append(existing, merged[k])
+			continue
+		}
+		head++
+		res.Created++
+		res.Changed = append(res.Changed, i)
+	}
+	if len(existing) > 0 {
+		find, err := tx.PrepareContext(ctx, `SELECT `+iocColumns+` FROM iocs WHERE tenant = ? AND type = ? AND value = ?`)
+		if err != nil {
+			return res, fmt.Errorf("upsert indicators: %w", err)
+		}
+		defer find.Close()
+		update, err := tx.PrepareContext(ctx, `UPDATE iocs SET confidence = ?, tlp = ?, tags = ?, description = ?,
+			sources = ?, first_seen = ?, last_seen = ?, expires = ?, to_block = ?, revoked = ?, lapsed = 0, seq = ?,
+			updated_at = ? WHERE tenant = ? AND id = ?`)
+		if err != nil {
+			return res, fmt.Errorf("upsert indicators: %w", err)
+		}
+		defer update.Close()
+		for _, i := range existing {
+			old, err := scanIOC(find.QueryRowContext(ctx, c.tenant, i.Type, i.Value))
+			if err != nil {
+				return store.IOCUpsert{}, fmt.Errorf("upsert indicator %s %s: %w", i.Type, i.Value, err)
+			}
 			m := intel.Merge(old, i)
 			if !intel.Changed(old, m) {
 				continue
 			}
-			m.UpdatedAt = now
-			writes = append(writes, write{m, false})
+			head++
+			m.Seq, m.UpdatedAt = head, now
+			tags, _ := json.Marshal(m.Tags)
+			sources, _ := json.Marshal(m.Sources)
+			if _, err := update.ExecContext(ctx, m.Confidence, m.TLP, string(tags), m.Description, string(sources),
+				toNanos(m.FirstSeen), toNanos(m.LastSeen), nullableNanos(m.Expires), m.ToBlock, m.Revoked, m.Seq,
+				toNanos(m.UpdatedAt), c.tenant, m.ID); err != nil {
+				return store.IOCUpsert{}, fmt.Errorf("upsert indicator %s %s: %w", m.Type, m.Value, err)
+			}
+			res.Updated++
+			res.Changed = append(res.Changed, m)
 		}
 	}
-	if len(writes) == 0 {
+	if len(res.Changed) == 0 {
 		return res, tx.Commit()
 	}
-	seq, err := c.nextSeq(ctx, tx, len(writes))
-	if err != nil {
-		return res, fmt.Errorf("upsert indicators: %w", err)
-	}
-	res.Changed = make([]intel.IOC, 0, len(writes))
-	for n, w := range writes {
-		i := w.ioc
-		i.Seq = seq + int64(n)
-		tags, _ := json.Marshal(i.Tags)
-		sources, _ := json.Marshal(i.Sources)
-		if w.create {
-			_, err = insert.ExecContext(ctx, c.tenant, i.ID, i.Type, i.Value, i.Confidence, i.TLP, string(tags),
-				i.Description, string(sources), toNanos(i.FirstSeen), toNanos(i.LastSeen), nullableNanos(i.Expires),
-				i.ToBlock, 0, nil, false, i.Seq, toNanos(i.CreatedAt), toNanos(i.UpdatedAt))
-			res.Created++
-		} else {
-			_, err = update.ExecContext(ctx, i.Confidence, i.TLP, string(tags), i.Description, string(sources),
-				toNanos(i.FirstSeen), toNanos(i.LastSeen), nullableNanos(i.Expires), i.ToBlock, i.Revoked, i.Seq,
-				toNanos(i.UpdatedAt), c.tenant, i.ID)
-			res.Updated++
-		}
-		if err != nil {
-			return store.IOCUpsert{}, fmt.Errorf("upsert indicator %s %s: %w", i.Type, i.Value, err)
-		}
-		res.Changed = append(res.Changed, i)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ioc_heads(tenant, seq) VALUES (?, ?)
+		ON CONFLICT(tenant) DO UPDATE SET seq = excluded.seq`, c.tenant, head); err != nil {
+		return store.IOCUpsert{}, fmt.Errorf("upsert indicators: move change head: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return store.IOCUpsert{}, fmt.Errorf("upsert indicators: commit: %w", err)
