@@ -37,6 +37,26 @@ func setInt(ev *event.Event, name string, v any) {
 	}
 }
 
+// transport names an IP protocol as ECS network.transport does: lower
+// case, and IANA numbers (6, 17, 1, 58) by name.
+func transport(p string) string {
+	switch p = strings.ToLower(strings.TrimSpace(p)); p {
+	case "6":
+		return "tcp"
+	case "17":
+		return "udp"
+	case "1":
+		return "icmp"
+	case "58":
+		return "ipv6-icmp"
+	case "47":
+		return "gre"
+	case "50":
+		return "esp"
+	}
+	return p
+}
+
 // setStr sets a non-empty text value ("-" counts as empty).
 func setStr(ev *event.Event, name string, v any) {
 	if v == nil {
@@ -84,7 +104,7 @@ func cefECS(ev *event.Event) {
 	setInt(ev, "source.bytes", f["in"])
 	setInt(ev, "destination.bytes", f["out"])
 	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", strings.ToLower(p))
+		ev.SetECS("network.transport", transport(p))
 	}
 	setStr(ev, "network.protocol", f["app"])
 	setUser(ev, "source.user", str(f, "suser"))
@@ -140,7 +160,7 @@ func leefECS(ev *event.Event) {
 	setInt(ev, "source.bytes", f["srcBytes"])
 	setInt(ev, "destination.bytes", f["dstBytes"])
 	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", strings.ToLower(p))
+		ev.SetECS("network.transport", transport(p))
 	}
 	setUser(ev, "user", firstOf(str(f, "usrName"), str(f, "accountName")))
 	setStr(ev, "url.original", f["url"])
@@ -173,7 +193,7 @@ func suricataECS(ev *event.Event) {
 	setIP(ev, "destination.ip", str(f, "dest_ip"))
 	setPortValue(ev, "destination.port", f["dest_port"])
 	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", strings.ToLower(p))
+		ev.SetECS("network.transport", transport(p))
 	}
 	setStr(ev, "network.protocol", f["app_proto"])
 	setStr(ev, "observer.ingress.interface.name", f["in_iface"])
@@ -231,7 +251,7 @@ func zeekECS(ev *event.Event) {
 	setPortValue(ev, "destination.port", f["id.resp_p"])
 	setStr(ev, "zeek.session_id", f["uid"])
 	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", strings.ToLower(p))
+		ev.SetECS("network.transport", transport(p))
 	}
 	category := []any{"network"}
 	typ := []any{"connection", "protocol"}

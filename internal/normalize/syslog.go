@@ -131,7 +131,7 @@ func firewall(ev *event.Event, f map[string]any) bool {
 		ev.SetECS("destination.port", p)
 	}
 	if proto := get("proto", "protocol"); proto != "" {
-		ev.SetECS("network.transport", strings.ToLower(proto))
+		ev.SetECS("network.transport", transport(proto))
 	}
 	if dev := get("devname"); dev != "" {
 		ev.SetECS("observer.name", dev)

@@ -119,7 +119,14 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 		if rfc5424.Looks(d) {
 			return rfc5424.Parser{}.Parse(d)
 		}
-		return p.Syslog.Parse(d)
+		rec, err := p.Syslog.Parse(d)
+		if err != nil {
+			// FortiGate and others send "<PRI>date=… time=… k=v" with no header.
+			if kvRec, kvErr := (kv.Parser{}).Parse(d); kvErr == nil && len(kvRec.Fields) >= 5 {
+				return kvRec, nil
+			}
+		}
+		return rec, err
 	case auditd.Looks(d):
 		return auditd.Parser{}.Parse(d)
 	case accesslog.Looks(d):
