@@ -140,11 +140,7 @@ func Windows(ev *event.Event) {
 	}
 	ev.Timestamp = ev.Timestamp.UTC()
 
-	if c := str("Computer"); c != "" {
-		ev.SetECS("host.name", strings.ToLower(c))
-		short, _, _ := strings.Cut(c, ".")
-		ev.SetECS("host.hostname", short)
-	}
+	setHost(ev, str("Computer"))
 
 	kind, ok := otherKinds[code]
 	switch ds {
@@ -266,14 +262,7 @@ func windowsSecurity(ev *event.Event, code string, str func(string) string, set 
 
 // windowsSysmon maps Sysmon payloads.
 func windowsSysmon(ev *event.Event, code string, str func(string) string, set func(string, string)) {
-	if u := str("User"); u != "" {
-		dom, name, ok := strings.Cut(u, `\`)
-		if !ok {
-			dom, name = "", u
-		}
-		set("user.name", name)
-		set("user.domain", dom)
-	}
+	setUser(ev, "user", str("User"))
 	img := str("Image")
 	set("process.executable", img)
 	set("process.name", baseName(img))

@@ -24,7 +24,7 @@ func TestWindows(t *testing.T) {
 				"Keywords": "0x8020000000000000"},
 			want: event.Fields{"event.dataset": event.DatasetWindowsSecurity, "event.code": "4624",
 				"event.provider": "Microsoft-Windows-Security-Auditing", "winlog.channel": "Security",
-				"winlog.record_id": "42", "host.name": "dc01.corp.local", "host.hostname": "DC01",
+				"winlog.record_id": "42", "host.name": "dc01.corp.local", "host.hostname": "dc01",
 				"user.name": "alice", "user.domain": "CORP", "source.ip": "10.0.0.5", "source.port": int64(50123),
 				"winlog.logon.type": "3", "winlog.logon.id": "0x3e7",
 				"event.category": []any{"authentication"}, "event.type": []any{"start"}, "event.outcome": "success"},
