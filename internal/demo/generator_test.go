@@ -25,16 +25,16 @@ func run(g *Generator, d, step time.Duration) []Record {
 }
 
 func TestDeterminism(t *testing.T) {
-	a := run(New(7, testStart), 90*time.Second, time.Second)
+	a := run(New(7, testStart, WithRate(20)), 90*time.Second, time.Second)
 	tests := []struct {
 		name string
 		recs []Record
 		same bool
 	}{
-		{"same seed, same steps", run(New(7, testStart), 90*time.Second, time.Second), true},
-		{"same seed, one big step", run(New(7, testStart), 90*time.Second, 90*time.Second), true},
-		{"same seed, uneven steps", run(New(7, testStart), 90*time.Second, 333*time.Millisecond), true},
-		{"other seed", run(New(8, testStart), 90*time.Second, time.Second), false},
+		{"same seed, same steps", run(New(7, testStart, WithRate(20)), 90*time.Second, time.Second), true},
+		{"same seed, one big step", run(New(7, testStart, WithRate(20)), 90*time.Second, 90*time.Second), true},
+		{"same seed, uneven steps", run(New(7, testStart, WithRate(20)), 90*time.Second, 333*time.Millisecond), true},
+		{"other seed", run(New(8, testStart, WithRate(20)), 90*time.Second, time.Second), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +117,7 @@ func TestRate(t *testing.T) {
 	}{
 		{"default rate, working hours", testStart, DefaultRate, DefaultRate},
 		{"default rate, night", time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC), DefaultRate, DefaultRate / 4},
+		{"default rate, lunch", time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC), DefaultRate, DefaultRate * 3 / 4},
 		{"custom rate", testStart, 50, 50},
 	}
 	for _, tt := range tests {
@@ -133,7 +134,7 @@ func TestRate(t *testing.T) {
 }
 
 func TestWithoutStories(t *testing.T) {
-	for _, r := range New(6, testStart, WithoutStories()).Next(testStart.Add(2 * time.Minute)) {
+	for _, r := range New(6, testStart, WithRate(20), WithoutStories()).Next(testStart.Add(2 * time.Minute)) {
 		if r.Story != "" {
 			t.Fatalf("record of story %q with stories off", r.Story)
 		}
@@ -176,7 +177,7 @@ type winEnvelope struct {
 }
 
 func TestLinesAreWellFormed(t *testing.T) {
-	recs := New(9, testStart).Next(testStart.Add(3 * time.Minute))
+	recs := New(9, testStart, WithRate(50)).Next(testStart.Add(3 * time.Minute))
 	lastRecordID := map[string]int64{}
 	perSource := map[string]int{}
 	for _, r := range recs {
@@ -258,7 +259,7 @@ func TestAddressPolicy(t *testing.T) {
 		return false
 	}
 	own := map[string]bool{PublicWeb: true, PublicSSH: true, PublicNAT: true}
-	recs := New(10, testStart).Next(testStart.Add(4 * time.Minute))
+	recs := New(10, testStart, WithRate(50)).Next(testStart.Add(4 * time.Minute))
 	for _, r := range recs {
 		for _, s := range reIPv4.FindAllString(r.Line, -1) {
 			a, err := netip.ParseAddr(s)
