@@ -60,6 +60,12 @@ const (
 	PermCompliance     Permission = "compliance:read"
 )
 
+// Permissions of the asset inventory.
+const (
+	PermAssetsRead  Permission = "assets:read"  // see hosts, users and their criticality
+	PermAssetsWrite Permission = "assets:write" // add, change, import and delete assets
+)
+
 // Permissions of alert triage.
 const (
 	PermTriage   Permission = "alerts:triage"        // status, assignee, comments
@@ -100,6 +106,9 @@ var grants = map[Permission][]string{
 	PermActionsRun:     {RoleResponder, RoleLead, RoleAdmin},
 	PermActionsApprove: {RoleLead, RoleAdmin},
 	PermCompliance:     {RoleAuditor, RoleLead, RoleAdmin},
+	// Asset inventory: everyone sees what matters; leads decide it.
+	PermAssetsRead:  everyone,
+	PermAssetsWrite: {RoleLead, RoleAdmin},
 
 	// Alert triage: the SOC tiers triage; leads manage exceptions and
 	// where notifications go.

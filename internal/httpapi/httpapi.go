@@ -86,6 +86,7 @@ func routes() []route {
 		searchRoutes(),
 		kpiRoutes(),
 		intelRoutes(),
+		assetRoutes(),
 	} {
 		all = append(all, group...)
 	}
