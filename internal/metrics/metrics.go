@@ -58,7 +58,7 @@ func New() *Metrics {
 			Name: "yagura_alerts_total", Help: "Alerts opened or updated by detections, by severity.",
 		}, []string{"severity"}),
 		UDPDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "yagura_syslog_udp_dropped_total", Help: "Syslog datagrams lost because the pipeline was full.",
+			Name: "yagura_syslog_udp_dropped_total", Help: "Syslog datagrams lost: dropped by the kernel for a full socket buffer, or because the pipeline was full.",
 		}),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yagura_http_requests_total", Help: "HTTP requests, by route and status code.",

@@ -37,6 +37,9 @@ type Config struct {
 	// connection before it is handed over.
 	FlushEvery time.Duration
 	BatchSize  int
+	// MaxInFlight bounds the batches of one connection waiting to be
+	// stored (default 4).
+	MaxInFlight int
 	// Networks and, on the TLS listener, client certificates pick a tenant
 	// other than Tenant for some senders (see ingest.TenantMap).
 	Networks []ingest.NetworkTenant
@@ -65,6 +68,9 @@ type Source struct {
 	tlsLn   net.Listener
 	tlsAddr string
 	tenants ingest.TenantMap
+	// kernelDrops is set when the kernel reports datagrams it dropped
+	// for a full receive buffer (Linux).
+	kernelDrops bool
 }
 
 // New makes a listener; Listen binds it, Run serves it.
@@ -77,6 +83,9 @@ func New(cfg Config, sink ingest.Sink, m *metrics.Metrics, log *slog.Logger) *So
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 4
 	}
 	return &Source{cfg: cfg, sink: sink, metrics: m, log: log,
 		tenants: ingest.TenantMap{Default: cfg.Tenant, Networks: cfg.Networks, Certs: cfg.Certs}}
@@ -107,6 +116,7 @@ func (s *Source) Listen() error {
 		udp.Close()
 		return err
 	}
+	s.kernelDrops = enableKernelDrops(udp.(*net.UDPConn))
 	s.mu.Lock()
 	s.tcp, s.udp, s.addr = tcp, udp, tcp.Addr().String()
 	s.mu.Unlock()
@@ -169,26 +179,28 @@ func (s *Source) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitGro
 	}
 }
 
-// serveConn frames records and hands them over in batches. It waits for
-// each batch's acknowledgement only before handing over the next: one
-// batch in flight per connection keeps ordering and bounds memory.
+// serveConn frames records and hands them over in batches. At most
+// MaxInFlight batches per connection wait for their acknowledgement: that
+// bounds memory, while letting a fast sender fill the pipeline's group
+// commits instead of waiting out every commit.
 func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 	tenant, ok := s.connTenant(c)
 	if !ok {
 		return
 	}
 	r := bufio.NewReaderSize(c, 64<<10)
-	var pending <-chan pipeline.Result
+	var pending []<-chan pipeline.Result
 	var batch []pipeline.Item
-	wait := func() bool {
-		if pending == nil {
-			return true
-		}
-		res := <-pending
-		pending = nil
-		if res.Err != nil {
-			s.log.Error("syslog batch not stored", "remote", c.RemoteAddr(), "err", res.Err)
-			return false
+	// wait collects acknowledgements, oldest first, until fewer than keep
+	// batches are in flight.
+	wait := func(keep int) bool {
+		for len(pending) > keep {
+			res := <-pending[0]
+			pending = pending[1:]
+			if res.Err != nil {
+				s.log.Error("syslog batch not stored", "remote", c.RemoteAddr(), "err", res.Err)
+				return false
+			}
 		}
 		return true
 	}
@@ -196,7 +208,7 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 		if len(batch) == 0 {
 			return true
 		}
-		if !wait() {
+		if !wait(s.cfg.MaxInFlight - 1) {
 			return false
 		}
 		// Enqueue blocks while the pipeline is full: reading stops and
@@ -208,12 +220,12 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 			s.log.Warn("syslog: pipeline refused a batch", "err", err)
 			return false
 		}
-		pending, batch = ch, nil
+		pending, batch = append(pending, ch), nil
 		return true
 	}
 	defer func() {
 		flush()
-		wait()
+		wait(0)
 	}()
 	for {
 		// Hand over a partial batch when the sender pauses.
@@ -315,6 +327,9 @@ func trimEOL(b []byte) []byte {
 // batches without waiting for acknowledgements.
 func (s *Source) serveUDP(ctx context.Context) {
 	buf := make([]byte, 64<<10)
+	oob := make([]byte, 64)
+	var kernelSeen uint32
+	udp := s.udp.(*net.UDPConn)
 	var batch []pipeline.Item
 	tenant := s.cfg.Tenant
 	done, cancel := context.WithCancel(context.Background())
@@ -330,12 +345,20 @@ func (s *Source) serveUDP(ctx context.Context) {
 	}
 	for {
 		s.udp.SetReadDeadline(time.Now().Add(s.cfg.FlushEvery))
-		n, from, err := s.udp.ReadFrom(buf)
+		n, oobn, _, from, err := udp.ReadMsgUDPAddrPort(buf, oob)
+		if s.kernelDrops && oobn > 0 {
+			// The counter is cumulative; count what is new (uint32
+			// arithmetic survives its wrap-around).
+			if total, ok := kernelDrops(oob[:oobn]); ok && total != kernelSeen {
+				s.metrics.UDPDropped.Add(float64(total - kernelSeen))
+				kernelSeen = total
+			}
+		}
 		if n > 0 {
 			rec := trimEOL(buf[:n])
 			if len(rec) > 0 {
 				// One batch holds one tenant: hand over when it changes.
-				if t := s.tenants.Resolve(from, nil); t != tenant {
+				if t := s.tenants.Resolve(net.UDPAddrFromAddrPort(from), nil); t != tenant {
 					flush()
 					tenant = t
 				}

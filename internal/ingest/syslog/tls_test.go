@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/yagura-soc/yagura/internal/ingest"
 	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
 )
@@ -285,5 +287,47 @@ func TestTenantMapResolve(t *testing.T) {
 	}
 	if _, err := ingest.ParseNetworks(map[string]string{"not-a-net": "x"}); err == nil {
 		t.Error("a bad network was accepted")
+	}
+}
+
+// Datagrams the kernel drops because the receive buffer is full are
+// counted: with a tiny buffer and nobody reading yet, every datagram sent
+// is either stored or counted as dropped, none vanishes unnoticed.
+func TestUDPKernelDropsAreCounted(t *testing.T) {
+	env := ingesttest.New(t, ingesttest.Options{})
+	src := New(Config{Addr: "127.0.0.1:0", Tenant: "default", UDPReadBuffer: 4096}, env.Pipeline, env.Metrics, env.Log)
+	if err := src.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", src.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sent = 2000
+	msg := "<13>burst " + strings.Repeat("u", 1000)
+	for range sent {
+		c.Write([]byte(msg))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// The kernel reports the drop count with the next datagram it queues:
+	// once the backlog is read, one more carries it.
+	ingesttest.WaitFor(t, "the buffered datagrams", func() bool { return env.Count(t, "default") > 0 })
+	c.Write([]byte(msg))
+	c.Close()
+	const total = sent + 1
+	dropped := func() int {
+		var m dto.Metric
+		env.Metrics.UDPDropped.Write(&m)
+		return int(m.GetCounter().GetValue())
+	}
+	ingesttest.WaitFor(t, "every datagram stored or counted as dropped", func() bool {
+		return env.Count(t, "default")+dropped() >= total
+	})
+	stored, lost := env.Count(t, "default"), dropped()
+	if stored+lost != total || lost == 0 {
+		t.Errorf("stored %d + dropped %d, sent %d (the tiny buffer must have overflowed)", stored, lost, total)
 	}
 }
