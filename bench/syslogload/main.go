@@ -32,6 +32,12 @@ type report struct {
 	StoreSeconds float64 `json:"end_to_end_seconds"`
 	EventsPerSec float64 `json:"events_per_sec"`
 	PeakRSSMB    float64 `json:"server_peak_rss_mb"`
+	// The machine may be shared: the server's own CPU time and the load
+	// average tell how much of the wall-clock figure is contention.
+	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
+	EventsPerServerCPU  float64 `json:"events_per_server_cpu_second"`
+	LoadAverageAtStart  string  `json:"loadavg_at_start"`
+	LoadAverageAtTheEnd string  `json:"loadavg_at_end"`
 }
 
 func main() {
@@ -47,6 +53,7 @@ func main() {
 	if err != nil {
 		fail("reading the server's metrics: %v", err)
 	}
+	cpu0, load0 := cpuSeconds(*pid), loadavg()
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, *conns)
@@ -83,8 +90,13 @@ func main() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	total := time.Since(start)
+	cpu := cpuSeconds(*pid) - cpu0
 	r := report{Label: *label, Events: *events, Connections: *conns, SendSeconds: sent.Seconds(),
-		StoreSeconds: total.Seconds(), EventsPerSec: float64(*events) / total.Seconds(), PeakRSSMB: peakRSS(*pid)}
+		StoreSeconds: total.Seconds(), EventsPerSec: float64(*events) / total.Seconds(), PeakRSSMB: peakRSS(*pid),
+		ServerCPUSeconds: cpu, LoadAverageAtStart: load0, LoadAverageAtTheEnd: loadavg()}
+	if cpu > 0 {
+		r.EventsPerServerCPU = float64(*events) / cpu
+	}
 	out, _ := json.Marshal(r)
 	fmt.Println(string(out))
 }
@@ -171,6 +183,35 @@ func peakRSS(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds is the process's user+system CPU time (/proc/PID/stat).
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which may hold spaces: utime is the
+	// 14th field of the line, stime the 15th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func fail(format string, a ...any) {

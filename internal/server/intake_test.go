@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
@@ -90,3 +91,47 @@ func TestIntakesMountedBesideTheAPI(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// An asset in the inventory raises the criticality of the events that
+// touch it: the enrichment step runs between normalize and detect.
+func TestAssetEnrichment(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Syslog.Addr = ""
+	srv, stop := start(t, cfg)
+	defer stop()
+	ctx := context.Background()
+	if _, err := srv.State.Scope(store.DefaultTenant).Assets().Upsert(ctx, store.Asset{Kind: "host", Name: "dc01", Criticality: 5}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := auth.CreateToken(ctx, srv.State.Tokens(), store.DefaultTenant, auth.RoleIngest, "t", 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", "http://"+srv.HTTPAddr()+"/services/collector/event",
+		strings.NewReader(`{"event":"logon","host":"DC01.corp.example"}{"event":"other","host":"laptop"}`))
+	req.Header.Set("Authorization", "Splunk "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	page, err := srv.Events.Search(ctx, store.EventQuery{Tenant: store.DefaultTenant, Limit: 10})
+	if err != nil || page.Total != 2 {
+		t.Fatalf("stored %d events: %v", page.Total, err)
+	}
+	for _, ev := range page.Items {
+		c, ok := ev.Get("host.criticality")
+		switch ev.Raw {
+		case "logon":
+			if !ok || event.String(c) != "5" {
+				t.Errorf("dc01's event: host.criticality = %v, want 5", c)
+			}
+		case "other":
+			if ok {
+				t.Errorf("an unknown host got host.criticality %v", c)
+			}
+		}
+	}
+}
