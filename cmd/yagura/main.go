@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"tenant":  {"manage tenants (create, list)", runTenant},
 		"user":    {"manage users (create, passwd, bind, totp, unlock, list)", runUser},
 		"audit":   {"verify the audit trail's hash chains", runAudit},
+		"verify":  {"verify an evidence bundle's hashes (verify BUNDLE.zip)", runVerify},
 		"version": {"print the version", runVersion},
 	}
 }
