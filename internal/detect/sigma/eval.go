@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -192,10 +193,21 @@ func (c *evalCtx) arenaString(start int) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// lowerString lower-cases s without allocating for ASCII text.
+// lowerString lower-cases s without allocating for ASCII text. It works
+// on eight bytes at a time: values are mostly ASCII paths and command lines.
 func (c *evalCtx) lowerString(s string) string {
 	hasUpper := false
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := load64(s, i)
+		if w&highBits != 0 {
+			return strings.ToLower(s)
+		}
+		if upperMask(w) != 0 {
+			hasUpper = true
+		}
+	}
+	for ; i < len(s); i++ {
 		b := s[i]
 		if b >= utf8.RuneSelf {
 			return strings.ToLower(s)
@@ -208,14 +220,34 @@ func (c *evalCtx) lowerString(s string) string {
 		return s
 	}
 	start := len(c.arena)
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
+	c.arena = append(c.arena, s...)
+	out := c.arena[start:]
+	i = 0
+	for ; i+8 <= len(out); i += 8 {
+		w := binary.LittleEndian.Uint64(out[i:])
+		binary.LittleEndian.PutUint64(out[i:], w+upperMask(w)>>2)
+	}
+	for ; i < len(out); i++ {
+		if b := out[i]; 'A' <= b && b <= 'Z' {
+			out[i] = b + 'a' - 'A'
 		}
-		c.arena = append(c.arena, b)
 	}
 	return c.arenaString(start)
+}
+
+const highBits = 0x8080808080808080
+
+// upperMask has 0x80 in every byte of w (all ASCII) that is 'A'..'Z'; a
+// byte plus 0x3f reaches 0x80 from 'A' on, plus 0x25 from '[' on, and no
+// byte below 0x80 carries into its neighbour.
+func upperMask(w uint64) uint64 {
+	return (w + 0x3f3f3f3f3f3f3f3f) &^ (w + 0x2525252525252525) & highBits
+}
+
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // keywordValues returns the raw text and every field value, for keyword

@@ -380,3 +380,18 @@ func TestLongLineRegexp(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerString(t *testing.T) {
+	c := newEvalCtx(0, 0)
+	for _, s := range []string{"", "abc", "ABC", "C:\\Windows\\System32\\CMD.EXE /C WHOAMI", "@[`{AZaz09", "MiXeD cAsE 12345678 ABCDEFGH", "ÉCOLE Straße", "abcdefgh\xffABC"} {
+		if got, want := c.lowerString(s), strings.ToLower(s); got != want {
+			t.Errorf("lowerString(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for b := 0; b < 128; b++ {
+		s := strings.Repeat(string(rune(b)), 9)
+		if got, want := c.lowerString(s), strings.ToLower(s); got != want {
+			t.Errorf("byte %#x: %q, want %q", b, got, want)
+		}
+	}
+}
