@@ -207,3 +207,25 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDigestIsOneMail(t *testing.T) {
+	be, addr, caPEM := startServer(t)
+	c := connector(t, addr, caPEM, "s3cret-pass")
+	m := notifytest.Message(store.EventAlertOpened)
+	second := m.Events[0]
+	second.ID, second.Alert.ID, second.Alert.RuleTitle = "01JEVENT2", "01JALERT2", "Port scan"
+	m.Events = append(m.Events, second)
+	m.Digest = true
+	if _, err := c.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if len(be.got) != 1 {
+		t.Fatalf("%d mails, want one digest", len(be.got))
+	}
+	msg, _ := mail.ReadMessage(strings.NewReader(string(be.got[0].data)))
+	body, _ := io.ReadAll(msg.Body)
+	if msg.Header.Get("Subject") != "[Yagura] 2 alerts (digest)" || !strings.Contains(string(body), "01JALERT2") ||
+		!strings.Contains(string(body), "01JALERT ") {
+		t.Errorf("digest subject %q", msg.Header.Get("Subject"))
+	}
+}

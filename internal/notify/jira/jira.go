@@ -33,6 +33,9 @@ type Config struct {
 	// CloseTransition is the transition applied when the alert is
 	// closed (default "Done").
 	CloseTransition string `json:"close_transition"`
+	// ProgressTransition, when set (e.g. "In Progress"), is applied when
+	// the alert is acknowledged or taken in progress.
+	ProgressTransition string `json:"progress_transition"`
 }
 
 // Kind describes the connector.
@@ -94,9 +97,18 @@ func (c *Connector) Send(ctx context.Context, m notify.Message) (string, error) 
 				return "", err
 			}
 		}
-		if ev.Kind == store.EventAlertUpdated && ev.Alert.Status == store.StatusClosed {
-			if err := c.transition(ctx, k, c.cfg.CloseTransition); err != nil {
-				return "", err
+		if ev.Kind == store.EventAlertUpdated {
+			name := ""
+			switch ev.Alert.Status {
+			case store.StatusClosed:
+				name = c.cfg.CloseTransition
+			case store.StatusAcknowledged, store.StatusInProgress:
+				name = c.cfg.ProgressTransition
+			}
+			if name != "" {
+				if err := c.transition(ctx, k, name); err != nil {
+					return "", err
+				}
 			}
 		}
 		key = k

@@ -86,11 +86,15 @@ func (f *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Transition struct{ ID string } `json:"transition"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
-		if body.Transition.ID != "31" {
+		switch body.Transition.ID {
+		case "21":
+			f.status[parts[1]] = "In Progress"
+		case "31":
+			f.status[parts[1]] = "Done"
+		default:
 			http.Error(w, "bad transition", http.StatusBadRequest)
 			return
 		}
-		f.status[parts[1]] = "Done"
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == "GET" && parts[0] == "project" && len(parts) == 2 && parts[1] == "SOC":
 		w.Write([]byte(`{"key":"SOC"}`))
@@ -101,7 +105,7 @@ func (f *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newConnector(t *testing.T, url string) notify.Connector {
 	c, err := New(json.RawMessage(`{"url":"`+url+`/","user":"bot@example.org","token":"api-token-1","project":"SOC",
-		"priorities":{"high":"High"}}`), notify.Deps{})
+		"priorities":{"high":"High"},"progress_transition":"In Progress"}`), notify.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +141,13 @@ func TestIssueLifecycle(t *testing.T) {
 	if _, err := c.Send(ctx, m); err != nil {
 		t.Fatal(err)
 	}
+	// Taking the alert in progress comments and moves the issue along.
+	m = notifytest.Message(store.EventAlertUpdated)
+	m.Ref = "SOC-1"
+	m.Events[0].Alert.Status = store.StatusInProgress
+	if _, err := c.Send(ctx, m); err != nil || f.status["SOC-1"] != "In Progress" {
+		t.Fatalf("in progress: status %q, %v", f.status["SOC-1"], err)
+	}
 	// Closing the alert comments and transitions the issue.
 	m = notifytest.Message(store.EventAlertUpdated)
 	m.Ref = "SOC-1"
@@ -144,14 +155,15 @@ func TestIssueLifecycle(t *testing.T) {
 	if _, err := c.Send(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.notes["SOC-1"]) != 2 || !strings.Contains(f.notes["SOC-1"][0], "ESCALATION 1") ||
-		!strings.Contains(f.notes["SOC-1"][1], "by alice — resolution true_positive") || f.status["SOC-1"] != "Done" {
+	if len(f.notes["SOC-1"]) != 3 || !strings.Contains(f.notes["SOC-1"][0], "ESCALATION 1") ||
+		!strings.Contains(f.notes["SOC-1"][2], "by alice — resolution true_positive") || f.status["SOC-1"] != "Done" {
 		t.Errorf("comments %q, status %q", f.notes["SOC-1"], f.status["SOC-1"])
 	}
 	want := []string{
 		"GET /rest/api/2/search", "POST /rest/api/2/issue",
 		"GET /rest/api/2/search",
 		"POST /rest/api/2/issue/SOC-1/comment",
+		"POST /rest/api/2/issue/SOC-1/comment", "GET /rest/api/2/issue/SOC-1/transitions", "POST /rest/api/2/issue/SOC-1/transitions",
 		"POST /rest/api/2/issue/SOC-1/comment", "GET /rest/api/2/issue/SOC-1/transitions", "POST /rest/api/2/issue/SOC-1/transitions",
 	}
 	if strings.Join(f.calls, "\n") != strings.Join(want, "\n") {
