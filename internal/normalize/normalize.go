@@ -60,6 +60,11 @@ func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
 		data = []byte(strings.ToValidUTF8(string(data), "\ufffd"))
 		ev.SetECS("event.invalid_utf8", true)
 	}
+	if ev.ECS == nil {
+		// Syslog auth and network records set 20-odd ECS fields; one
+		// right-sized table beats growing through two.
+		ev.ECS = make(event.Fields, 32)
+	}
 	rec, err := n.Parsers.Parse(format, data)
 	if err != nil && rec.Fields == nil {
 		ev.ParseError = err.Error()

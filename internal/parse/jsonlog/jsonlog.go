@@ -42,7 +42,7 @@ var TimeKeys = []string{"@timestamp", "timestamp", "time", "ts", "eventTime", "E
 
 // Parse implements parse.Parser.
 func (Parser) Parse(data []byte) (parse.Record, error) {
-	f := make(event.Fields, 16)
+	f := make(event.Fields, 24)
 	if err := Flatten(data, f); err != nil {
 		return parse.Record{}, err
 	}
@@ -108,7 +108,10 @@ var errNotObject = errors.New("json: record is not a JSON object: expected '{'")
 // Flatten parses one JSON object from data into f under dotted keys.
 // Trailing white space is allowed, trailing data is an error.
 func Flatten(data []byte, f event.Fields) error {
-	d := decoder{data: data, f: f}
+	// One validity pass over the record spares a check per string.
+	// The decoder works on one string copy of the record: keys and values
+	// without escapes are substrings of it, so they cost no copy each.
+	d := decoder{data: string(data), f: f, valid: utf8.Valid(data)}
 	d.skipSpace()
 	if d.i >= len(d.data) || d.data[d.i] != '{' {
 		return errNotObject
@@ -124,10 +127,11 @@ func Flatten(data []byte, f event.Fields) error {
 }
 
 type decoder struct {
-	data []byte
-	i    int
-	f    event.Fields
-	buf  []byte
+	data  string
+	i     int
+	f     event.Fields
+	buf   []byte
+	valid bool // data is valid UTF-8
 }
 
 func (d *decoder) skipSpace() {
@@ -291,7 +295,7 @@ func (d *decoder) scalar() (any, error) {
 }
 
 func (d *decoder) literal(word string) error {
-	if len(d.data)-d.i < len(word) || string(d.data[d.i:d.i+len(word)]) != word {
+	if len(d.data)-d.i < len(word) || d.data[d.i:d.i+len(word)] != word {
 		return d.errf(word)
 	}
 	d.i += len(word)
@@ -312,7 +316,7 @@ func (d *decoder) number() (any, error) {
 			break
 		}
 	}
-	text := string(d.data[start:d.i])
+	text := d.data[start:d.i]
 	if !isFloat {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 			return n, nil
@@ -337,9 +341,9 @@ func (d *decoder) str() (string, error) {
 	for d.i < len(d.data) {
 		c := d.data[d.i]
 		if c == '"' {
-			s := string(d.data[start:d.i])
+			s := d.data[start:d.i]
 			d.i++
-			if !utf8.ValidString(s) {
+			if !d.valid && !utf8.ValidString(s) {
 				s = toValidUTF8(s)
 			}
 			return s, nil
@@ -420,7 +424,8 @@ func (d *decoder) hex4() (rune, bool) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range d.data[d.i : d.i+4] {
+	for k := d.i; k < d.i+4; k++ {
+		c := d.data[k]
 		r <<= 4
 		switch {
 		case c >= '0' && c <= '9':

@@ -52,7 +52,10 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	if err != nil || pri > 191 {
 		return parse.Record{}, fmt.Errorf("rfc5424: bad priority %q", s[1:end])
 	}
-	f := event.Fields{"syslog.priority": int64(pri), "syslog.facility": int64(pri / 8), "syslog.severity": int64(pri % 8), "syslog.version": int64(1)}
+	// Sized for the header, a message and a few SD parameters: growing a
+	// map past its first table costs more than the spare slots.
+	f := make(event.Fields, 16)
+	f["syslog.priority"], f["syslog.facility"], f["syslog.severity"], f["syslog.version"] = int64(pri), int64(pri/8), int64(pri%8), int64(1)
 	rest := s[end+3:]
 	var fieldsOut [5]string
 	for i := range fieldsOut {
@@ -132,17 +135,28 @@ func structuredData(s string, f event.Fields) (string, error) {
 			}
 			name := s[j : j+eq]
 			k := j + eq + 2
-			var val strings.Builder
-			for ; k < len(s) && s[k] != '"'; k++ {
-				if s[k] == '\\' && k+1 < len(s) && (s[k+1] == '"' || s[k+1] == '\\' || s[k+1] == ']') {
-					k++
+			start := k
+			for k < len(s) && s[k] != '"' && s[k] != '\\' {
+				k++
+			}
+			var value string
+			if k < len(s) && s[k] == '"' {
+				value = s[start:k] // no escapes: a substring, no copy
+			} else {
+				var val strings.Builder
+				val.WriteString(s[start:k])
+				for ; k < len(s) && s[k] != '"'; k++ {
+					if s[k] == '\\' && k+1 < len(s) && (s[k+1] == '"' || s[k+1] == '\\' || s[k+1] == ']') {
+						k++
+					}
+					val.WriteByte(s[k])
 				}
-				val.WriteByte(s[k])
+				value = val.String()
 			}
 			if k >= len(s) {
 				return "", fmt.Errorf("rfc5424: unterminated value of %s in [%s]", name, id)
 			}
-			f["sd."+id+"."+name] = val.String()
+			f["sd."+id+"."+name] = value
 			j = k + 1
 		}
 		if j >= len(s) || s[j] != ']' {
