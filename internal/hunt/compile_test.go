@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,23 @@ func TestCompileExtras(t *testing.T) {
 	q, _ = Parse("| stats count()")
 	if _, _, ok, err := CompileExtras(q, "| stats count()", time.Hour, 5); ok || err != nil {
 		t.Errorf("stats query has extras: ok=%v err=%v", ok, err)
+	}
+}
+
+func TestCIDRPrefixes(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"0.0.0.0/0", `[""]`},
+		{"10.0.0.0/8", `["10."]`},
+		{"10.1.0.0/16", `["10.1."]`},
+		{"192.0.2.0/24", `["192.0.2."]`},
+		{"10.1.16.0/20", `["10.1.16." "10.1.17." "10.1.18." "10.1.19." "10.1.20." "10.1.21." "10.1.22." "10.1.23." "10.1.24." "10.1.25." "10.1.26." "10.1.27." "10.1.28." "10.1.29." "10.1.30." "10.1.31."]`},
+		{"172.16.0.0/12", `["172.16." "172.17." "172.18." "172.19." "172.20." "172.21." "172.22." "172.23." "172.24." "172.25." "172.26." "172.27." "172.28." "172.29." "172.30." "172.31."]`},
+		{"192.0.2.4/30", `["192.0.2.4" "192.0.2.5" "192.0.2.6" "192.0.2.7"]`},
+		{"192.0.2.9/31", `["192.0.2.8" "192.0.2.9"]`},
+	}
+	for _, c := range cases {
+		if got := fmt.Sprintf("%q", cidrPrefixes(netip.MustParsePrefix(c.in))); got != c.want {
+			t.Errorf("cidrPrefixes(%s) = %s, want %s", c.in, got, c.want)
+		}
 	}
 }
