@@ -10,6 +10,12 @@
 // (user.name, source.ip, url.original, …), because those sources have no
 // native field names of their own.
 //
+// One rule needs a value from the operator: "Firewall allowed a connection
+// to a known C2 address" matches destination.ip against the %c2_ips%
+// placeholder (PlaceholderC2; pass values in sigma.Options.Placeholders).
+// Without values it matches nothing. The demo's C2 addresses are fixed by
+// its seed: demo.New(seed, t).C2Addresses().
+//
 // This package must never contain rules copied from other rule sets (their
 // licences differ; SigmaHQ rules are loaded from disk by the operator), and
 // every rule here must keep its id once released: alerts, suppressions and
@@ -24,6 +30,10 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
 )
+
+// PlaceholderC2 names the Sigma placeholder (%c2_ips%) listing
+// command-and-control addresses, used with the |expand modifier.
+const PlaceholderC2 = "c2_ips"
 
 //go:embed rules/*.yml
 var rules embed.FS

@@ -87,7 +87,7 @@ func runDemo(t *testing.T, g *demo.Generator, start time.Time, d time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := sigma.NewEngine(set, sigma.Options{Placeholders: map[string][]string{"c2_ips": g.C2Addresses()}})
+	eng, err := sigma.NewEngine(set, sigma.Options{Placeholders: map[string][]string{PlaceholderC2: g.C2Addresses()}})
 	if err != nil {
 		t.Fatal(err)
 	}

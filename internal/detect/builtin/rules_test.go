@@ -129,7 +129,7 @@ func newEngine(t *testing.T, generateAll bool) (*sigma.Engine, *sigma.RuleSet) {
 		t.Fatal(err)
 	}
 	eng, err := sigma.NewEngine(set, sigma.Options{
-		Placeholders: map[string][]string{"c2_ips": {testC2}},
+		Placeholders: map[string][]string{PlaceholderC2: {testC2}},
 		GenerateAll:  generateAll,
 	})
 	if err != nil {
