@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/normalize"
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
 )
 
@@ -303,4 +306,51 @@ func BenchmarkGenerator(b *testing.B) {
 		n += len(g.Next(now))
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestProjectParsersReadEveryLine feeds every line to the project's
+// normalizer with the format left to auto-detection, as the server does
+// with the demo, and checks it lands in the dataset its rules select, with
+// the record's time (to the format's precision) and host.
+func TestProjectParsersReadEveryLine(t *testing.T) {
+	datasets := map[string][]string{
+		SourceWindows: {event.DatasetWindowsSecurity, event.DatasetWindowsSysmon},
+		SourceSyslog:  {event.DatasetLinuxAuth, event.DatasetLinuxSyslog, event.DatasetFirewall},
+		SourceAuditd:  {event.DatasetLinuxAuditd},
+		SourceWeb:     {event.DatasetWebAccess},
+	}
+	precision := map[string]time.Duration{
+		SourceWindows: time.Microsecond,
+		SourceSyslog:  time.Second,
+		SourceAuditd:  time.Millisecond,
+		SourceWeb:     time.Second,
+	}
+	seen := map[string]int{}
+	for _, r := range New(11, testStart, WithRate(50)).Next(testStart.Add(2 * time.Minute)) {
+		ev := &event.Event{Raw: r.Line}
+		normalize.Event(ev, []byte(r.Line), "")
+		if ev.ParseError != "" {
+			t.Fatalf("%s line does not parse: %s\n%s", r.Source, ev.ParseError, r.Line)
+		}
+		ds, _ := ev.GetString("event.dataset")
+		if !slices.Contains(datasets[r.Source], ds) {
+			t.Fatalf("%s line normalized to dataset %q, want one of %v:\n%s", r.Source, ds, datasets[r.Source], r.Line)
+		}
+		seen[ds]++
+		if want := r.Time.Truncate(precision[r.Source]); !ev.Timestamp.Equal(want) {
+			t.Fatalf("%s line read at %v, written at %v:\n%s", r.Source, ev.Timestamp, want, r.Line)
+		}
+		if r.Source != SourceWeb { // an access log line does not name its server
+			if h, _ := ev.GetString("host.name"); !strings.EqualFold(strings.SplitN(h, ".", 2)[0], r.Host) {
+				t.Fatalf("%s line from %s read as host %q:\n%s", r.Source, r.Host, h, r.Line)
+			}
+		}
+	}
+	for _, dss := range datasets {
+		for _, ds := range dss {
+			if seen[ds] == 0 {
+				t.Errorf("no line normalized to %s in two minutes", ds)
+			}
+		}
+	}
 }
