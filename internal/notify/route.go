@@ -79,8 +79,11 @@ func Matches(r store.Route, a store.Alert, now time.Time) bool {
 	if !r.Enabled {
 		return false
 	}
-	if r.MinSeverity != "" && severityRank[a.Severity] < severityRank[r.MinSeverity] {
-		return false
+	if r.MinSeverity != "" {
+		min, ok := severityRank[r.MinSeverity]
+		if !ok || severityRank[a.Severity] < min {
+			return false // a route that does not validate takes nothing
+		}
 	}
 	if len(r.Tags) > 0 && !anyTag(r.Tags, a.Tags) {
 		return false
@@ -93,7 +96,7 @@ func Matches(r store.Route, a store.Alert, now time.Time) bool {
 	if len(r.Weekdays) > 0 {
 		ok := false
 		for _, d := range r.Weekdays {
-			if weekdays[strings.ToLower(d)] == local.Weekday() {
+			if wd, known := weekdays[strings.ToLower(d)]; known && wd == local.Weekday() {
 				ok = true
 			}
 		}
