@@ -15,6 +15,7 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
+	"github.com/yagura-soc/yagura/internal/parse/accesslog"
 	"github.com/yagura-soc/yagura/internal/parse/auditd"
 	"github.com/yagura-soc/yagura/internal/parse/suricata"
 	"github.com/yagura-soc/yagura/internal/parse/zeek"
@@ -248,5 +249,33 @@ func TestOpenSSHBruteForce(t *testing.T) {
 	}
 	if failed != 520 {
 		t.Errorf("%d failed password logins, the sample holds 520", failed)
+	}
+}
+
+// The IIS log among the attack samples maps to web.access with the
+// client address and status on every record.
+func TestIISConformance(t *testing.T) {
+	body, err := os.ReadFile(shareddata.Path(t, "evtx-attack-samples", "Command and Control", "Tunna_rdp_tunnel_IIS.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w accesslog.W3C
+	n := 0
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		rec, ok, err := w.Line(line)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if !ok {
+			continue
+		}
+		n++
+		ev := normalized(rec)
+		if ev.ECS["event.dataset"] != event.DatasetWebAccess || ev.ECS["source.ip"] == nil || ev.ECS["http.response.status_code"] == nil || ev.ECS["event.category"] == nil {
+			t.Fatalf("line %d: %v", i+1, ev.ECS)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no records")
 	}
 }

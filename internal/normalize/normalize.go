@@ -104,6 +104,8 @@ func apply(ev *event.Event, rec parse.Record) {
 		syslog(ev, rec.Format)
 	case accesslog.Format:
 		webAccess(ev)
+	case accesslog.ErrorFormat:
+		webError(ev)
 	case auditd.Format:
 		audit(ev)
 	case kv.Format:

@@ -47,6 +47,12 @@ func syslog(ev *event.Event, format string) {
 		ev.SetECS("event.category", []any{"authentication"})
 		return
 	}
+	// Only a message with a few '=' can be key=value; most syslog is prose,
+	// and building a pair map for each line would cost more than the rest.
+	if strings.Count(msg, "=") < 3 {
+		ev.SetECS("event.dataset", event.DatasetLinuxSyslog)
+		return
+	}
 	if pairs := kv.Pairs(msg); looksLikeFirewall(pairs) {
 		for k, v := range pairs {
 			if _, taken := f[k]; !taken {

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"net"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -13,6 +14,10 @@ func webAccess(ev *event.Event) {
 	ev.SetECS("event.module", "web")
 	ev.SetECS("event.category", []any{"web"})
 	ev.SetECS("event.type", []any{"access"})
+	if _, w3c := f["cs-method"]; w3c {
+		w3cAccess(ev)
+		return
+	}
 	setIP(ev, "source.ip", str(f, "client"))
 	if _, ok := ev.ECS["source.ip"]; !ok {
 		ev.SetECS("source.domain", str(f, "client"))
@@ -122,4 +127,63 @@ func parseInt(s string) (int64, error) {
 		n = n*10 + int64(s[i]-'0')
 	}
 	return n, nil
+}
+
+// w3cAccess maps W3C extended (IIS) fields.
+func w3cAccess(ev *event.Event) {
+	f := ev.Fields
+	setIP(ev, "source.ip", str(f, "c-ip"))
+	setIP(ev, "destination.ip", str(f, "s-ip"))
+	setPort(ev, "destination.port", str(f, "s-port"))
+	setUser(ev, "user", str(f, "cs-username"))
+	setStr(ev, "http.request.method", f["cs-method"])
+	setStr(ev, "url.domain", f["cs-host"])
+	path, query := str(f, "cs-uri-stem"), str(f, "cs-uri-query")
+	if path != "" {
+		ev.SetECS("url.path", path)
+		orig := path
+		if query != "" {
+			ev.SetECS("url.query", query)
+			orig += "?" + query
+		}
+		ev.SetECS("url.original", orig)
+	}
+	// IIS writes spaces in these as '+'.
+	if ua := str(f, "cs(User-Agent)"); ua != "" {
+		ev.SetECS("user_agent.original", strings.ReplaceAll(ua, "+", " "))
+	}
+	setStr(ev, "http.request.referrer", f["cs(Referer)"])
+	if n, err := parseInt(str(f, "sc-status")); err == nil {
+		ev.SetECS("http.response.status_code", n)
+		ev.SetECS("event.outcome", map[bool]string{true: "success", false: "failure"}[n < 400])
+	}
+	if n, err := parseInt(str(f, "sc-bytes")); err == nil {
+		ev.SetECS("http.response.body.bytes", n)
+	}
+	if n, err := parseInt(str(f, "time-taken")); err == nil {
+		ev.SetECS("event.duration", n*1_000_000) // milliseconds → nanoseconds
+	}
+	ev.SetECS("message", strings.TrimSpace(str(f, "cs-method")+" "+str(ev.ECS, "url.original")))
+}
+
+// webError maps Apache httpd error log records.
+func webError(ev *event.Event) {
+	f := ev.Fields
+	ev.SetECS("event.dataset", event.DatasetWebError)
+	ev.SetECS("event.module", "apache")
+	ev.SetECS("event.category", []any{"web"})
+	ev.SetECS("event.type", []any{"error"})
+	setStr(ev, "log.level", f["level"])
+	setStr(ev, "message", f["message"])
+	setInt(ev, "process.pid", f["pid"])
+	setStr(ev, "process.thread.id", f["tid"])
+	if c := str(f, "client"); c != "" {
+		// "1.2.3.4:5050", "[::1]:5050" or a bare address.
+		host, port, err := net.SplitHostPort(c)
+		if err != nil {
+			host, port = c, ""
+		}
+		setIP(ev, "source.ip", host)
+		setPort(ev, "source.port", port)
+	}
 }

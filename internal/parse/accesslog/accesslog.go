@@ -1,9 +1,12 @@
-// Package accesslog parses web server access logs in the NCSA common and
-// combined formats that Apache and Nginx write by default:
+// Package accesslog parses web server logs: access logs in the NCSA common
+// and combined formats that Apache and Nginx write by default,
 //
 //	host ident user [dd/Mon/yyyy:hh:mm:ss zone] "METHOD URL PROTO" status bytes ["referer" "user-agent"]
 //
-// Pure function of its input: no I/O, no shared state.
+// IIS and other W3C extended logs through the W3C reader (the "#Fields:"
+// directive is state), and Apache httpd error logs (ErrorParser).
+//
+// No I/O, no shared state, never panics.
 package accesslog
 
 import (

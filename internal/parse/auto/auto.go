@@ -3,7 +3,8 @@
 // cheap checks on the first bytes, most specific first: a JSON object
 // (Windows event, CloudTrail, Suricata EVE and Zeek shapes before generic
 // JSON), "CEF:"/"LEEF:" (bare or after a syslog header), "<PRI>1 " (RFC
-// 5424), "<PRI>" (RFC 3164), an audit record, an access-log line, a BSD
+// 5424), "<PRI>" (RFC 3164), an audit record, an access-log or Apache
+// error-log line, a BSD
 // syslog line without priority, key=value.
 //
 // It must never run a parser's full parse just to guess (except the final
@@ -40,7 +41,7 @@ type Parsers struct {
 }
 
 // ErrUnknown means no parser recognised the record.
-var ErrUnknown = errors.New("no parser recognised the record: name its format in the source config (accesslog, auditd, cef, cloudtrail, json, kv, leef, rfc3164, rfc5424, suricata, winevent, zeek)")
+var ErrUnknown = errors.New("no parser recognised the record: name its format in the source config (accesslog, apache_error, auditd, cef, cloudtrail, json, kv, leef, rfc3164, rfc5424, suricata, winevent, zeek)")
 
 // parseNamed parses data with the parser called name; ok is false for an
 // unknown name. A direct switch, not a table of method values, so the hot
@@ -57,6 +58,8 @@ func (p Parsers) parseNamed(name string, data []byte) (rec parse.Record, err err
 		rec, err = kv.Parser{Location: p.Syslog.Location}.Parse(data)
 	case accesslog.Format:
 		rec, err = accesslog.Parser{}.Parse(data)
+	case accesslog.ErrorFormat:
+		rec, err = accesslog.ErrorParser{Location: p.Syslog.Location}.Parse(data)
 	case auditd.Format:
 		rec, err = auditd.Parser{}.Parse(data)
 	case "winevent":
@@ -79,7 +82,7 @@ func (p Parsers) parseNamed(name string, data []byte) (rec parse.Record, err err
 
 // Names lists the format names Parse accepts.
 func Names() []string {
-	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, auditd.Format, "winevent",
+	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, accesslog.ErrorFormat, auditd.Format, "winevent",
 		cef.Format, leef.Format, zeek.Format, suricata.Format, cloudtrail.Format}
 	sort.Strings(n)
 	return n
@@ -135,6 +138,8 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 		return auditd.Parser{}.Parse(d)
 	case accesslog.Looks(d):
 		return accesslog.Parser{}.Parse(d)
+	case accesslog.LooksError(d):
+		return accesslog.ErrorParser{Location: p.Syslog.Location}.Parse(d)
 	}
 	if rec, err := p.Syslog.Parse(d); err == nil {
 		return rec, nil
