@@ -50,9 +50,24 @@ func clauseScore(cl []atom) int {
 	return total
 }
 
-// maxClauseAtoms keeps clauses of huge OR lists out of the index: such
-// rules are cheaper to evaluate directly.
-const maxClauseAtoms = 256
+// A clause larger than these (huge hash lists) stays out of the index: its
+// atoms would bloat the group's automaton, and such rules are cheaper to
+// evaluate directly with their own.
+const (
+	maxClauseAtoms = 4096
+	maxClauseBytes = 16 << 10
+)
+
+func clauseTooBig(cl []atom) bool {
+	if len(cl) > maxClauseAtoms {
+		return true
+	}
+	n := 0
+	for _, a := range cl {
+		n += len(a.s)
+	}
+	return n > maxClauseBytes
+}
 
 // necessaryClause returns atoms of which at least one holds whenever m
 // matches; ok is false when no such clause can be derived.
@@ -92,7 +107,7 @@ func unionClauses(subs []matcher) ([]atom, bool) {
 			return nil, false
 		}
 		out = append(out, cl...)
-		if len(out) > maxClauseAtoms {
+		if clauseTooBig(out) {
 			return nil, false
 		}
 	}
@@ -147,7 +162,7 @@ func patternsClause(fid int, pats []strMatcher, all bool) ([]atom, bool) {
 		}
 		out = append(out, cl...)
 	}
-	if len(out) > maxClauseAtoms {
+	if clauseTooBig(out) {
 		return nil, false
 	}
 	return out, true
@@ -234,8 +249,43 @@ type fieldIndex struct {
 	suffix     map[string][]int32
 	suffixLens []int
 	contains   []containsAtom
-	// containsAC finds all contains atoms in one pass when there are many.
-	containsAC *ahoCorasick
+	// Many contains atoms are found in one pass by automata: one for ASCII
+	// atoms, one for the others, run only on non-ASCII values, so lists of
+	// emoji do not widen the byte classes of the common automaton. Atoms in
+	// neither are searched one by one (plain).
+	asciiAC, wideAC *atomAutomaton
+	plain           []int32
+}
+
+// atomAutomaton maps automaton pattern ids back to contains atoms.
+type atomAutomaton struct {
+	ac    *ahoCorasick
+	atoms []int32 // pattern id -> index in fieldIndex.contains
+}
+
+func newAtomAutomaton(fi *fieldIndex, ids []int32) *atomAutomaton {
+	if len(ids) < minAhoPatterns {
+		return nil
+	}
+	lits := make([]string, len(ids))
+	for i, id := range ids {
+		lits[i] = fi.contains[id].s
+	}
+	ac, ok := newAhoCorasick(lits)
+	if !ok {
+		return nil
+	}
+	return &atomAutomaton{ac: ac, atoms: ids}
+}
+
+// markIn marks the rules of every atom of aa found in v.
+func (aa *atomAutomaton) markIn(fi *fieldIndex, v string, bits []uint64) {
+	aa.ac.each(v, func(id int32) bool {
+		for _, r := range fi.contains[aa.atoms[id]].rules {
+			bits[r>>6] |= 1 << (uint(r) & 63)
+		}
+		return true
+	})
 }
 
 type containsAtom struct {
@@ -286,14 +336,21 @@ func buildGroupIndex(rules []*compiledRule) *groupIndex {
 	for _, fi := range gi.fields {
 		fi.prefixLens = keyLengths(fi.prefix)
 		fi.suffixLens = keyLengths(fi.suffix)
-		if len(fi.contains) >= minAhoPatterns {
-			lits := make([]string, len(fi.contains))
-			for i, ca := range fi.contains {
-				lits[i] = ca.s
+		var ascii, wide []int32
+		for i, ca := range fi.contains {
+			if isASCII(ca.s) {
+				ascii = append(ascii, int32(i))
+			} else {
+				wide = append(wide, int32(i))
 			}
-			if ac, ok := newAhoCorasick(lits); ok {
-				fi.containsAC = ac
-			}
+		}
+		fi.asciiAC = newAtomAutomaton(fi, ascii)
+		fi.wideAC = newAtomAutomaton(fi, wide)
+		if fi.asciiAC == nil {
+			fi.plain = append(fi.plain, ascii...)
+		}
+		if fi.wideAC == nil {
+			fi.plain = append(fi.plain, wide...)
 		}
 	}
 	sort.Slice(gi.fields, func(i, j int) bool { return gi.fields[i].fid < gi.fields[j].fid })
@@ -330,8 +387,12 @@ func (gi *groupIndex) mark(c *evalCtx, bits []uint64) {
 	for _, fi := range gi.fields {
 		var vals []string
 		if fi.fid == keywordFid {
-			if fi.containsAC != nil && fi.containsAC.foldsASCII && len(fi.exact)+len(fi.prefix)+len(fi.suffix) == 0 {
-				fi.containsAC.eachValue(c.keywordValues(), bits, fi.contains)
+			if fi.asciiAC != nil && fi.asciiAC.ac.foldsASCII && fi.wideAC == nil && len(fi.plain)+len(fi.exact)+len(fi.prefix)+len(fi.suffix) == 0 {
+				// The automaton folds case itself: scan the values as
+				// written instead of lower-casing the raw text first.
+				for _, v := range c.keywordValues() {
+					fi.asciiAC.markIn(fi, v, bits)
+				}
 				continue
 			}
 			vals = c.keywordValuesLower()
@@ -362,15 +423,14 @@ func (gi *groupIndex) mark(c *evalCtx, bits []uint64) {
 					set(rs)
 				}
 			}
-			if fi.containsAC != nil {
-				fi.containsAC.each(v, func(id int32) bool {
-					set(fi.contains[id].rules)
-					return true
-				})
-				continue
+			if fi.asciiAC != nil {
+				fi.asciiAC.markIn(fi, v, bits)
 			}
-			for _, ca := range fi.contains {
-				if strings.Contains(v, ca.s) {
+			if fi.wideAC != nil && !isASCII(v) {
+				fi.wideAC.markIn(fi, v, bits)
+			}
+			for _, id := range fi.plain {
+				if ca := &fi.contains[id]; strings.Contains(v, ca.s) {
 					set(ca.rules)
 				}
 			}
@@ -444,14 +504,18 @@ func minLen(ss []string) int {
 	return n
 }
 
-// eachValue marks the rules of every contains atom found in vals.
-func (ac *ahoCorasick) eachValue(vals []string, bits []uint64, atoms []containsAtom) {
-	for _, v := range vals {
-		ac.each(v, func(id int32) bool {
-			for _, r := range atoms[id].rules {
-				bits[r>>6] |= 1 << (uint(r) & 63)
-			}
-			return true
-		})
+// isASCII reports whether s has only ASCII bytes, eight at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&highBits != 0 {
+			return false
+		}
 	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
