@@ -121,7 +121,8 @@ type group struct {
 
 type entry struct {
 	at    time.Time
-	ref   int // position of the referenced rule
+	key   string // the referenced rule that was observed
+	ref   int    // its first position in Rules
 	value string
 	num   float64
 }
@@ -329,7 +330,7 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 		gk.WriteByte(0)
 		gk.WriteString(v)
 	}
-	en := entry{at: obs.at, ref: ref}
+	en := entry{at: obs.at, key: obs.key, ref: ref}
 	switch r.Type {
 	case ValueCount, ValueSum, ValueAvg, ValuePercentile:
 		v, ok := obs.field(r.Field)
@@ -486,7 +487,7 @@ func aggregate(r *Rule, es []entry) (float64, bool) {
 		// subsequence; greedy earliest choice is optimal.
 		next := 0
 		for _, en := range es {
-			if next < len(r.Rules) && en.ref == next {
+			if next < len(r.Rules) && en.key == r.Rules[next] {
 				next++
 			}
 		}

@@ -90,6 +90,10 @@ func TestCorrelationTypes(t *testing.T) {
 			[]step{{"fail", 0, user("bob")}, {"success", time.Minute, user("bob")}}, 1},
 		{"temporal_ordered wrong order", base(TemporalOrdered, map[string]float64{"gte": 2}, "fail", "success"),
 			[]step{{"success", 0, user("bob")}, {"fail", time.Minute, user("bob")}}, 0},
+		{"temporal_ordered same rule twice", base(TemporalOrdered, map[string]float64{"gte": 3}, "fail", "fail", "success"),
+			[]step{{"fail", 0, user("bob")}, {"fail", time.Minute, user("bob")}, {"success", 2 * time.Minute, user("bob")}}, 1},
+		{"temporal_ordered same rule twice needs two", base(TemporalOrdered, map[string]float64{"gte": 3}, "fail", "fail", "success"),
+			[]step{{"fail", 0, user("bob")}, {"success", 2 * time.Minute, user("bob")}}, 0},
 		{"temporal_ordered late arrival restores order", base(TemporalOrdered, map[string]float64{"gte": 2}, "fail", "success"),
 			[]step{{"success", 2 * time.Minute, user("bob")}, {"fail", time.Minute, user("bob")}}, 1},
 	}

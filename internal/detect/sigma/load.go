@@ -767,7 +767,11 @@ func parseCorrelation(n *yaml.Node, generate *yaml.Node) (*Correlation, error) {
 	case "temporal", "temporal_ordered":
 		if !hasCondition {
 			// Without a condition every referenced rule must have matched.
-			c.Condition["gte"] = float64(len(c.Rules))
+			distinct := make(map[string]bool, len(c.Rules))
+			for _, r := range c.Rules {
+				distinct[r] = true
+			}
+			c.Condition["gte"] = float64(len(distinct))
 		}
 	default:
 		if len(c.Condition) == 0 {
