@@ -88,9 +88,9 @@ func apiCall(t *testing.T, method, url, token string, in any, out any) int {
 	return resp.StatusCode
 }
 
-// A kill -9 at any moment loses no notification: every alert stored
-// before or after the kill reaches the webhook at least once, with the
-// same idempotency key on every repeat.
+// A kill -9 at any moment loses no notification: across three kills in
+// the middle of intake and delivery, every stored alert reaches the
+// webhook at least once, with the same idempotency key on every repeat.
 func TestKill9LosesNoNotification(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the real binary")
@@ -123,60 +123,69 @@ func TestKill9LosesNoNotification(t *testing.T) {
 
 	// Senders post batches of "security log cleared" events (a built-in
 	// rule), one new host per event: every event opens its own alert.
-	const senders, perBatch = 2, 20
+	// Three times, the server is killed once another 100 notifications
+	// have arrived, and restarted.
+	const senders, perBatch, kills = 2, 20, 3
 	var mu sync.Mutex
 	ackedHosts := map[string]bool{}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			client := &http.Client{Timeout: 30 * time.Second}
-			for b := 0; ctx.Err() == nil; b++ {
-				var body bytes.Buffer
-				var hosts []string
-				for i := range perBatch {
-					h := fmt.Sprintf("host-%d-%d-%d", s, b, i)
-					hosts = append(hosts, h)
-					fmt.Fprintf(&body, `{"EventID":1102,"Channel":"Security","Computer":%q}`+"\n", h)
-				}
-				req, _ := http.NewRequest("POST", base+"/events", &body)
-				req.Header.Set("Authorization", "Bearer "+ingest)
-				resp, err := client.Do(req)
-				if err != nil {
-					return // the server died under us
-				}
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusAccepted {
-					mu.Lock()
-					for _, h := range hosts {
-						ackedHosts[h] = true
+	var heardAtKill []int
+	for round := range kills {
+		ctx, stop := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for s := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				client := &http.Client{Timeout: 30 * time.Second}
+				for b := 0; ctx.Err() == nil; b++ {
+					var body bytes.Buffer
+					var hosts []string
+					for i := range perBatch {
+						h := fmt.Sprintf("host-%d-%d-%d-%d", round, s, b, i)
+						hosts = append(hosts, h)
+						fmt.Fprintf(&body, `{"EventID":1102,"Channel":"Security","Computer":%q}`+"\n", h)
 					}
-					mu.Unlock()
+					req, _ := http.NewRequest("POST", base+"/events", &body)
+					req.Header.Set("Authorization", "Bearer "+ingest)
+					resp, err := client.Do(req)
+					if err != nil {
+						return // the server died under us
+					}
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusAccepted {
+						mu.Lock()
+						for _, h := range hosts {
+							ackedHosts[h] = true
+						}
+						mu.Unlock()
+					}
 				}
-			}
-		}()
+			}()
+		}
+		// Kill once another 100 deliveries arrived, alerts still coming.
+		target := rcv.heard() + 100
+		deadline := time.Now().Add(2 * time.Minute)
+		for rcv.heard() < target && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		srv.Wait()
+		stop()
+		wg.Wait()
+		heardAtKill = append(heardAtKill, rcv.heard())
+		if round < kills-1 {
+			srv = startServe(t, bin, data, addr, "--config", cfgPath)
+		}
 	}
-	// Kill once deliveries are flowing and alerts keep coming.
-	deadline := time.Now().Add(2 * time.Minute)
-	for rcv.heard() < 100 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	srv.Wait()
-	stop()
-	wg.Wait()
-	heardAtKill := rcv.heard()
 
 	// Restart on the same data and let the outbox drain.
 	srv = startServe(t, bin, data, addr, "--config", cfgPath)
 	var pending, total struct {
 		Total int `json:"total"`
 	}
-	deadline = time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		apiCall(t, "GET", base+"/alerts?limit=1", lead, nil, &total)
 		apiCall(t, "GET", base+"/notifications?state=pending&limit=1", lead, nil, &pending)
@@ -233,6 +242,6 @@ func TestKill9LosesNoNotification(t *testing.T) {
 			t.Errorf("%d deliveries left %s", k, state)
 		}
 	}
-	t.Logf("alerts %d (from %d acknowledged events); notified at the kill %d, after restart %d; repeats after the kill %d; requests %d",
+	t.Logf("alerts %d (from %d acknowledged events); alerts notified at each kill %v, after the last restart %d; repeats %d; requests %d",
 		n, len(ackedHosts), heardAtKill, len(rcv.byAlert), repeats, rcv.requests)
 }
