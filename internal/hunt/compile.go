@@ -135,7 +135,7 @@ func Compile(q *Query, text string, opts Options) (store.CompiledQuery, error) {
 		out.SQL, out.Args = splat(sq("SELECT ", colList(len(rel.cols)), " FROM ", src, order, " LIMIT ?"), limit)
 	}
 	count := sq("SELECT count(*) FROM ", src)
-	out.CountSQL, out.CountArgs = count.sql, count.args
+	out.CountSQL, out.CountArgs, out.Limit = count.sql, count.args, limit
 	return out, nil
 }
 

@@ -24,6 +24,9 @@ type CompiledQuery struct {
 	// how many rows SQL would give without its display limit.
 	CountSQL  string
 	CountArgs []any
+	// Limit is SQL's display limit, when it has one: an answer with fewer
+	// rows is complete, and the store may skip CountSQL.
+	Limit int
 }
 
 // QueryResult is the answer of EventStore.Query.

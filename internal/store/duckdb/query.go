@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 	"time"
 
@@ -76,8 +77,9 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 		return res, fmt.Errorf("event store: query: %w", err)
 	}
 	rows.Close()
-	if q.CountSQL == "" {
-		res.Total = int64(len(res.Rows) + len(res.Events))
+	if n := len(res.Rows) + len(res.Events); q.CountSQL == "" || (q.Limit > 0 && n < q.Limit) {
+		// Fewer rows than the limit: they are all of them.
+		res.Total = int64(n)
 		return res, nil
 	}
 	if err := s.db.QueryRowContext(ctx, with+q.CountSQL, append(withArgs, q.CountArgs...)...).Scan(&res.Total); err != nil {
@@ -90,37 +92,63 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 // in the range, newest first, each branch filtered by tenant, time and the
 // hunt's own predicate so that DuckDB prunes every scan.
 func (s *Store) eventsRelation(tenant string, from, to time.Time, where string, whereArgs []any) (string, []any) {
-	tables := s.tablesFor(tenant, from, to)
-	if len(tables) == 0 {
+	parts := s.daysFor(tenant, from, to)
+	if len(parts) == 0 {
 		return "WITH events AS (" + emptyEvents + ") ", nil
-	}
-	cond := "tenant = ?"
-	condArgs := []any{tenant}
-	if !from.IsZero() {
-		cond += " AND ts >= ?"
-		condArgs = append(condArgs, from.UTC())
-	}
-	if !to.IsZero() {
-		cond += " AND ts < ?"
-		condArgs = append(condArgs, to.UTC())
-	}
-	if where != "" {
-		cond += " AND (" + where + ")"
-		condArgs = append(condArgs, whereArgs...)
 	}
 	var b strings.Builder
 	b.WriteString("WITH events AS (")
-	args := make([]any, 0, len(tables)*len(condArgs))
-	for i, t := range tables {
+	var args []any
+	for i, p := range parts {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		// t comes from the partitions catalog (ev_N), never from a caller.
-		b.WriteString("SELECT * FROM " + t + " WHERE " + cond)
-		args = append(args, condArgs...)
+		// p.tbl comes from the partitions catalog (ev_N), never from a
+		// caller. A day wholly inside the range needs no time predicate.
+		cond := "tenant = ?"
+		args = append(args, tenant)
+		if !from.IsZero() && p.day.Before(from) {
+			cond += " AND ts >= ?"
+			args = append(args, from.UTC())
+		}
+		if !to.IsZero() && p.day.Add(24*time.Hour).After(to) {
+			cond += " AND ts < ?"
+			args = append(args, to.UTC())
+		}
+		if where != "" {
+			cond += " AND (" + where + ")"
+			args = append(args, whereArgs...)
+		}
+		b.WriteString("SELECT * FROM " + p.tbl + " WHERE " + cond)
 	}
 	b.WriteString(") ")
 	return b.String(), args
+}
+
+type dayTable struct {
+	day time.Time
+	tbl string
+}
+
+// daysFor lists the tenant's partitions overlapping [from, to), newest
+// first, with their days.
+func (s *Store) daysFor(tenant string, from, to time.Time) []dayTable {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []dayTable
+	for k, tbl := range s.parts {
+		if k.tenant != tenant {
+			continue
+		}
+		start := time.Unix(k.day, 0).UTC()
+		end := start.Add(24 * time.Hour)
+		if (!from.IsZero() && !end.After(from)) || (!to.IsZero() && !start.Before(to)) {
+			continue
+		}
+		out = append(out, dayTable{start, tbl})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].day.After(out[j].day) })
+	return out
 }
 
 // plainValue turns driver values into what JSON and CSV writers take:

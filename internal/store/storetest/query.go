@@ -135,6 +135,27 @@ func RunEventQuery(t *testing.T, open OpenEventStore, compile CompileHunt) {
 			t.Errorf("ids = %s, want a3,a2", got)
 		}
 	})
+	t.Run("whole days in range", func(t *testing.T) {
+		res := run(t, "acme", "", day0, day0.Add(48*time.Hour))
+		if got := ids(res); got != "a4,a3,a2,a1" {
+			t.Errorf("ids = %s, want all four", got)
+		}
+	})
+	t.Run("limit keeps the total", func(t *testing.T) {
+		for _, q := range []string{"", "| stats count() by network.bytes"} {
+			cq, err := compile(q, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, cq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Events)+len(res.Rows) != 2 || res.Total != 4 {
+				t.Errorf("%q: %d rows, total %d; want 2 of 4", q, len(res.Events)+len(res.Rows), res.Total)
+			}
+		}
+	})
 	t.Run("tenant isolation", func(t *testing.T) {
 		for _, q := range []string{"", "mallory", "user.name:mallory", "| stats count()", "secret"} {
 			res := run(t, "acme", q, time.Time{}, time.Time{})

@@ -1,0 +1,100 @@
+// Command huntbench measures hunting queries on an event store filled by
+// bench/huntgen (see bench/hunt.sh and docs/performance.md, "Hunting").
+// Each query runs as the API runs it (hunt.Run, count included), several
+// times; the report gives p50 and p95 per query class.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/hunt"
+	"github.com/yagura-soc/yagura/internal/store/duckdb"
+)
+
+type class struct {
+	name    string
+	queries []string
+	extras  bool // histogram and field summaries too, as the search page asks
+}
+
+func main() {
+	path := flag.String("db", "bench-data/events.duckdb", "DuckDB file written by huntgen")
+	tenant := flag.String("tenant", "default", "tenant")
+	runs := flag.Int("runs", 5, "runs of each query")
+	rare := flag.String("rare", "", "a rare token for the full-text search")
+	flag.Parse()
+	ctx := context.Background()
+	es, err := duckdb.Open(ctx, *path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer es.Close()
+	parts, err := es.Partitions(ctx, *tenant)
+	if err != nil || len(parts) == 0 {
+		log.Fatalf("no partitions for %s: %v", *tenant, err)
+	}
+	var total int64
+	for _, p := range parts {
+		total += p.Events
+	}
+	from, to := parts[0].Day, parts[len(parts)-1].Day.Add(24*time.Hour)
+	fmt.Printf("store: %d events in %d daily partitions, %s to %s\n\n", total, len(parts), from.Format("2006-01-02"), to.Format("2006-01-02"))
+
+	classes := []class{
+		{name: "filter + stats count() by", queries: []string{
+			"event.dataset:demo.syslog | stats count() by host.name",
+			"event.dataset:demo.windows | stats count() by user.name",
+			"user.name:root | stats count() by host.name",
+			"source.ip:192.0.2.0/24 | stats count() by event.dataset",
+			"host.name:web-01 | stats count() by source.ip | sort -count | head 10",
+			"event.dataset:demo.web http.response.status_code:>=400 | stats count() by source.ip",
+			"| stats count() by event.dataset",
+		}},
+		{name: "rare-token full-text search", queries: []string{*rare}, extras: true},
+	}
+	for _, c := range classes {
+		if c.queries[0] == "" {
+			continue
+		}
+		var all []time.Duration
+		fmt.Printf("## %s\n\n| query | range | total | p50 | max |\n|---|---|---|---|---|\n", c.name)
+		for _, q := range c.queries {
+			for _, rng := range []struct {
+				name     string
+				from, to time.Time
+			}{{"all", from, to}, {"last 24h", to.Add(-24 * time.Hour), to}} {
+				var ds []time.Duration
+				var n int64
+				for range *runs {
+					start := time.Now()
+					res, err := hunt.Run(ctx, es, hunt.Request{Tenant: *tenant, Query: q, From: rng.from, To: rng.to, Limit: 100, Extras: c.extras})
+					if err != nil {
+						log.Fatalf("%s: %v", q, err)
+					}
+					ds = append(ds, time.Since(start))
+					n = res.Total
+				}
+				all = append(all, ds...)
+				sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+				fmt.Printf("| `%s` | %s | %d | %s | %s |\n", q, rng.name, n, ms(pct(ds, 50)), ms(ds[len(ds)-1]))
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		fmt.Printf("\n**%s: p50 %s, p95 %s over %d runs**\n\n", c.name, ms(pct(all, 50)), ms(pct(all, 95)), len(all))
+	}
+	os.Stdout.Sync()
+}
+
+// pct is the nearest-rank percentile of sorted durations.
+func pct(ds []time.Duration, p int) time.Duration {
+	i := (p*len(ds)+99)/100 - 1
+	return ds[max(i, 0)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
