@@ -266,6 +266,9 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 		if e := v.find(func(x *set) *Entry { return x.exactly(intel.URL, s) }); e != nil {
 			return e
 		}
+		if !urlNeedsCanonical(s) {
+			return nil
+		}
 		if _, c, err := intel.Canonical(intel.URL, s); err == nil && c != s {
 			return v.find(func(x *set) *Entry { return x.exactly(intel.URL, c) })
 		}
@@ -314,6 +317,24 @@ func (v *view) hash(h string) *Entry {
 		return nil
 	}
 	return v.find(func(x *set) *Entry { return x.exactly(t, h) })
+}
+
+// urlNeedsCanonical reports whether a URL's scheme or host has upper-case
+// letters, the only difference canonicalisation makes to a logged URL;
+// most URLs do not, and skip the parse.
+func urlNeedsCanonical(u string) bool {
+	end := len(u)
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexAny(u[i+3:], "/?#"); j >= 0 {
+			end = i + 3 + j
+		}
+	}
+	for i := 0; i < end; i++ {
+		if c := u[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // lowerIfNeeded lower-cases ASCII only when needed, so the common case

@@ -36,12 +36,18 @@ func EntryOf(i intel.IOC) Entry {
 
 func (e Entry) key() string { return string(e.Type) + "\x00" + e.Value }
 
-// set is an immutable index over entries: a radix tree for addresses and
-// networks, a map per domain (looked up for the name and each parent), a
-// hash map per other type. It is built once and never changed, so any
-// number of goroutines read it without locks.
+// set is an immutable index over entries: a hash map for single
+// addresses, a radix tree for networks, a map per domain (looked up for
+// the name and each parent), a hash map per other type. It is built once
+// and never changed, so any number of goroutines read it without locks.
+//
+// Single addresses stay out of the radix tree on purpose: a host address
+// is the longest possible prefix, so one hash probe answers it, where a
+// walk down a tree of a million prefixes costs some twenty dependent
+// memory loads. The tree then holds only networks and stays small.
 type set struct {
 	entries []Entry
+	hosts   map[[16]byte]int32
 	nets    *radix
 	domains map[string]int32
 	exact   map[intel.Type]map[string]int32
@@ -49,20 +55,24 @@ type set struct {
 
 func build(entries []Entry) *set {
 	s := &set{entries: entries, domains: map[string]int32{}, exact: map[intel.Type]map[string]int32{}}
-	nNets := 0
+	nNets, nHosts := 0, 0
 	for _, e := range entries {
-		if e.Type.IsNetwork() {
+		switch e.Type {
+		case intel.CIDR:
 			nNets++
+		case intel.IPv4, intel.IPv6:
+			nHosts++
 		}
 	}
 	s.nets = newRadix(nNets)
+	s.hosts = make(map[[16]byte]int32, nHosts)
 	for k, e := range entries {
 		v := int32(k + 1)
 		switch e.Type {
 		case intel.IPv4, intel.IPv6:
 			a, err := netip.ParseAddr(e.Value)
 			if err == nil {
-				s.nets.insert(netip.PrefixFrom(a, a.BitLen()), v)
+				s.hosts[a.As16()] = v
 			}
 		case intel.CIDR:
 			p, err := netip.ParsePrefix(e.Value)
@@ -90,7 +100,17 @@ func (s *set) entry(v int32) *Entry {
 	return &s.entries[v-1]
 }
 
-func (s *set) ip(a netip.Addr) *Entry { return s.entry(s.nets.lookup(a)) }
+// ip finds the indicator for an address: the address itself, else the
+// longest network containing it.
+func (s *set) ip(a netip.Addr) *Entry {
+	if v, ok := s.hosts[a.As16()]; ok {
+		return s.entry(v)
+	}
+	if len(s.nets.nodes) == 1 && s.nets.nodes[0].val == 0 {
+		return nil
+	}
+	return s.entry(s.nets.lookup(a))
+}
 
 // domain looks the name up, then each parent: a.b.evil.example checks
 // a.b.evil.example, b.evil.example, evil.example (single labels are never

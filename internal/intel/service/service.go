@@ -295,8 +295,12 @@ func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (Im
 		}
 		keep = append(keep, i)
 	}
-	const chunk = 20000 // one transaction per chunk keeps a bulk load's memory flat
-	var created []intel.IOC
+	const chunk = 20000 // one transaction per chunk bounds a transaction's size
+	var created, changed []intel.IOC
+	// The matcher and the lists take all changes at once (also after a
+	// failed chunk, for the chunks that committed): folding a bulk load in
+	// chunk by chunk would rebuild the matcher's base set over and over.
+	defer func() { s.apply(tenant, changed) }()
 	for start := 0; start < len(keep); start += chunk {
 		up, err := s.state.Scope(tenant).IOCs().Upsert(ctx, keep[start:min(start+chunk, len(keep))])
 		if err != nil {
@@ -305,7 +309,7 @@ func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (Im
 		out.Imported += min(start+chunk, len(keep)) - start
 		out.Created += up.Created
 		out.Updated += up.Updated
-		s.apply(tenant, up.Changed)
+		changed = append(changed, up.Changed...)
 		for _, i := range up.Changed {
 			if i.CreatedAt.Equal(i.UpdatedAt) {
 				created = append(created, i)
