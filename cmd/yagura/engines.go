@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/demo"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/detect/builtin"
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
@@ -38,7 +40,13 @@ func engines(cfg config.Config, log *slog.Logger) (server.Deps, error) {
 		set.Add(extra.Correlations...)
 		set.Add(extra.Filters...)
 	}
-	engine, err := sigma.NewEngine(set, sigma.Options{})
+	opts := sigma.Options{}
+	if cfg.Demo.Enabled {
+		// The demo company's command-and-control addresses stand in for a
+		// threat feed, so the C2 rule fires on the demo's beacons.
+		opts.Placeholders = map[string][]string{builtin.PlaceholderC2: demo.New(cfg.Demo.Seed, time.Time{}).C2Addresses()}
+	}
+	engine, err := sigma.NewEngine(set, opts)
 	if err != nil {
 		return server.Deps{}, fmt.Errorf("rules: %w", err)
 	}

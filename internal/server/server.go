@@ -34,6 +34,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
+	"github.com/yagura-soc/yagura/internal/web"
 )
 
 // Deps are the engines the server runs with; cmd/yagura chooses them.
@@ -90,14 +91,23 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.closeStores()
 		return nil, err
 	}
+	logins := auth.NewLogins(s.State.Users(), s.State.Sessions())
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: s.ready,
-		Logins: auth.NewLogins(s.State.Users(), s.State.Sessions()), SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
+		Logins: logins, SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
 	})
-	s.httpSrv = &http.Server{Handler: s.intakeHandler(api), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log})
+	if err != nil {
+		s.closeStores()
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	root := http.NewServeMux()
+	root.Handle("/ui/", console)
+	root.Handle("/", s.intakeHandler(api))
+	s.httpSrv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		s.closeStores()
 		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)

@@ -1,0 +1,269 @@
+// Package web is the analyst's console: server-rendered pages (html/template)
+// under /ui/, assets embedded in the binary, no CDN and no build step. Pages
+// read through the same tenant-scoped stores as the API and show only what
+// the user's role may read; every change is sent by a small script to the
+// REST API (with the session's CSRF token), so the console adds no second
+// implementation of any rule. English and Japanese, times in the user's
+// time zone.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/casework"
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Deps are what the console reads from.
+type Deps struct {
+	State  store.State
+	Events store.EventStore
+	Cases  *casework.Service
+	Logins *auth.Logins
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves the console.
+type Server struct {
+	deps  Deps
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// page is one console page.
+type page struct {
+	pattern string
+	perm    auth.Permission
+	handle  func(s *Server, w http.ResponseWriter, r *http.Request, v *view)
+}
+
+func pages() []page {
+	return []page{
+		{"GET /ui/{$}", auth.PermAlertsRead, (*Server).overview},
+		{"GET /ui/alerts", auth.PermAlertsRead, (*Server).alerts},
+		{"GET /ui/alerts/{id}", auth.PermAlertsRead, (*Server).alertDetail},
+		{"GET /ui/cases", auth.PermCasesRead, (*Server).cases},
+		{"GET /ui/cases/{id}", auth.PermCasesRead, (*Server).caseDetail},
+		{"GET /ui/hunt", auth.PermEventsRead, (*Server).hunt},
+	}
+}
+
+// New builds the console.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	s := &Server{deps: d, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		tmpl, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
+		if err != nil {
+			return nil, err
+		}
+		s.pages[base] = tmpl
+	}
+	static, _ := fs.Sub(staticFiles, "static")
+	s.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /ui/login", s.login)
+	s.mux.HandleFunc("GET /ui/lang/{lang}", s.setLanguage)
+	for _, p := range pages() {
+		s.mux.Handle(p.pattern, s.wrap(p))
+	}
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	// Scripts and styles come only from the binary: no inline script, no CDN.
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	s.mux.ServeHTTP(w, r)
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang   string
+	Loc    *time.Location
+	P      auth.Principal
+	CSRF   string
+	Path   string
+	Title  string
+	Data   any
+	Error  string
+	Tenant string
+}
+
+// T translates in the view's language.
+func (v *view) T(key string) string { return t(v.Lang, key) }
+
+// Time formats a time in the user's zone.
+func (v *view) Time(tm time.Time) string {
+	if tm.IsZero() {
+		return ""
+	}
+	return tm.In(v.Loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// Missing reports whether the case on the page still lacks evidence key.
+func (v *view) Missing(key string) bool {
+	cv, ok := v.Data.(casework.View)
+	if !ok {
+		return false
+	}
+	for _, m := range cv.Missing {
+		if m.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// TimePtr formats an optional time.
+func (v *view) TimePtr(tm *time.Time) string {
+	if tm == nil {
+		return ""
+	}
+	return v.Time(*tm)
+}
+
+var funcs = template.FuncMap{
+	"str":   event.String,
+	"lower": strings.ToLower,
+	"query": url.QueryEscape,
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
+	// dict passes several values to a partial template.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
+}
+
+// wrap resolves the session and the user's role, or sends them to log in.
+func (s *Server) wrap(p page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("yagura_session")
+		if err != nil || s.deps.Logins == nil {
+			s.toLogin(w, r)
+			return
+		}
+		sess, err := s.deps.Logins.Resume(r.Context(), c.Value)
+		if err != nil {
+			s.toLogin(w, r)
+			return
+		}
+		prin, err := s.deps.Logins.Principal(r.Context(), sess, r.URL.Query().Get("tenant"))
+		if errors.Is(err, auth.ErrNoTenantAccess) {
+			http.Error(w, "no such tenant", http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			s.deps.Log.Error("console session", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		v := &view{Lang: language(r), Loc: time.UTC, P: prin, CSRF: sess.CSRF, Path: r.URL.Path, Tenant: prin.Tenant}
+		if u, err := s.deps.State.Users().Get(r.Context(), sess.User); err == nil {
+			if loc, err := time.LoadLocation(u.TimeZone); err == nil {
+				v.Loc = loc
+			}
+			if _, err := r.Cookie("yagura_lang"); err != nil && u.Language == "ja" {
+				v.Lang = "ja"
+			}
+		}
+		if !auth.Allowed(prin.Role, p.perm) {
+			w.WriteHeader(http.StatusForbidden)
+			v.Error = "403"
+			s.render(w, "error", v)
+			return
+		}
+		p.handle(s, w, r, v)
+	})
+}
+
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+}
+
+// language is the chosen language: the yagura_lang cookie, else English.
+func language(r *http.Request) string {
+	if c, err := r.Cookie("yagura_lang"); err == nil && (c.Value == "ja" || c.Value == "en") {
+		return c.Value
+	}
+	return "en"
+}
+
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if lang != "ja" && lang != "en" {
+		http.Error(w, "language must be en or ja", http.StatusBadRequest)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: "yagura_lang", Value: lang, Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	back := r.URL.Query().Get("back")
+	if !strings.HasPrefix(back, "/ui/") || strings.HasPrefix(back, "//") {
+		back = "/ui/"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	v := &view{Lang: language(r), Loc: time.UTC, Path: r.URL.Path}
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") {
+		next = "/ui/"
+	}
+	v.Data = next
+	s.render(w, "login", v)
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, name string, v *view) {
+	tmpl, ok := s.pages[name]
+	if !ok {
+		http.Error(w, "no page "+name, http.StatusInternalServerError)
+		return
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, v); err != nil {
+		s.deps.Log.Error("console render", "page", name, "err", err)
+		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+}
