@@ -216,7 +216,7 @@ func marshalFields(f event.Fields) (string, error) {
 	if len(f) == 0 {
 		return "{}", nil
 	}
-	b, err := json.Marshal(f)
+	b, err := appendFields(make([]byte, 0, 64*len(f)), f)
 	if err != nil {
 		return "", fmt.Errorf("encode fields: %w", err)
 	}
