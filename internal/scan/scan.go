@@ -226,7 +226,13 @@ func ReadFile(path string, fn func(*event.Event, error)) error {
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	if bytes.HasPrefix(head, []byte("ElfFile\x00")) {
-		return evtx.Read(f, func(rec parse.Record, err error) error {
+		info, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		// A single large log (a server's Security.evtx) is decoded on all
+		// cores too, chunk by chunk.
+		return evtx.ReadParallel(f, info.Size(), runtime.GOMAXPROCS(0), func(rec parse.Record, err error) error {
 			if err != nil {
 				fn(nil, err)
 				return nil

@@ -113,6 +113,92 @@ func Read(r io.ReadSeeker, fn func(parse.Record, error) error) (err error) {
 	return nil
 }
 
+// ReadParallel is Read with chunks decoded by up to workers goroutines
+// (chunks are independent: each carries its own templates and strings).
+// fn is still called from one goroutine, in file order. r must be safe for
+// concurrent ReadAt (an *os.File or a *bytes.Reader is); size is its length.
+// At most 2×workers decoded chunks are held at a time.
+func ReadParallel(r io.ReaderAt, size int64, workers int, fn func(parse.Record, error) error) error {
+	if workers < 2 {
+		return Read(io.NewSectionReader(r, 0, size), fn)
+	}
+	head := io.NewSectionReader(r, 0, size)
+	var magic [8]byte
+	if _, err := io.ReadFull(head, magic[:]); err != nil || string(magic[:]) != vevtx.EVTX_HEADER_MAGIC {
+		return ErrNotEVTX
+	}
+	chunks, err := getChunks(head)
+	if err != nil {
+		return fmt.Errorf("evtx: read chunks: %w", err)
+	}
+	type decoded struct {
+		recs []parse.Record
+		errs []error
+	}
+	results := make([]chan decoded, len(chunks))
+	for i := range results {
+		results[i] = make(chan decoded, 1)
+	}
+	jobs := make(chan int)
+	done := make(chan struct{})
+	defer close(done)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range jobs {
+				c := *chunks[i]
+				c.Fd = io.NewSectionReader(r, 0, size) // a reader of its own: Parse seeks
+				var d decoded
+				recs, perr := parseChunk(&c)
+				if perr != nil {
+					d.recs = append(d.recs, parse.Record{})
+					d.errs = append(d.errs, &RecordError{Chunk: i, Err: perr})
+				}
+				for _, rec := range recs {
+					out, rerr := convert(rec)
+					if rerr != nil {
+						rerr = &RecordError{Chunk: i, RecordID: rec.Header.RecordID, Err: rerr}
+					}
+					d.recs = append(d.recs, out)
+					d.errs = append(d.errs, rerr)
+				}
+				select {
+				case results[i] <- d:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	// Feed jobs at most 2×workers ahead of the consumer: a token per chunk
+	// in flight, returned when the consumer has taken its records.
+	window := make(chan struct{}, 2*workers)
+	go func() {
+		defer close(jobs)
+		for i := range chunks {
+			select {
+			case window <- struct{}{}:
+			case <-done:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-done:
+				return
+			}
+		}
+	}()
+	for i := range chunks {
+		d := <-results[i]
+		<-window
+		for j := range d.recs {
+			if err := fn(d.recs[j], d.errs[j]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // getChunks wraps the library's chunk scan, which may panic on a damaged
 // header.
 func getChunks(r io.ReadSeeker) (chunks []*vevtx.Chunk, err error) {

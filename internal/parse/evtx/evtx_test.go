@@ -194,3 +194,42 @@ func cpuSeconds() float64 {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+// TestReadParallelSameAsRead decodes the corpus both ways: same records,
+// same order, same errors.
+func TestReadParallelSameAsRead(t *testing.T) {
+	root, files := evtxFiles(t)
+	total := 0
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seq, par []parse.Record
+		if err := Read(bytes.NewReader(data), func(rec parse.Record, err error) error {
+			seq = append(seq, rec)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ReadParallel(bytes.NewReader(data), int64(len(data)), 3, func(rec parse.Record, err error) error {
+			par = append(par, rec)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(seq, par) {
+			t.Errorf("%s: parallel read differs (%d vs %d records)", rel, len(par), len(seq))
+		}
+		total += len(par)
+	}
+	if total != corpusRecords {
+		t.Errorf("%d records, want %d", total, corpusRecords)
+	}
+	// An early stop is returned and does not hang.
+	data, _ := os.ReadFile(filepath.Join(root, files[0]))
+	stop := errors.New("stop")
+	if err := ReadParallel(bytes.NewReader(data), int64(len(data)), 2, func(parse.Record, error) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("early stop: %v", err)
+	}
+}
