@@ -71,12 +71,14 @@ func (w *Writer) Write(f Finding) error {
 	case "jsonl":
 		j := jsonFinding{RuleID: f.RuleID, RuleTitle: f.RuleTitle, Level: f.Level, Timestamp: ts,
 			Source: f.Source, RecordID: f.RecordID, Tags: f.Tags, Correlation: f.Correlation, GroupBy: f.GroupBy}
+		if last != nil {
+			j.Event = eventJSON(last)
+		}
 		if f.Correlation {
+			// The contributing events, oldest first; "event" is the last.
 			for _, ev := range f.Events {
 				j.Events = append(j.Events, eventJSON(ev))
 			}
-		} else if last != nil {
-			j.Event = eventJSON(last)
 		}
 		return w.enc.Encode(j)
 	case "csv":
