@@ -29,8 +29,8 @@ func (s *Service) startRetroHunt(tenant string, created []intel.IOC) string {
 	case s.events == nil || s.cfg.RetroHuntWindow < 0:
 		return "off"
 	case len(created) > s.cfg.RetroHuntMax:
-		s.cfg.Log.Info("retro-hunt skipped for a bulk load", "tenant", tenant, "new", len(created), "max", s.cfg.RetroHuntMax)
-		return fmt.Sprintf("skipped: %d new indicators exceed the per-import limit of %d", len(created), s.cfg.RetroHuntMax)
+		s.cfg.Log.Info("retro-hunt skipped for a bulk load", "tenant", tenant, "max", s.cfg.RetroHuntMax)
+		return fmt.Sprintf("skipped: more new indicators than the per-import limit of %d", s.cfg.RetroHuntMax)
 	}
 	s.hunts.Add(1)
 	go func() {

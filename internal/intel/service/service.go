@@ -282,7 +282,7 @@ func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (Im
 	if out.Rejected == nil {
 		out.Rejected = []feed.Rejection{}
 	}
-	keep := res.IOCs[:0:0]
+	keep := res.IOCs[:0] // filtered in place: a bulk load is not copied
 	for _, i := range res.IOCs {
 		if list := s.cfg.Warn.Hit(i.Type, i.Value); list != "" {
 			ref := ""
@@ -311,7 +311,8 @@ func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (Im
 		out.Updated += up.Updated
 		changed = append(changed, up.Changed...)
 		for _, i := range up.Changed {
-			if i.CreatedAt.Equal(i.UpdatedAt) {
+			// Past the retro-hunt limit the list only needs its length.
+			if i.CreatedAt.Equal(i.UpdatedAt) && len(created) <= s.cfg.RetroHuntMax {
 				created = append(created, i)
 			}
 		}

@@ -65,16 +65,32 @@ func (c iocs) Upsert(ctx context.Context, in []intel.IOC) (store.IOCUpsert, erro
 
 	// Merge inside the batch first, so one indicator reported twice in a
 	// feed costs one row write and one change number.
-	order := make([]string, 0, len(in))
-	merged := make(map[string]intel.IOC, len(in))
-	for _, i := range in {
-		k := i.Key()
-		if old, ok := merged[k]; ok {
-			merged[k] = intel.Merge(old, i)
+	// (The map holds positions, not copies: a bulk load stays one copy.)
+	order := make([]int, 0, len(in))
+	first := make(map[string]int, len(in))
+	var merged map[int]intel.IOC // only for indicators reported twice
+	for n := range in {
+		k := in[n].Key()
+		at, dup := first[k]
+		if !dup {
+			first[k] = n
+			order = append(order, n)
 			continue
 		}
-		order = append(order, k)
-		merged[k] = i
+		if merged == nil {
+			merged = map[int]intel.IOC{}
+		}
+		base, ok := merged[at]
+		if !ok {
+			base = in[at]
+		}
+		merged[at] = intel.Merge(base, in[n])
+	}
+	get := func(n int) intel.IOC {
+		if m, ok := merged[n]; ok {
+			return m
+		}
+		return in[n]
 	}
 	var head int64
 	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ioc_heads WHERE tenant = ?`, c.tenant).Scan(&head); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -83,8 +99,8 @@ func (c iocs) Upsert(ctx context.Context, in []intel.IOC) (store.IOCUpsert, erro
 	now := c.s.now()
 	res.Changed = make([]intel.IOC, 0, len(order))
 	var existing []intel.IOC
-	for _, k := range order {
-		i := merged[k]
+	for _, n := range order {
+		i := get(n)
 		i.ID = ulid.Make().String()
 		i.Hits, i.LastHit, i.Revoked = 0, nil, false
 		i.CreatedAt, i.UpdatedAt = now, now
@@ -100,8 +116,8 @@ func (c iocs) Upsert(ctx context.Context, in []intel.IOC) (store.IOCUpsert, erro
 			}
 			return store.IOCUpsert{}, fmt.Errorf("upsert indicator %s %s: %w", i.Type, i.Value, err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			existing = append(existing, merged[k])
+		if affected, _ := r.RowsAffected(); affected == 0 {
+			existing = append(existing, get(n))
 			continue
 		}
 		head++
