@@ -64,23 +64,24 @@ func regressionEvent(data []byte) (*event.Event, error) {
 			f["Security_UserID"] = jsonScalar(a["UserID"])
 		}
 	}
-	var flatten func(prefix string, v any)
-	flatten = func(prefix string, v any) {
+	// EventData and UserData nest their fields one level or more; the leaf
+	// names are the field names, "#text" carries the value of its parent.
+	var flatten func(name string, v any)
+	flatten = func(name string, v any) {
 		switch x := v.(type) {
 		case map[string]any:
 			for k, sub := range x {
-				if k == "#attributes" {
-					continue
+				switch k {
+				case "#attributes":
+				case "#text":
+					flatten(name, sub)
+				default:
+					flatten(k, sub)
 				}
-				name := k
-				if prefix != "" && k != "#text" {
-					name = k // UserData wraps fields in one element; keep leaf names
-				}
-				flatten(name, sub)
 			}
 		default:
-			if prefix != "" {
-				f[prefix] = jsonScalar(x)
+			if name != "" {
+				f[name] = jsonScalar(x)
 			}
 		}
 	}
