@@ -10,8 +10,13 @@
 // hex-typed fields as 0x…, GUIDs in braces, FILETIMEs as RFC 3339.
 //
 // The library loses the hex/decimal distinction of integer substitutions, so
-// hex rendering is decided by field name (hexFields), as checked against an
-// independent parser over the evtx-attack-samples corpus.
+// hex rendering is decided by provider, field name and, where a provider
+// mixes both, event id (hexSecurity, hexByEvent), as checked against an
+// independent parser (python-evtx) over the evtx-attack-samples corpus; a
+// provider or field outside those tables renders integers in decimal.
+//
+// Read decodes on the caller's goroutine; ReadParallel spreads a file's
+// chunks over several goroutines and still delivers records in file order.
 //
 // Known limit: a chunk whose record bytes are corrupt in particular ways
 // makes the library allocate without bound (an uncapped template argument
