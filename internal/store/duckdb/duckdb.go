@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -139,12 +140,16 @@ func (s *Store) Append(ctx context.Context, events []*event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	rows, err := encodeRows(events)
+	if err != nil {
+		return fmt.Errorf("event store: append: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.writer.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("event store: begin: %w", err)
 	}
-	if err := s.appendLocked(ctx, events); err != nil {
+	if err := s.appendLocked(ctx, events, rows); err != nil {
 		s.writer.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		s.dropAppenders() // their buffers belong to the failed transaction
 		return fmt.Errorf("event store: append: %w", err)
@@ -156,10 +161,9 @@ func (s *Store) Append(ctx context.Context, events []*event.Event) error {
 	return nil
 }
 
-func (s *Store) appendLocked(ctx context.Context, events []*event.Event) error {
+func (s *Store) appendLocked(ctx context.Context, events []*event.Event, rows [][]driver.Value) error {
 	used := map[string]*duck.Appender{}
-	row := make([]driver.Value, 19)
-	for _, ev := range events {
+	for i, ev := range events {
 		tbl, err := s.partitionLocked(ctx, ev.Tenant, ev.Timestamp)
 		if err != nil {
 			return err
@@ -169,10 +173,7 @@ func (s *Store) appendLocked(ctx context.Context, events []*event.Event) error {
 			return err
 		}
 		used[tbl] = app
-		if err := fillRow(row, ev); err != nil {
-			return err
-		}
-		if err := app.AppendRow(row...); err != nil {
+		if err := app.AppendRow(rows[i]...); err != nil {
 			return err
 		}
 	}
@@ -182,6 +183,31 @@ func (s *Store) appendLocked(ctx context.Context, events []*event.Event) error {
 		}
 	}
 	return nil
+}
+
+// encodeRows builds every event's row, JSON-encoding its field maps (the
+// costliest part of a write), on all cores and outside the writer's lock.
+func encodeRows(events []*event.Event) ([][]driver.Value, error) {
+	rows := make([][]driver.Value, len(events))
+	workers := min(runtime.GOMAXPROCS(0), (len(events)+255)/256)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(events); i += workers {
+				row := make([]driver.Value, 19)
+				if err := fillRow(row, events[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				rows[i] = row
+			}
+		}()
+	}
+	wg.Wait()
+	return rows, errors.Join(errs...)
 }
 
 func fillRow(row []driver.Value, ev *event.Event) error {
