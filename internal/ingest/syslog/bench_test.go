@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
 	"github.com/yagura-soc/yagura/internal/metrics"
@@ -47,10 +48,15 @@ func BenchmarkTCPToDuckDB(b *testing.B) {
 	}
 	w.Flush()
 	c.Close()
+	// Plain TCP has no receipt: wait until everything is stored, as the
+	// server would keep running.
+	for env.Count(b, "default") < b.N {
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.StopTimer()
 	cancel()
 	<-done
 	p.Close(context.Background())
-	b.StopTimer()
 	if n := env.Count(b, "default"); n != b.N {
 		b.Fatalf("stored %d of %d", n, b.N)
 	}
