@@ -20,7 +20,8 @@
 //	EventRecordID   System/EventRecordID
 //	Level, Task, Opcode, Keywords, Version   System/<same>; Keywords as 0x… hex
 //	ProcessID       System/Execution@ProcessID
-//	ThreadID        System/Execution@ThreadID
+//	ThreadID        System/Execution@ThreadID (other Execution attributes,
+//	                e.g. ProcessorID in ETW-converted logs, by their own name)
 //	TimeCreated     System/TimeCreated@SystemTime, RFC 3339 UTC with 7 fraction digits
 //	Security_UserID System/Security@UserID (a SID)
 //	<Name>          every EventData <Data Name="Name"> and every UserData leaf element
