@@ -22,7 +22,9 @@ func syslog(ev *event.Event, format string) {
 	ev.SetECS("message", msg)
 	ev.SetECS("event.module", "syslog")
 	if program != "" {
-		ev.SetECS("process.name", program)
+		// "sshd(pam_unix)" and "/usr/sbin/cron" are sshd and cron; the
+		// tag as written stays in the native field "program".
+		ev.SetECS("process.name", authlog.BaseProgram(program))
 	}
 	if pid, ok := f["pid"].(int64); ok {
 		ev.SetECS("process.pid", pid)
