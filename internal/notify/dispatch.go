@@ -291,16 +291,30 @@ func (d *Dispatcher) deliver(ctx context.Context, tenant string, n store.Notific
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	// A channel that failed in this round gets no more attempts in it:
+	// its other deliveries wait for their next round instead of each
+	// waiting out a timeout, so one dead receiver cannot stall the rest.
+	failing := map[string]bool{}
 	for range d.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for dl := range work {
-				if err := d.deliverOne(ctx, tenant, n, channels, dl); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
+				mu.Lock()
+				skip := failing[dl.Channel]
+				mu.Unlock()
+				if skip {
+					continue // it stays pending for a later round
 				}
+				ok, err := d.deliverOne(ctx, tenant, n, channels, dl)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if !ok {
+					failing[dl.Channel] = true
+				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -335,12 +349,13 @@ func (d *Dispatcher) allow(c store.Channel) bool {
 	return true
 }
 
-func (d *Dispatcher) deliverOne(ctx context.Context, tenant string, n store.Notifications, channels map[string]store.Channel, dl store.Delivery) error {
-	c, ok := channels[dl.Channel]
+// deliverOne makes one attempt; ok reports whether the receiver took it.
+func (d *Dispatcher) deliverOne(ctx context.Context, tenant string, n store.Notifications, channels map[string]store.Channel, dl store.Delivery) (ok bool, err error) {
+	c, known := channels[dl.Channel]
 	var sendErr error
 	var ref string
 	switch {
-	case !ok:
+	case !known:
 		sendErr = Permanent(fmt.Errorf("channel %s was deleted", dl.Channel))
 	default:
 		conn, err := d.connector(c)
@@ -362,10 +377,10 @@ func (d *Dispatcher) deliverOne(ctx context.Context, tenant string, n store.Noti
 	now := d.now()
 	if sendErr == nil {
 		d.delivered.WithLabelValues(c.Kind).Inc()
-		return n.Delivered(ctx, dl.ID, now, ref)
+		return true, n.Delivered(ctx, dl.ID, now, ref)
 	}
 	if ctx.Err() != nil {
-		return nil // shutting down: the attempt does not count, it is retried after restart
+		return false, nil // shutting down: the attempt does not count, it is retried after restart
 	}
 	attempts := dl.Attempts + 1
 	dead := IsPermanent(sendErr) || attempts >= d.cfg.MaxAttempts
@@ -375,7 +390,7 @@ func (d *Dispatcher) deliverOne(ctx context.Context, tenant string, n store.Noti
 	}
 	d.log.Warn("notification not delivered", "channel", c.Name, "kind", c.Kind, "delivery", dl.ID,
 		"attempt", attempts, "dead", dead, "err", sendErr.Error())
-	return n.Failed(ctx, dl.ID, truncate(sendErr.Error(), 500), now.Add(Backoff(d.cfg.Backoff, d.cfg.MaxBackoff, attempts)), dead)
+	return false, n.Failed(ctx, dl.ID, truncate(sendErr.Error(), 500), now.Add(Backoff(d.cfg.Backoff, d.cfg.MaxBackoff, attempts)), dead)
 }
 
 // Backoff is the wait after the given number of failed attempts.

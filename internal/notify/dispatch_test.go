@@ -322,3 +322,25 @@ func TestDeliveredNotificationsArePrunedDeadLettersStay(t *testing.T) {
 		t.Errorf("after a day: %v, want the dead letter only", s)
 	}
 }
+
+func TestAFailingChannelDoesNotStallTheOthers(t *testing.T) {
+	e := newEnv(t, notify.Config{Workers: 1, MaxAttempts: 5, Backoff: time.Second}, 0)
+	e.route(t, store.Route{Channels: []string{e.hook.ID, e.pager.ID}})
+	e.openAlerts(t, "high", 5)
+	e.rc.mu.Lock()
+	e.rc.always = http.StatusServiceUnavailable
+	e.rc.mu.Unlock()
+	e.round(t)
+	// One attempt per failing channel this round; the rest wait.
+	if len(e.rc.keys) != 2 {
+		t.Errorf("%d attempts in a round with both channels failing, want 2", len(e.rc.keys))
+	}
+	e.rc.mu.Lock()
+	e.rc.always = 0
+	e.rc.mu.Unlock()
+	e.now = e.now.Add(time.Second)
+	e.round(t)
+	if s := e.states(t); s[store.DeliveryDelivered] != 10 {
+		t.Errorf("after the receiver recovered: %v, want 10 delivered", s)
+	}
+}
