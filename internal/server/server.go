@@ -22,6 +22,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/enrich"
 	"github.com/yagura-soc/yagura/internal/httpapi"
+	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/ingest/relp"
 	"github.com/yagura-soc/yagura/internal/ingest/syslog"
@@ -206,6 +207,11 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()
 	}
+	wg.Add(1)
+	go func() { // scheduled hunts raise their alerts
+		defer wg.Done()
+		(&hunt.Scheduler{Events: s.Events, State: s.State, Log: s.log}).Run(intake)
+	}()
 	for _, feed := range s.deps.Feeders {
 		wg.Add(1)
 		go func() {
