@@ -88,6 +88,16 @@ func audit(ev *event.Event) {
 	if uid := str(f, "uid"); uid != "" {
 		ev.SetECS("user.id", uid)
 	}
+	// User-space records name the account and the remote end.
+	if acct := str(f, "acct"); acct != "" && acct != "?" {
+		setUser(ev, "user", acct)
+	}
+	if addr := str(f, "addr"); addr != "?" {
+		setIP(ev, "source.ip", addr)
+	}
+	if h := str(f, "hostname"); h != "" && h != "?" && ev.ECS["source.ip"] == nil {
+		setIP(ev, "source.ip", h)
+	}
 	if auid := str(f, "auid"); auid != "" && auid != "4294967295" {
 		ev.SetECS("user.audit.id", auid)
 	}

@@ -53,7 +53,8 @@ func stampAt(s string) (int, string) {
 
 // hexFields are the fields auditd writes hex-encoded when they hold
 // characters it escapes.
-var hexFields = map[string]bool{"proctitle": true, "comm": true, "exe": true, "cwd": true, "name": true, "cmd": true, "path": true}
+var hexFields = map[string]bool{"proctitle": true, "comm": true, "exe": true, "cwd": true, "name": true, "cmd": true, "path": true,
+	"acct": true, "data": true, "old-acct": true, "new-acct": true}
 
 // Parse implements parse.Parser.
 func (Parser) Parse(data []byte) (parse.Record, error) {
@@ -83,6 +84,15 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 		f[k] = v
 	}
 	f["serial"] = serial
+	// User-space records (USER_LOGIN, USER_AUTH, USER_CMD …) carry their
+	// payload quoted in msg='op=login acct="root" addr=… res=failed'.
+	if inner, ok := f["msg"].(string); ok && strings.Count(inner, "=") > 0 {
+		for k, v := range kv.Pairs(inner) {
+			if _, taken := f[k]; !taken {
+				f[k] = v
+			}
+		}
+	}
 	typ, _ := f["type"].(string)
 	for k, v := range f {
 		str, ok := v.(string)

@@ -1,0 +1,9 @@
+package rfc5424
+
+import (
+	"testing"
+
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
+)
+
+func TestGolden(t *testing.T) { parsetest.Golden(t, "records", Parser{}) }
