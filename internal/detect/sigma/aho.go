@@ -15,6 +15,7 @@ type ahoCorasick struct {
 	delta    []int32
 	out      [][]int32 // pattern ids ending at each state (fail chain merged)
 	patterns []string
+	maxLen   int // longest pattern
 	// needles, when set, are short strings at least one of which occurs in
 	// every text that contains a pattern (in all ASCII case variants when
 	// the automaton folds case): a fast substring search rules most texts
@@ -32,6 +33,9 @@ const maxAhoStates = 1 << 18
 
 func newAhoCorasick(patterns []string) (*ahoCorasick, bool) {
 	ac := &ahoCorasick{patterns: patterns}
+	for _, p := range patterns {
+		ac.maxLen = max(ac.maxLen, len(p))
+	}
 	// Byte classes: class 0 for bytes in no pattern.
 	for _, p := range patterns {
 		for i := 0; i < len(p); i++ {
@@ -224,19 +228,70 @@ func (ac *ahoCorasick) each(text string, f func(id int32) bool) {
 	if !ac.mayMatch(text) {
 		return
 	}
+	if len(text) >= minTwoLaneText && ac.maxLen <= len(text)/4 {
+		ac.eachTwoLanes(text, f)
+		return
+	}
+	ac.scan(text, 0, f)
+}
+
+// scan runs the automaton over text from state s.
+func (ac *ahoCorasick) scan(text string, s int32, f func(id int32) bool) bool {
 	nc := ac.nclasses
 	delta, classes := ac.delta, &ac.classes
-	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		s = delta[int(s)*nc+int(classes[text[i]])]
 		if s < 0 {
 			s &^= outFlag
 			for _, id := range ac.out[s] {
 				if !f(id) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// minTwoLaneText is the text length from which each splits the scan.
+const minTwoLaneText = 256
+
+// eachTwoLanes scans the two halves of text in one loop: each step of an
+// automaton waits for the previous one, so two independent lanes keep the
+// processor busy. The first lane runs maxLen-1 bytes into the second half,
+// so a pattern crossing the middle is still found (possibly twice).
+func (ac *ahoCorasick) eachTwoLanes(text string, f func(id int32) bool) {
+	mid := len(text) / 2
+	a := text[:min(len(text), mid+ac.maxLen-1)]
+	b := text[mid:]
+	nc := ac.nclasses
+	delta, classes := ac.delta, &ac.classes
+	sa, sb := int32(0), int32(0)
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		sa = delta[int(sa)*nc+int(classes[a[i]])]
+		sb = delta[int(sb)*nc+int(classes[b[i]])]
+		if sa < 0 {
+			sa &^= outFlag
+			for _, id := range ac.out[sa] {
+				if !f(id) {
 					return
 				}
 			}
 		}
+		if sb < 0 {
+			sb &^= outFlag
+			for _, id := range ac.out[sb] {
+				if !f(id) {
+					return
+				}
+			}
+		}
+	}
+	if len(a) > n {
+		ac.scan(a[n:], sa, f)
+	} else {
+		ac.scan(b[n:], sb, f)
 	}
 }
 

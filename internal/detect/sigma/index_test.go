@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"math/rand"
 	"sort"
 	"strings"
 	"testing"
@@ -107,5 +108,35 @@ func TestCoverNeedles(t *testing.T) {
 	}
 	if got := caseVariants("k:", true); strings.Join(got, ",") != "k:,K:" {
 		t.Errorf("caseVariants = %v", got)
+	}
+}
+
+// TestAhoCorasickTwoLanes compares the automaton with plain substring search
+// on long texts, where the scan splits into two lanes.
+func TestAhoCorasickTwoLanes(t *testing.T) {
+	pats := []string{"ab", "abc", "bca", "cab", "zz", "aaaa", "cccc"}
+	ac, _ := newAhoCorasick(pats)
+	rng := rand.New(rand.NewSource(7))
+	for n := 0; n < 300; n++ {
+		b := make([]byte, 200+rng.Intn(400))
+		for i := range b {
+			b[i] = "abcz"[rng.Intn(4)]
+		}
+		text := string(b)
+		found := map[int32]bool{}
+		ac.each(text, func(id int32) bool { found[id] = true; return true })
+		for id, p := range pats {
+			if strings.Contains(text, p) != found[int32(id)] {
+				t.Fatalf("text %q: pattern %q contained=%v found=%v", text, p, strings.Contains(text, p), found[int32(id)])
+			}
+		}
+	}
+	// A pattern straddling the middle of a long text.
+	long := strings.Repeat("x", 299) + "abc" + strings.Repeat("x", 298)
+	only, _ := newAhoCorasick([]string{"abc", "qqqqq", "rrrrr", "sssss", "ttttt", "uuuuu"})
+	hit := false
+	only.each(long, func(id int32) bool { hit = hit || id == 0; return true })
+	if !hit {
+		t.Error("pattern across the middle not found")
 	}
 }
