@@ -10,6 +10,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/detect/builtin"
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
+	"github.com/yagura-soc/yagura/internal/intel"
+	"github.com/yagura-soc/yagura/internal/intel/match"
 	"github.com/yagura-soc/yagura/internal/normalize"
 	"github.com/yagura-soc/yagura/internal/server"
 )
@@ -51,5 +53,8 @@ func engines(cfg config.Config, log *slog.Logger) (server.Deps, error) {
 		return server.Deps{}, fmt.Errorf("rules: %w", err)
 	}
 	log.Info("detection rules compiled", "rules", engine.Rules())
-	return server.Deps{Normalize: normalize.Event, Detector: detect.Chain{engine}}, nil
+	// The threat-intel matcher runs after the rules; the server loads the
+	// IOC store into it and keeps it current.
+	intelMatcher := match.New(intel.DefaultWarningLists())
+	return server.Deps{Normalize: normalize.Event, Detector: detect.Chain{engine, intelMatcher}, Intel: intelMatcher}, nil
 }

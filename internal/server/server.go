@@ -26,6 +26,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/ingest/relp"
 	"github.com/yagura-soc/yagura/internal/ingest/syslog"
+	"github.com/yagura-soc/yagura/internal/intel/match"
+	intelsvc "github.com/yagura-soc/yagura/internal/intel/service"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/respond"
@@ -45,6 +47,9 @@ type Deps struct {
 	// Feeders run beside the sources and submit batches of their own
 	// (the demo generator). They stop when ctx ends.
 	Feeders []func(ctx context.Context, p *pipeline.Pipeline) error
+	// Intel is the threat-intel matcher in Detector; the server keeps it in
+	// step with the IOC store. nil turns threat intelligence off.
+	Intel *match.Matcher
 }
 
 // Server is a running Yagura.
@@ -61,6 +66,7 @@ type Server struct {
 	alerting  alerting
 	tls       bool
 	cases     *casework.Service
+	intel     *intelsvc.Service
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	syslog    *syslog.Source
@@ -92,6 +98,10 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.closeStores()
 		return nil, err
 	}
+	if s.intel, err = openIntel(ctx, deps.Intel, s.Events, s.State, log); err != nil {
+		s.closeStores()
+		return nil, fmt.Errorf("threat intelligence: %w", err)
+	}
 	logins := auth.NewLogins(s.State.Users(), s.State.Sessions())
 	api := httpapi.New(httpapi.Deps{
 		Events: s.Events, State: s.State, Pipeline: s.Pipeline, Metrics: s.Metrics, Log: log,
@@ -99,6 +109,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Logins: logins, SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
+		Intel: s.intel,
 	})
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log})
 	if err != nil {
@@ -203,6 +214,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.tickCases(intake, time.Minute) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); s.alerting.dispatcher.Run(intake) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.maintainIntel(intake) }()
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()

@@ -174,6 +174,38 @@ func TestSysmonHashes(t *testing.T) {
 	}
 }
 
+// Address lookups: hosts, networks of every length (the /24 block bitmap
+// in front of the tree must cover short prefixes too), misses beside them.
+func TestSetAddresses(t *testing.T) {
+	var entries []Entry
+	for _, v := range []string{"10.0.0.0/8", "172.16.5.0/24", "192.0.2.128/25", "198.51.100.7", "2001:db8::/32", "2001:db8:1::5"} {
+		tp, cv, err := intel.Canonical(intel.Guess(v), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, Entry{ID: v, Type: tp, Value: cv})
+	}
+	s := build(entries)
+	for addr, want := range map[string]string{
+		"10.0.0.1": "10.0.0.0/8", "10.255.255.254": "10.0.0.0/8", "11.0.0.1": "",
+		"172.16.5.9": "172.16.5.0/24", "172.16.4.9": "", "192.0.2.200": "192.0.2.128/25", "192.0.2.100": "",
+		"198.51.100.7": "198.51.100.7", "198.51.100.8": "", "2001:db8:1::5": "2001:db8:1::5",
+		"2001:db8:ffff::1": "2001:db8::/32", "2001:db9::1": "",
+	} {
+		e := s.ip(netip.MustParseAddr(addr))
+		got := ""
+		if e != nil {
+			got = e.ID
+		}
+		if got != want {
+			t.Errorf("ip(%s) = %q, want %q", addr, got, want)
+		}
+	}
+	if build(nil).ip(netip.MustParseAddr("10.0.0.1")) != nil {
+		t.Error("empty set matched")
+	}
+}
+
 // Updates: adds and removals through the delta, then through compaction,
 // give the same answers as a fresh Replace.
 func TestApply(t *testing.T) {

@@ -49,8 +49,12 @@ type set struct {
 	entries []Entry
 	hosts   map[[16]byte]int32
 	nets    *radix
-	domains map[string]int32
-	exact   map[intel.Type]map[string]int32
+	// v4blocks has one bit per IPv4 /24 block that some listed IPv4
+	// network touches; nil when there is none. Most addresses are in no
+	// listed network, and one bit answers that without a tree walk.
+	v4blocks []uint64
+	domains  map[string]int32
+	exact    map[intel.Type]map[string]int32
 }
 
 func build(entries []Entry) *set {
@@ -78,6 +82,9 @@ func build(entries []Entry) *set {
 			p, err := netip.ParsePrefix(e.Value)
 			if err == nil {
 				s.nets.insert(p, v)
+				if p.Addr().Is4() {
+					s.markV4(p)
+				}
 			}
 		case intel.Domain:
 			s.domains[e.Value] = v
@@ -100,11 +107,37 @@ func (s *set) entry(v int32) *Entry {
 	return &s.entries[v-1]
 }
 
+// markV4 sets the /24 block bits an IPv4 network covers.
+func (s *set) markV4(p netip.Prefix) {
+	if s.v4blocks == nil {
+		s.v4blocks = make([]uint64, (1<<24)/64)
+	}
+	b := p.Addr().As4()
+	first := uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
+	n := uint32(1)
+	if p.Bits() < 24 {
+		n = 1 << (24 - p.Bits())
+	}
+	for k := first; k < first+n; k++ {
+		s.v4blocks[k>>6] |= 1 << (k & 63)
+	}
+}
+
 // ip finds the indicator for an address: the address itself, else the
 // longest network containing it.
 func (s *set) ip(a netip.Addr) *Entry {
 	if v, ok := s.hosts[a.As16()]; ok {
 		return s.entry(v)
+	}
+	if a.Is4() {
+		if s.v4blocks == nil {
+			return nil
+		}
+		b := a.As4()
+		k := uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
+		if s.v4blocks[k>>6]&(1<<(k&63)) == 0 {
+			return nil
+		}
 	}
 	if len(s.nets.nodes) == 1 && s.nets.nodes[0].val == 0 {
 		return nil
