@@ -8,9 +8,9 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
@@ -28,9 +28,10 @@ func (Parser) Name() string { return Format }
 
 // Looks reports whether a JSON object is a CloudTrail event or file.
 func Looks(data []byte) bool {
-	s := string(data[:min(len(data), 2000)])
-	return strings.HasPrefix(s, `{"Records":`) ||
-		(strings.Contains(s, `"eventSource"`) && strings.Contains(s, `"eventName"`) && (strings.Contains(s, `"awsRegion"`) || strings.Contains(s, `"eventVersion"`)))
+	s := data[:min(len(data), 2000)] // bytes, not a string copy: this runs on every JSON line
+	return bytes.HasPrefix(s, []byte(`{"Records":`)) ||
+		(bytes.Contains(s, []byte(`"eventSource"`)) && bytes.Contains(s, []byte(`"eventName"`)) &&
+			(bytes.Contains(s, []byte(`"awsRegion"`)) || bytes.Contains(s, []byte(`"eventVersion"`))))
 }
 
 // Parse implements parse.Parser.

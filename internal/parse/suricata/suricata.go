@@ -8,9 +8,9 @@
 package suricata
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -29,8 +29,9 @@ func (Parser) Name() string { return Format }
 
 // Looks reports whether a JSON object is an EVE record.
 func Looks(data []byte) bool {
-	s := string(data[:min(len(data), 400)])
-	return strings.Contains(s, `"event_type"`) && (strings.Contains(s, `"src_ip"`) || strings.Contains(s, `"flow_id"`) || strings.Contains(s, `"in_iface"`))
+	s := data[:min(len(data), 400)] // bytes, not a string copy: this runs on every JSON line
+	return bytes.Contains(s, []byte(`"event_type"`)) &&
+		(bytes.Contains(s, []byte(`"src_ip"`)) || bytes.Contains(s, []byte(`"flow_id"`)) || bytes.Contains(s, []byte(`"in_iface"`)))
 }
 
 // Parse implements parse.Parser.

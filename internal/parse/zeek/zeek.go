@@ -11,6 +11,7 @@
 package zeek
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -50,8 +51,8 @@ func (Parser) Name() string { return Format }
 // Looks reports whether a JSON object is a Zeek record (it has "_path", or
 // "uid" with "id.orig_h").
 func Looks(data []byte) bool {
-	s := string(data[:min(len(data), 300)])
-	return strings.HasPrefix(s, `{"_path":`) || (strings.Contains(s, `"uid":"C`) && strings.Contains(s, `"id.orig_h":`))
+	s := data[:min(len(data), 300)] // bytes, not a string copy: this runs on every JSON line
+	return bytes.HasPrefix(s, []byte(`{"_path":`)) || (bytes.Contains(s, []byte(`"uid":"C`)) && bytes.Contains(s, []byte(`"id.orig_h":`)))
 }
 
 // Parse implements parse.Parser.
