@@ -23,7 +23,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tenant := fs.String("tenant", store.DefaultTenant, "tenant the token belongs to")
 	switch args[0] {
 	case "create":
-		role := fs.String("role", "", "role: monitor, analyst, lead, responder, csirt, auditor, admin, ingest")
+		role := fs.String("role", "", "role: monitor, analyst, lead, responder, csirt, auditor, admin, ingest, export, enroll (host agent enrollment)")
 		name := fs.String("name", "", "a label to recognise the token by")
 		ttl := fs.Duration("ttl", 0, "lifetime (e.g. 720h); 0 means no expiry")
 		if err := parseFlags(fs, args[1:]); err != nil {

@@ -35,8 +35,12 @@ const (
 // TAXII clients) that pull threat-intelligence lists, nothing else.
 const RoleExport = "export"
 
+// RoleEnroll is for enrollment tokens: a host agent presents one once to
+// obtain its own identity, nothing else.
+const RoleEnroll = "enroll"
+
 // Roles lists every role, for validation and documentation.
-var Roles = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin, RoleIngest, RoleExport}
+var Roles = []string{RoleMonitor, RoleAnalyst, RoleLead, RoleResponder, RoleCSIRT, RoleAuditor, RoleAdmin, RoleIngest, RoleExport, RoleEnroll}
 
 // Permission names one kind of action.
 type Permission string
@@ -82,6 +86,13 @@ const (
 	PermHuntsManage    Permission = "hunts:manage"    // save, schedule and run hunts, retro-hunts
 )
 
+// Permissions of host agents.
+const (
+	PermAgentsEnroll Permission = "agents:enroll" // trade an enrollment token for an agent identity
+	PermAgentsRead   Permission = "agents:read"   // list agents and their health
+	PermAgentsManage Permission = "agents:manage" // set what agents collect
+)
+
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
 // admins manage tenants; every other permission is bound to one tenant.
 const ProviderTenant = "default"
@@ -125,6 +136,12 @@ var grants = map[Permission][]string{
 
 	// Hunting: investigators save and schedule hunts and run retro-hunts.
 	PermHuntsManage: {RoleAnalyst, RoleLead, RoleCSIRT, RoleAdmin},
+
+	// Host agents: enrollment tokens only enroll; everyone sees agent
+	// health; leads decide what agents collect.
+	PermAgentsEnroll: {RoleEnroll, RoleAdmin},
+	PermAgentsRead:   everyone,
+	PermAgentsManage: {RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

@@ -60,6 +60,8 @@ type Deps struct {
 type Server struct {
 	deps Deps
 	mux  *http.ServeMux
+
+	agentLocks agentLocks // one batch at a time per agent (agents.go)
 }
 
 // route is one endpoint. perm empty means no authentication.
@@ -88,6 +90,7 @@ func routes() []route {
 		kpiRoutes(),
 		intelRoutes(),
 		assetRoutes(),
+		agentRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -215,6 +215,8 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); s.alerting.dispatcher.Run(intake) }()
 	wg.Add(1)
+	go func() { defer wg.Done(); s.watchAgents(intake, 15*time.Second) }()
+	wg.Add(1)
 	go func() { defer wg.Done(); s.maintainIntel(intake) }()
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
 		wg.Add(1)

@@ -13,6 +13,8 @@ type State interface {
 	Tokens() Tokens
 	Users() Users
 	Sessions() Sessions
+	// AgentDirectory finds host agents by secret (see agents.go).
+	AgentDirectory() AgentDirectory
 	// Scope returns the handle for one tenant's objects. Every query run
 	// through it is restricted to that tenant.
 	Scope(tenant string) Scoped
@@ -32,6 +34,7 @@ type Scoped interface {
 	IOCs() IOCs
 	Hunts() Hunts
 	Assets() Assets
+	Agents() Agents
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/agent/wire"
+	"github.com/yagura-soc/yagura/internal/auth"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// post sends body with a bearer secret and decodes the JSON answer.
+func post(t *testing.T, e *env, path, secret string, body []byte, gz bool) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s: not JSON: %q", path, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func batchBody(t *testing.T, seq uint64, lines ...string) []byte {
+	t.Helper()
+	b := wire.NewBuilder()
+	for _, l := range lines {
+		b.Add("/var/log/app.log", "", []byte(l))
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := b.Encode(zw, seq); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestEnrollmentTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	good, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, now)
+	expired, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", time.Millisecond, now.Add(-time.Hour))
+	revoked, revokedTok, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, now)
+	if err := e.state.Tokens().Revoke(ctx, store.DefaultTenant, revokedTok.ID); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"hostname":"web-1","os":"linux","arch":"amd64","version":"test"}`)
+	cases := []struct {
+		name, token string
+		code        int
+		want        string
+	}{
+		{"no token", "", 401, "enrollment needs"},
+		{"unknown", "ygr_nope", 401, "unknown"},
+		{"revoked", revoked, 401, "was revoked"},
+		{"expired", expired, 401, "expired at"},
+		{"wrong role", e.tokens["default/analyst"], 403, "may not enroll"},
+		{"good", good, 201, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := post(t, e, wire.PathEnroll, c.token, body, false)
+			if code != c.code {
+				t.Fatalf("code %d, want %d: %v", code, c.code, out)
+			}
+			if c.want != "" && !strings.Contains(out["error"].(string), c.want) {
+				t.Errorf("error %q, want it to say %q", out["error"], c.want)
+			}
+			if c.code == 201 && !strings.HasPrefix(out["secret"].(string), wire.SecretPrefix) {
+				t.Errorf("no agent secret in %v", out)
+			}
+		})
+	}
+}
+
+// enroll returns an agent secret of the default tenant.
+func enroll(t *testing.T, e *env, host string) string {
+	t.Helper()
+	tok, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"`+host+`"}`), false)
+	if code != 201 {
+		t.Fatalf("enroll: %d %v", code, out)
+	}
+	return out["secret"].(string)
+}
+
+func TestAgentBatchIsStoredOnce(t *testing.T) {
+	e := newEnv(t)
+	secret := enroll(t, e, "web-1")
+	analyst := e.tokens["default/analyst"]
+	steps := []struct {
+		name      string
+		seq       uint64
+		lines     []string
+		duplicate bool
+	}{
+		{"first", 1, []string{`{"n":1}`, `{"n":2}`}, false},
+		{"retry of first", 1, []string{`{"n":1}`, `{"n":2}`}, true},
+		{"next", 2, []string{`{"n":3}`}, false},
+		{"old one again", 1, []string{`{"n":1}`}, true},
+	}
+	for _, s := range steps {
+		code, out := post(t, e, wire.PathBatch, secret, batchBody(t, s.seq, s.lines...), true)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", s.name, code, out)
+		}
+		if dup, _ := out["duplicate"].(bool); dup != s.duplicate {
+			t.Errorf("%s: duplicate=%v, want %v", s.name, dup, s.duplicate)
+		}
+	}
+	_, out := e.do(t, "GET", "/api/v1/events?q=agent.id:*&limit=100", analyst, "")
+	if got := int(out["total"].(float64)); got != 3 {
+		t.Errorf("%d events stored, want 3 (each line once): %v", got, out)
+	}
+	// A wrong secret is refused; a garbled body is refused with a reason.
+	if code, _ := post(t, e, wire.PathBatch, "yga_wrong", batchBody(t, 3, "x"), true); code != 401 {
+		t.Errorf("wrong agent secret: %d, want 401", code)
+	}
+	if code, out := post(t, e, wire.PathBatch, secret, []byte("garbage"), false); code != 400 || !strings.Contains(out["error"].(string), "magic") {
+		t.Errorf("garbage batch: %d %v, want 400 naming the problem", code, out)
+	}
+	// An API token is not an agent secret.
+	if code, _ := post(t, e, wire.PathBatch, e.tokens["default/ingest"], batchBody(t, 3, "x"), true); code != 401 {
+		t.Errorf("API token on the agent endpoint: %d, want 401", code)
+	}
+}
+
+func TestAgentHeartbeatListAndConfig(t *testing.T) {
+	e := newEnv(t)
+	secret := enroll(t, e, "db-1")
+	code, out := post(t, e, wire.PathHeartbeat, secret, []byte(`{"version":"1.2.3","uptime_seconds":5,"events_per_second":12.5,"buffer_batches":2,"buffer_full":true}`), false)
+	if code != 200 {
+		t.Fatalf("heartbeat: %d %v", code, out)
+	}
+	if v := out["config"].(map[string]any)["version"].(float64); v != 0 {
+		t.Errorf("config version %v before any config, want 0", v)
+	}
+	_, list := e.do(t, "GET", "/api/v1/agents", e.tokens["default/analyst"], "")
+	items := list["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("agents: %v", list)
+	}
+	a := items[0].(map[string]any)
+	if a["hostname"] != "db-1" || a["status"] != "healthy" || a["last_seen"] == nil || a["id"] == "" {
+		t.Errorf("agent row: %v", a)
+	}
+	if hb := a["heartbeat"].(map[string]any); hb["version"] != "1.2.3" || hb["events_per_second"].(float64) != 12.5 {
+		t.Errorf("heartbeat facts: %v", hb)
+	}
+	// buffer_full raised an alert.
+	_, alerts := e.do(t, "GET", "/api/v1/alerts", e.tokens["default/analyst"], "")
+	if !strings.Contains(mustJSON(alerts), "yagura-agent-buffer-full") {
+		t.Errorf("no buffer-full alert: %v", alerts)
+	}
+	// Another tenant does not see it.
+	acme, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), "acme", auth.RoleAdmin, "", 0, time.Now())
+	if _, l := e.do(t, "GET", "/api/v1/agents", acme, ""); l["total"].(float64) != 0 {
+		t.Errorf("acme sees default's agents: %v", l)
+	}
+
+	// Central configuration: a lead sets it, the next heartbeat carries it.
+	lead, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleLead, "", 0, time.Now())
+	bad := []string{`{"files":[{"glob":""}]}`, `{"files":[{"glob":"/x/*.log","multiline":"("}]}`, `{"files":[{"glob":"/x/[.log"}]}`}
+	for _, b := range bad {
+		if code, _ := e.do(t, "PUT", "/api/v1/agents/config", lead, b); code != 400 {
+			t.Errorf("config %s: %d, want 400", b, code)
+		}
+	}
+	if code, out := e.do(t, "PUT", "/api/v1/agents/config", lead, `{"files":[{"glob":"/var/log/*.log","multiline":"^\\d{4}-"}],"journald":true}`); code != 200 || out["version"].(float64) != 1 {
+		t.Fatalf("set config: %d %v", code, out)
+	}
+	_, out = post(t, e, wire.PathHeartbeat, secret, []byte(`{"version":"1.2.3"}`), false)
+	cfg := out["config"].(map[string]any)
+	if cfg["version"].(float64) != 1 || cfg["journald"] != true || len(cfg["files"].([]any)) != 1 {
+		t.Errorf("heartbeat answer config: %v", cfg)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/httpapi"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// watchAgents raises one alert per agent that goes silent (no heartbeat
+// or batch for store.AgentSilentAfter); the agent's next heartbeat re-arms
+// it.
+func (s *Server) watchAgents(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tenants, err := s.State.Tenants().List(ctx)
+		if err != nil {
+			continue
+		}
+		now := time.Now().UTC()
+		for _, t := range tenants {
+			sc := s.State.Scope(t.Name)
+			agents, err := sc.Agents().List(ctx)
+			if err != nil {
+				continue
+			}
+			for _, a := range agents {
+				if a.SilentAlerted || a.Status(now) != store.AgentSilent {
+					continue
+				}
+				if err := httpapi.RaiseAgentAlert(ctx, sc, a, "yagura-agent-silent", "Agent went silent: no heartbeat from "+a.Hostname, "medium", now); err != nil {
+					s.log.Error("agent silence alert not stored", "agent", a.ID, "err", err)
+					continue
+				}
+				if err := sc.Agents().MarkSilent(ctx, a.ID); err != nil {
+					s.log.Error("agent silence not recorded", "agent", a.ID, "err", err)
+				}
+				s.log.Warn("agent went silent", "tenant", t.Name, "agent", a.ID, "hostname", a.Hostname)
+			}
+		}
+	}
+}
