@@ -78,11 +78,11 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return parse.Record{}, fmt.Errorf("auditd: audit(%s) is not seconds.millis:serial", stamp)
 	}
-	f := kv.Pairs(s[:i])
-	body := kv.Pairs(s[i+end+2:])
-	for k, v := range body {
-		f[k] = v
-	}
+	// One map for the header pairs (type, node) and the body: a syscall
+	// record has some 30 fields.
+	f := make(event.Fields, 40)
+	kv.Into(s[i+end+2:], f)
+	kv.Into(s[:i], f)
 	f["serial"] = serial
 	// User-space records (USER_LOGIN, USER_AUTH, USER_CMD …) carry their
 	// payload quoted in msg='op=login acct="root" addr=… res=failed'.

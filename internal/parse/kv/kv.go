@@ -74,6 +74,10 @@ func Int(f event.Fields, key string) (int64, bool) {
 	return 0, false
 }
 
+// Into adds the pairs of s to f (keeping values already there) and returns
+// how many it added; callers that merge several parts fill one map.
+func Into(s string, f event.Fields) int { return pairsInto(s, f) }
+
 // pairsInto adds the pairs of s to f and returns how many it added.
 func pairsInto(s string, f event.Fields) int {
 	n := 0
