@@ -12,6 +12,7 @@ declare -A needs=(
   ['/usr/lib/*/rsyslog/lmnsd_gtls.so']=rsyslog-gnutls
   ['/usr/lib/*/rsyslog/omrelp.so']=rsyslog-relp
   [pdftotext]=poppler-utils
+  [chromium]=chromium
   ['/usr/share/fonts/opentype/ipafont-gothic/ipag*.ttf']=fonts-ipafont-gothic
   ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf']=fonts-dejavu-core
 )

@@ -20,6 +20,8 @@ var messages = map[string]map[string]string{
 		"query": "Query", "from": "From", "run": "Run", "results": "Results", "fields": "Fields", "time": "Time", "message": "Message",
 		"missing": "missing", "done": "done", "closed": "closed", "error": "Error", "keyboard": "Keys: j/k move, a acknowledge, m assign to me, Enter open",
 		"new_case_title": "Case title", "playbook": "Playbook", "save_hunt": "Save hunt",
+		"response": "Response actions", "action": "Action", "target": "Target", "result": "Result", "connector": "Connector",
+		"request": "Request", "approve": "Approve", "reject": "Reject", "revert": "Revert",
 	},
 	"ja": {
 		"app": "Yagura（櫓）", "login": "ログイン", "logout": "ログアウト", "user": "ユーザー", "password": "パスワード", "totp": "ワンタイムコード（設定時）",
@@ -37,6 +39,8 @@ var messages = map[string]map[string]string{
 		"query": "クエリ", "from": "期間", "run": "実行", "results": "結果", "fields": "フィールド", "time": "日時", "message": "メッセージ",
 		"missing": "未提出", "done": "完了", "closed": "完了", "error": "エラー", "keyboard": "キー: j/k 移動、a 確認、m 自分に割り当て、Enter 開く",
 		"new_case_title": "ケース件名", "playbook": "プレイブック", "save_hunt": "ハントを保存",
+		"response": "対処", "action": "対処", "target": "対象", "result": "結果", "connector": "連携先",
+		"request": "依頼", "approve": "承認", "reject": "却下", "revert": "取り消し",
 	},
 }
 

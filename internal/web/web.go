@@ -156,7 +156,6 @@ func (v *view) TimePtr(tm *time.Time) string {
 var funcs = template.FuncMap{
 	"str":   event.String,
 	"lower": strings.ToLower,
-	"query": url.QueryEscape,
 	"join":  strings.Join,
 	"add":   func(a, b int) int { return a + b },
 	// dict passes several values to a partial template.

@@ -159,6 +159,28 @@ document.addEventListener("DOMContentLoaded", () => {
       location.reload();
     } catch (err) { adv.querySelector("[data-advance-error]").textContent = err.message; }
   });
+  const act = document.querySelector("[data-action-form]");
+  if (act) act.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/v1/cases/" + act.dataset.actionForm + "/actions",
+        { type: act.type.value, target: act.target.value, connector: act.connector.value, dry_run: act.dry_run.checked });
+      location.reload();
+    } catch (err) { toast(err.message); }
+  });
+  document.querySelectorAll("[data-action-decide]").forEach((b) => b.addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/v1/cases/" + b.dataset.case + "/actions/" + b.dataset.action + "/" + b.dataset.actionDecide);
+      location.reload();
+    } catch (err) { toast(err.message); }
+  }));
+  const save = document.querySelector("[data-save-hunt]");
+  if (save) save.addEventListener("click", async () => {
+    const name = prompt(document.documentElement.lang === "ja" ? "ハント名" : "Name of the hunt");
+    if (!name) return;
+    try { await api("POST", "/api/v1/hunts", { name, query: save.dataset.query }); toast("✓ " + name); }
+    catch (err) { toast(err.message); }
+  });
   const com = document.querySelector("[data-comment-form]");
   if (com) com.addEventListener("submit", async (e) => {
     e.preventDefault();
