@@ -82,10 +82,10 @@ func parseCSV(data []byte) ([]store.Asset, []Problem, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("CSV: %w", err)
 		}
+		line, _ := r.FieldPos(0) // a record read without error has a field 0
 		get := func(col string) string {
 			if i, ok := idx[col]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
