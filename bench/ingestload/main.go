@@ -33,6 +33,12 @@ type report struct {
 	P99ms        float64 `json:"p99_ms"`
 	Errors       int64   `json:"errors"`
 	PeakRSSMB    float64 `json:"server_peak_rss_mb"`
+	// ServerCPU is the CPU time the server used during the run; events per
+	// server CPU-second is the figure that does not depend on what else
+	// the machine was doing.
+	ServerCPU       float64 `json:"server_cpu_seconds"`
+	EventsPerCPUSec float64 `json:"events_per_server_cpu_second"`
+	Load1           string  `json:"load_average_1m"`
 }
 
 func main() {
@@ -51,6 +57,7 @@ func main() {
 	}
 
 	bodies := prepare(*pool, *batch)
+	cpu0 := cpuSeconds(*pid)
 	var sent, errs atomic.Int64
 	var mu sync.Mutex
 	var latencies []time.Duration
@@ -93,6 +100,15 @@ func main() {
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	r := report{Label: *label, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
 		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: peakRSS(*pid)}
+	if *pid != 0 {
+		r.ServerCPU = cpuSeconds(*pid) - cpu0
+		if r.ServerCPU > 0 {
+			r.EventsPerCPUSec = float64(r.Events) / r.ServerCPU
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		r.Load1 = strings.Fields(string(b))[0]
+	}
 	json.NewEncoder(os.Stdout).Encode(r)
 }
 
@@ -139,4 +155,26 @@ func peakRSS(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds reads a process's user+system CPU time from /proc/PID/stat.
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after ')'.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime float64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	const ticks = 100 // USER_HZ on Linux
+	return (utime + stime) / ticks
 }
