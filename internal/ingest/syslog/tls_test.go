@@ -331,3 +331,23 @@ func TestUDPKernelDropsAreCounted(t *testing.T) {
 		t.Errorf("stored %d + dropped %d, sent %d (the tiny buffer must have overflowed)", stored, lost, total)
 	}
 }
+
+// Framing never panics, never returns more than the limit and always
+// makes progress on any byte stream.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte("12 <13>hello wo\n<13>lf line\r\n999999999999 x"))
+	f.Add([]byte("5 abc"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bufio.NewReaderSize(strings.NewReader(string(b)), 16)
+		for range len(b) + 2 {
+			rec, _, err := readFrame(r, 32)
+			if len(rec) > 32 {
+				t.Fatalf("record of %d bytes over the limit of 32", len(rec))
+			}
+			if err != nil {
+				return
+			}
+		}
+		t.Fatalf("no end after %d frames of a %d-byte stream", len(b)+2, len(b))
+	})
+}
