@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse/accesslog"
 	"github.com/yagura-soc/yagura/internal/parse/auto"
 	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
@@ -116,5 +117,36 @@ func TestCanonicalNames(t *testing.T) {
 	setHost(ev, "10.0.0.1")
 	if ev.ECS["host.name"] != "10.0.0.1" || ev.ECS["host.hostname"] != nil {
 		t.Errorf("host IP: %v", ev.ECS)
+	}
+}
+
+// SigmaHQ's webserver rules use W3C names; NCSA and IIS logs both answer
+// them.
+func TestWebserverAliases(t *testing.T) {
+	for _, c := range []struct{ format, line string }{
+		{"", `203.0.113.7 - bob [02/Nov/2026:09:00:00 +0000] "GET /a.php?cmd=whoami HTTP/1.1" 200 512 "-" "curl/8"`},
+	} {
+		ev := &event.Event{}
+		Event(ev, []byte(c.line), c.format)
+		want := map[string]string{"c-ip": "203.0.113.7", "cs-username": "bob", "cs-method": "GET", "cs-uri-stem": "/a.php",
+			"cs-uri-query": "cmd=whoami", "c-uri": "/a.php?cmd=whoami", "cs-version": "HTTP/1.1", "sc-status": "200", "cs-user-agent": "curl/8"}
+		for k, w := range want {
+			if got, _ := ev.GetString(k); got != w {
+				t.Errorf("%s = %q, want %q", k, got, w)
+			}
+		}
+	}
+	var w3c accesslog.W3C
+	w3c.Line([]byte("#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent) cs(Referer)"))
+	rec, ok, err := w3c.Line([]byte("2019-09-03 10:13:36 10.0.2.17 GET /erp/conn.aspx proxy&port=3389 200 Mozilla/5.0 http://x/"))
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	ev := &event.Event{}
+	Apply(ev, rec)
+	for k, w := range map[string]string{"c-uri": "/erp/conn.aspx?proxy&port=3389", "cs-user-agent": "Mozilla/5.0", "cs-referer": "http://x/", "url.original": "/erp/conn.aspx?proxy&port=3389"} {
+		if got, _ := ev.GetString(k); got != w {
+			t.Errorf("W3C %s = %q, want %q", k, got, w)
+		}
 	}
 }

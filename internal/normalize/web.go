@@ -16,8 +16,10 @@ func webAccess(ev *event.Event) {
 	ev.SetECS("event.type", []any{"access"})
 	if _, w3c := f["cs-method"]; w3c {
 		w3cAccess(ev)
+		webserverAliases(f)
 		return
 	}
+	defer webserverAliases(f)
 	setIP(ev, "source.ip", str(f, "client"))
 	if _, ok := ev.ECS["source.ip"]; !ok {
 		ev.SetECS("source.domain", str(f, "client"))
@@ -196,4 +198,45 @@ func webError(ev *event.Event) {
 		setIP(ev, "source.ip", host)
 		setPort(ev, "source.port", port)
 	}
+}
+
+// webserverAliases adds the W3C field names of Sigma's webserver taxonomy
+// (cs-method, cs-uri-query, sc-status, cs-user-agent, …) to the native
+// fields of access logs that use other names, so SigmaHQ's webserver rules
+// match NCSA logs as they match IIS logs. Existing fields are kept.
+func webserverAliases(f event.Fields) {
+	alias := func(name string, v any) {
+		if _, ok := f[name]; !ok && v != nil && v != "" {
+			f[name] = v
+		}
+	}
+	alias("c-ip", f["client"])
+	alias("cs-username", f["user"])
+	alias("cs-method", f["method"])
+	if u, ok := f["url"].(string); ok {
+		stem, query, _ := strings.Cut(u, "?")
+		alias("cs-uri-stem", stem)
+		alias("cs-uri-query", query)
+		alias("c-uri", u)
+	} else if stem, ok := f["cs-uri-stem"].(string); ok {
+		full := stem
+		if q, _ := f["cs-uri-query"].(string); q != "" {
+			full += "?" + q
+		}
+		alias("c-uri", full)
+	}
+	alias("cs-version", f["protocol"])
+	alias("sc-status", f["status"])
+	alias("sc-bytes", f["bytes"])
+	alias("cs-referer", firstValue(f, "referer", "cs(Referer)"))
+	alias("cs-user-agent", firstValue(f, "user_agent", "cs(User-Agent)"))
+}
+
+func firstValue(f event.Fields, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := f[k]; ok {
+			return v
+		}
+	}
+	return nil
 }
