@@ -85,6 +85,10 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 
 // headerField reads up to the next unescaped '|'.
 func headerField(s string) (string, string, bool) {
+	// Most header fields have no escapes: return a substring, no copy.
+	if i := strings.IndexAny(s, `|\`); i >= 0 && s[i] == '|' {
+		return s[:i], s[i+1:], true
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
