@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
@@ -37,6 +38,10 @@ const sourceName = "hec"
 // Source serves the HEC endpoints.
 type Source struct {
 	d ingest.HTTPDeps
+	// acks numbers the acknowledgements of requests sent on a channel.
+	// Ids need only be unique, so one counter serves every channel and
+	// nothing per channel is kept.
+	acks atomic.Uint64
 }
 
 // New builds the endpoints.
@@ -50,6 +55,7 @@ func (s *Source) Routes() []ingest.Route {
 		{Method: "POST", Path: "/services/collector/event/1.0", Handler: s.event},
 		{Method: "POST", Path: "/services/collector/raw", Handler: s.raw},
 		{Method: "POST", Path: "/services/collector/raw/1.0", Handler: s.raw},
+		{Method: "POST", Path: "/services/collector/ack", Handler: s.ack},
 		{Method: "GET", Path: "/services/collector/health", Handler: s.health},
 		{Method: "GET", Path: "/services/collector/health/1.0", Handler: s.health},
 	}
@@ -57,9 +63,10 @@ func (s *Source) Routes() []ingest.Route {
 
 // reply is HEC's response body.
 type reply struct {
-	Text         string `json:"text"`
-	Code         int    `json:"code"`
-	InvalidEvent *int   `json:"invalid-event-number,omitempty"`
+	Text         string  `json:"text"`
+	Code         int     `json:"code"`
+	InvalidEvent *int    `json:"invalid-event-number,omitempty"`
+	AckID        *uint64 `json:"ackId,omitempty"`
 }
 
 // HEC's status codes and texts, as Splunk documents them.
@@ -72,6 +79,7 @@ var (
 	replyBadFormat    = reply{Text: "Invalid data format", Code: 6}
 	replyInternal     = reply{Text: "Internal server error", Code: 8}
 	replyBusy         = reply{Text: "Server is busy", Code: 9}
+	replyNoChannel    = reply{Text: "Data channel is missing", Code: 10}
 	replyNoEvent      = reply{Text: "Event field is required", Code: 12}
 	replyBlankEvent   = reply{Text: "Event field cannot be blank", Code: 13}
 	replyQueryToken   = reply{Text: "Query string authorization is not enabled", Code: 16}
@@ -312,7 +320,14 @@ func (s *Source) submit(w http.ResponseWriter, r *http.Request, p auth.Principal
 	})
 	switch {
 	case err == nil:
-		write(w, http.StatusOK, replySuccess)
+		ok := replySuccess
+		if channel(r) != "" {
+			// Shippers with indexer acknowledgement on (Vector's default,
+			// the Splunk forwarders) poll this id; it is durable already.
+			id := s.acks.Add(1)
+			ok.AckID = &id
+		}
+		write(w, http.StatusOK, ok)
 	case errors.Is(err, pipeline.ErrClosed):
 		write(w, http.StatusServiceUnavailable, replyBusy)
 	default:
@@ -321,6 +336,45 @@ func (s *Source) submit(w http.ResponseWriter, r *http.Request, p auth.Principal
 		}
 		write(w, http.StatusInternalServerError, replyInternal)
 	}
+}
+
+// channel is the request's HEC channel (header or query string).
+func channel(r *http.Request) string {
+	if c := r.Header.Get("X-Splunk-Request-Channel"); c != "" {
+		return c
+	}
+	return r.URL.Query().Get("channel")
+}
+
+// ack answers indexer-acknowledgement polls. Every request this intake
+// answered with an ackId was durable before the answer, so each id asked
+// about is acknowledged.
+func (s *Source) ack(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r); !ok {
+		return
+	}
+	if channel(r) == "" {
+		write(w, http.StatusBadRequest, replyNoChannel)
+		return
+	}
+	body, ok := s.body(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Acks []uint64 `json:"acks"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		write(w, http.StatusBadRequest, replyBadFormat)
+		return
+	}
+	out := make(map[string]bool, len(req.Acks))
+	for _, id := range req.Acks {
+		out[strconv.FormatUint(id, 10)] = id > 0 && id <= s.acks.Load()
+	}
+	ingest.SecurityHeaders(w)
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	json.NewEncoder(w).Encode(map[string]any{"acks": out})
 }
 
 // health needs no token, as in Splunk.

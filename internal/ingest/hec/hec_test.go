@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -112,6 +113,46 @@ func TestResponses(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// With a channel, a success carries an ackId, and polling it answers true:
+// the answer came only once the events were durable.
+func TestIndexerAcknowledgement(t *testing.T) {
+	env := ingesttest.New(t, ingesttest.Options{})
+	srv := serve(t, env)
+	tok := "Splunk " + env.Token(t, "acme", auth.RoleIngest)
+	post := func(path, channel, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", tok)
+		if channel != "" {
+			req.Header.Set("X-Splunk-Request-Channel", channel)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	const ch = "0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba"
+	code, out := post("/services/collector/event", ch, `{"event":"acked"}`)
+	id, ok := out["ackId"].(float64)
+	if code != 200 || !ok || id < 1 {
+		t.Fatalf("event with a channel: %d %v, want an ackId", code, out)
+	}
+	if _, out := post("/services/collector/event", "", `{"event":"no channel"}`); out["ackId"] != nil {
+		t.Errorf("ackId without a channel: %v", out)
+	}
+	code, out = post("/services/collector/ack", ch, fmt.Sprintf(`{"acks":[%d, 999999]}`, int(id)))
+	acks, _ := out["acks"].(map[string]any)
+	if code != 200 || acks[fmt.Sprint(int(id))] != true || acks["999999"] != false {
+		t.Errorf("ack poll: %d %v", code, out)
+	}
+	if code, out := post("/services/collector/ack", "", `{"acks":[1]}`); code != 400 || out["code"] != float64(10) {
+		t.Errorf("ack without a channel: %d %v", code, out)
+	}
+}
 
 func TestHealth(t *testing.T) {
 	env := ingesttest.New(t, ingesttest.Options{})
