@@ -76,7 +76,7 @@ func listenerTLS(c config.ListenerTLS) (*tls.Config, error) {
 // configuration asks for, with their tenant mappings.
 func (s *Server) openLogListeners() error {
 	cfg := s.cfg
-	if cfg.Syslog.Addr != "" {
+	if cfg.Syslog.Addr != "" || cfg.Syslog.TLSAddr != "" {
 		nets, err := ingest.ParseNetworks(cfg.Syslog.Networks)
 		if err != nil {
 			return fmt.Errorf("syslog.networks: %w", err)

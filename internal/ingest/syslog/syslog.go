@@ -30,7 +30,7 @@ import (
 
 // Config of a syslog listener.
 type Config struct {
-	Addr         string // host:port for both UDP and TCP
+	Addr         string // host:port for both UDP and TCP; empty: TLS only
 	Tenant       string // the tenant every record belongs to
 	MaxLineBytes int    // longer records are cut (the normalizer flags them)
 	// FlushEvery bounds how long a partial batch waits on a quiet
@@ -68,6 +68,8 @@ type Source struct {
 	tlsLn   net.Listener
 	tlsAddr string
 	tenants ingest.TenantMap
+	// listened is set once Listen bound what the config asks for.
+	listened bool
 	// kernelDrops is set when the kernel reports datagrams it dropped
 	// for a full receive buffer (Linux).
 	kernelDrops bool
@@ -94,6 +96,16 @@ func New(cfg Config, sink ingest.Sink, m *metrics.Metrics, log *slog.Logger) *So
 // Listen binds the TCP and UDP sockets, so that callers know the address
 // (and errors like "address in use") before Run.
 func (s *Source) Listen() error {
+	if s.cfg.Addr == "" {
+		// TLS only: no plain-text listener at all.
+		if err := s.listenTLS(); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.listened = true
+		s.mu.Unlock()
+		return nil
+	}
 	tcp, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("syslog: listen tcp %s: %w", s.cfg.Addr, err)
@@ -118,7 +130,7 @@ func (s *Source) Listen() error {
 	}
 	s.kernelDrops = enableKernelDrops(udp.(*net.UDPConn))
 	s.mu.Lock()
-	s.tcp, s.udp, s.addr = tcp, udp, tcp.Addr().String()
+	s.tcp, s.udp, s.addr, s.listened = tcp, udp, tcp.Addr().String(), true
 	s.mu.Unlock()
 	return nil
 }
@@ -132,22 +144,29 @@ func (s *Source) Addr() string {
 
 // Run implements ingest.Source.
 func (s *Source) Run(ctx context.Context) error {
-	if s.Addr() == "" {
+	s.mu.Lock()
+	listened := s.listened
+	s.mu.Unlock()
+	if !listened {
 		if err := s.Listen(); err != nil {
 			return err
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.serveUDP(ctx) }()
-	go func() { defer wg.Done(); s.serveTCP(ctx, s.tcp, &wg) }()
+	if s.tcp != nil {
+		wg.Add(2)
+		go func() { defer wg.Done(); s.serveUDP(ctx) }()
+		go func() { defer wg.Done(); s.serveTCP(ctx, s.tcp, &wg) }()
+	}
 	if s.tlsLn != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.serveTCP(ctx, s.tlsLn, &wg) }()
 	}
 	<-ctx.Done()
-	s.tcp.Close()
-	s.udp.Close()
+	if s.tcp != nil {
+		s.tcp.Close()
+		s.udp.Close()
+	}
 	if s.tlsLn != nil {
 		s.tlsLn.Close()
 	}

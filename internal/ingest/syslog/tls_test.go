@@ -140,7 +140,11 @@ func TestTLSRequiresClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := ingesttest.New(t, ingesttest.Options{})
-	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg})
+	// TLS only: no plain-text listener is opened.
+	src := runSource(t, env, Config{Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg})
+	if src.Addr() != "" {
+		t.Errorf("a plain-text listener is open at %s", src.Addr())
+	}
 	c, err := tls.Dial("tcp", src.TLSAddr(), &tls.Config{RootCAs: ca.Pool, ServerName: "yagura.test"})
 	if err == nil {
 		// TLS 1.3 reports the refusal on the first read.
