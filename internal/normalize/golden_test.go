@@ -87,8 +87,11 @@ func TestTruncationAndUTF8(t *testing.T) {
 	bad := "<13>Jan  9 07:40:01 h app: caf\xe9"
 	ev = &event.Event{Raw: bad}
 	Event(ev, []byte(bad), "")
-	if ev.ECS["event.invalid_utf8"] != true || ev.Fields["message"] != "caf\ufffd" {
-		t.Errorf("invalid UTF-8: %v %q", ev.ECS["event.invalid_utf8"], ev.Fields["message"])
+	if ev.ECS["event.invalid_utf8"] != true || ev.Fields["message"] != `caf\xe9` || ev.Raw != `<13>Jan  9 07:40:01 h app: caf\xe9` {
+		t.Errorf("invalid UTF-8: %v %q raw %q", ev.ECS["event.invalid_utf8"], ev.Fields["message"], ev.Raw)
+	}
+	if got := string(escapeInvalidUTF8([]byte("a\xffé\xe2\x82"))); got != `a\xffé\xe2\x82` {
+		t.Errorf("escape: %q", got)
 	}
 }
 

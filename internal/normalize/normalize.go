@@ -35,7 +35,8 @@ type Normalizer struct {
 // Event parses data (in format, or detected when format is ""), fills ev's
 // native fields, ECS fields and timestamp. A record no parser can read is
 // kept: ev.Raw stays, ev.ParseError says why, and the text is searchable
-// as the event's message. Invalid UTF-8 is kept, escaped.
+// as the event's message. Invalid UTF-8 is kept, escaped as \xNN (in Raw
+// too when Raw holds data).
 //
 // A record without its own time leaves ev.Timestamp as the caller set it
 // (zero by default): the pipeline then applies the intake's envelope time
@@ -57,7 +58,13 @@ func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
 		}
 	}
 	if !utf8.Valid(data) {
-		data = []byte(strings.ToValidUTF8(string(data), "\ufffd"))
+		// Invalid bytes become "\xNN" text: nothing is lost, and stores
+		// and JSON encoders that demand UTF-8 accept the event.
+		escaped := escapeInvalidUTF8(data)
+		if ev.Raw == string(data) {
+			ev.Raw = string(escaped)
+		}
+		data = escaped
 		ev.SetECS("event.invalid_utf8", true)
 	}
 	if ev.ECS == nil {
@@ -171,3 +178,21 @@ func setUser(ev *event.Event, prefix, raw string) {
 		ev.SetECS(prefix+".domain", domain)
 	}
 }
+
+// escapeInvalidUTF8 writes each byte that is not part of a valid UTF-8
+// sequence as the four characters \xNN.
+func escapeInvalidUTF8(data []byte) []byte {
+	out := make([]byte, 0, len(data)+16)
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, '\\', 'x', hexDigits[data[0]>>4], hexDigits[data[0]&0xf])
+		} else {
+			out = append(out, data[:size]...)
+		}
+		data = data[size:]
+	}
+	return out
+}
+
+const hexDigits = "0123456789abcdef"
