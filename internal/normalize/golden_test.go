@@ -90,6 +90,12 @@ func TestTruncationAndUTF8(t *testing.T) {
 	if ev.ECS["event.invalid_utf8"] != true || ev.Fields["message"] != `caf\xe9` || ev.Raw != `<13>Jan  9 07:40:01 h app: caf\xe9` {
 		t.Errorf("invalid UTF-8: %v %q raw %q", ev.ECS["event.invalid_utf8"], ev.Fields["message"], ev.Raw)
 	}
+	js := "{\"msg\":\"caf\xe9\"}"
+	ev = &event.Event{Raw: js}
+	Event(ev, []byte(js), "")
+	if ev.ParseError != "" || ev.Fields["msg"] != "caf\ufffd" || ev.Raw != `{"msg":"caf\xe9"}` {
+		t.Errorf("invalid UTF-8 in JSON: %q %q raw %q", ev.ParseError, ev.Fields["msg"], ev.Raw)
+	}
 	if got := string(escapeInvalidUTF8([]byte("a\xffé\xe2\x82"))); got != `a\xffé\xe2\x82` {
 		t.Errorf("escape: %q", got)
 	}

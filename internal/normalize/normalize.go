@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"net/netip"
 	"strings"
 	"unicode/utf8"
@@ -64,7 +65,12 @@ func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
 		if ev.Raw == string(data) {
 			ev.Raw = string(escaped)
 		}
-		data = escaped
+		if t := bytes.TrimLeft(data, " \t"); len(t) > 0 && t[0] == '{' {
+			// "\x" is not a JSON escape: a JSON parser gets U+FFFD instead.
+			data = []byte(strings.ToValidUTF8(string(data), "\ufffd"))
+		} else {
+			data = escaped
+		}
 		ev.SetECS("event.invalid_utf8", true)
 	}
 	if ev.ECS == nil {
