@@ -8,10 +8,6 @@ import (
 	"github.com/yagura-soc/yagura/internal/parse/kv"
 )
 
-// authPrograms write to the auth facility on Linux; their other messages
-// (sessions, PAM notices) are linux.auth too.
-var authPrograms = map[string]bool{"sshd": true, "sudo": true, "su": true, "login": true, "systemd-logind": true, "passwd": true, "useradd": true, "usermod": true}
-
 // syslog maps a syslog record: host, process, message; then the
 // authentication or firewall meaning of its message, if it has one.
 func syslog(ev *event.Event, format string) {
@@ -43,8 +39,7 @@ func syslog(ev *event.Event, format string) {
 		authEvent(ev, a)
 		return
 	}
-	base, _, _ := strings.Cut(program, "(")
-	if authPrograms[base] || strings.Contains(msg, "pam_unix(") {
+	if authlog.IsAuth(program, msg) {
 		ev.SetECS("event.dataset", event.DatasetLinuxAuth)
 		ev.SetECS("event.category", []any{"authentication"})
 		return

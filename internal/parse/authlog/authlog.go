@@ -31,8 +31,9 @@ type Result struct {
 	Count      int    // attempts a message stands for (PAM "5 more", sudo "3 incorrect")
 }
 
-// Programs lists the program names (before any "(pam_unix)" suffix) whose
-// messages this package reads; the normalizer files them as linux.auth.
+// programs are the programs (before any "(pam_unix)" suffix) that write
+// to the auth facility; the normalizer files all their messages as
+// linux.auth, understood or not.
 var programs = map[string]bool{"sshd": true, "sudo": true, "su": true, "login": true,
 	"gdm": true, "gdm-password": true, "passwd": true, "systemd-logind": true, "unix_chkpwd": true,
 	"sshd-session": true, "polkitd": true, "chage": true, "useradd": true, "userdel": true, "usermod": true, "groupadd": true}
@@ -49,7 +50,8 @@ func BaseProgram(program string) string {
 	return program
 }
 
-// IsAuth reports whether a syslog program writes authentication messages.
+// IsAuth reports whether a syslog message is an authentication one: its
+// program writes to the auth facility, or it comes from a PAM module.
 func IsAuth(program, message string) bool {
 	return programs[BaseProgram(program)] || strings.HasPrefix(message, "pam_")
 }
