@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/yagura
 
-.PHONY: run test build deps vet bench clean browser-test
+.PHONY: run test build deps vet bench clean browser-test agent agent-cross
 
 ## run: build and start Yagura on the embedded stores with demo traffic
 run: build
@@ -21,6 +21,16 @@ browser-test: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/yagura
+
+## agent: the host agent for this machine (bin/yagura-agent)
+agent:
+	CGO_ENABLED=0 $(GO) build -o bin/yagura-agent ./cmd/yagura-agent
+
+## agent-cross: the host agent for linux/amd64, linux/arm64, windows/amd64
+agent-cross:
+	for t in linux/amd64 linux/arm64 windows/amd64; do \
+		CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o bin/yagura-agent-$${t%/*}-$${t#*/} ./cmd/yagura-agent || exit 1; \
+	done
 
 ## deps: Debian packages the real-client tests use (only what is missing)
 deps:

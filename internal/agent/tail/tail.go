@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/agent/input"
@@ -82,8 +83,7 @@ type Tailer struct {
 	files map[string]*file // by Key
 	chunk []byte
 	now   func() time.Time
-	// stats
-	errors int64
+	errors atomic.Int64 // read errors, for the heartbeat
 }
 
 type file struct {
@@ -127,7 +127,7 @@ func New(cfg Config) *Tailer {
 }
 
 // Errors counts read errors since the start.
-func (t *Tailer) Errors() int64 { return t.errors }
+func (t *Tailer) Errors() int64 { return t.errors.Load() }
 
 // Run follows the glob until ctx ends, sending records to out. Files are
 // closed on return; their positions stay with the records already sent.
@@ -184,7 +184,7 @@ func (t *Tailer) poll(ctx context.Context, out chan<- []input.Record) error {
 			continue
 		}
 		if err := t.open(p); err != nil {
-			t.errors++
+			t.errors.Add(1)
 			t.cfg.Log.Warn("file input: cannot open", "path", p, "err", err)
 		}
 	}
@@ -210,7 +210,7 @@ func (t *Tailer) poll(ctx context.Context, out chan<- []input.Record) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			t.errors++
+			t.errors.Add(1)
 			t.cfg.Log.Warn("file input: read failed", "path", f.path, "err", err)
 		}
 	}
@@ -524,7 +524,7 @@ func (t *Tailer) findCopy(f *file, from int64) (string, bool) {
 func (t *Tailer) drainCopy(f *file, path string, from int64, recs []input.Record) []input.Record {
 	data, err := readFrom(path, from)
 	if err != nil {
-		t.errors++
+		t.errors.Add(1)
 		t.cfg.Log.Warn("file input: copy-truncate copy unreadable", "copy", path, "err", err)
 		return recs
 	}
