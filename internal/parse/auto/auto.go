@@ -129,7 +129,7 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 		rec, err := p.Syslog.Parse(d)
 		if err != nil {
 			// FortiGate and others send "<PRI>date=… time=… k=v" with no header.
-			if kvRec, kvErr := (kv.Parser{}).Parse(d); kvErr == nil && len(kvRec.Fields) >= 5 {
+			if kvRec, kvErr := (kv.Parser{Location: p.Syslog.Location}).Parse(d); kvErr == nil && len(kvRec.Fields) >= 5 {
 				return kvRec, nil
 			}
 		}
@@ -144,8 +144,8 @@ func (p Parsers) Parse(format string, data []byte) (parse.Record, error) {
 	if rec, err := p.Syslog.Parse(d); err == nil {
 		return rec, nil
 	}
-	if f := kv.Pairs(string(d)); len(f) >= 2 {
-		return parse.Record{Format: kv.Format, Fields: f}, nil
+	if rec, err := (kv.Parser{Location: p.Syslog.Location}).Parse(d); err == nil && len(rec.Fields) >= 2 {
+		return rec, nil // with its date/time, like a named kv source
 	}
 	return parse.Record{}, ErrUnknown
 }
