@@ -141,6 +141,8 @@ func (s *Scheduler) RunHunt(ctx context.Context, h store.Hunt, now time.Time) (O
 // same open alert (same fingerprint) instead of piling up new ones.
 func (s *Scheduler) raise(ctx context.Context, h store.Hunt, o Outcome) (store.Alert, error) {
 	ruleID := RulePrefix + h.ID
+	// Entities describe the first result; the fingerprint stays per hunt
+	// so that one hunt keeps one open alert.
 	entities := map[string]string{}
 	ids := make([]string, 0, len(o.Result.Events))
 	first := o.To
@@ -162,12 +164,8 @@ func (s *Scheduler) raise(ctx context.Context, h store.Hunt, o Outcome) (store.A
 	a := store.Alert{Tenant: h.Tenant, Kind: store.KindDetection, RuleID: ruleID, RuleTitle: "Hunt: " + h.Name,
 		RuleLevel: level, Severity: alert.Severity(level),
 		RiskScore: alert.RiskScore(detect.Match{Tenant: h.Tenant, RuleID: ruleID, Level: level}),
-		Status:    store.StatusNew, Count: o.Result.Total, Entities: map[string]string{}, Tags: []string{"yagura.hunt"},
+		Status:    store.StatusNew, Count: o.Result.Total, Entities: entities, Tags: []string{"yagura.hunt"},
 		Fingerprint: alert.Fingerprint(ruleID, nil, nil), EventIDs: ids, FirstSeen: first, LastSeen: o.To,
-	}
-	// Entities describe the first result; the fingerprint stays per hunt.
-	for k, v := range entities {
-		a.Entities[k] = v
 	}
 	window := 2 * max(h.Interval, time.Hour)
 	var stored store.Alert

@@ -145,80 +145,121 @@ type Report struct {
 // Compute builds the report of in.From–in.To. Alerts and cases outside
 // the period are ignored, so callers may pass more than the period.
 func Compute(in Input) Report {
-	r := Report{From: in.From, To: in.To,
-		AlertsBySeverity: map[string]int{}, AlertsBySource: map[string]int{}, AlertsByTenant: map[string]int{},
-		SLA: map[string]SLACompliance{}, Tenants: map[string]Summary{}}
-	inPeriod := func(t time.Time) bool { return !t.Before(in.From) && t.Before(in.To) }
+	b := newBuilder(in, in.From, in.To)
+	for i := range in.Alerts {
+		if a := &in.Alerts[i]; b.covers(a.Created) {
+			b.add(a)
+		}
+	}
+	return b.report(in.Cases)
+}
 
-	all := newAcc()
-	// One allocation for each population instead of repeated growth: a
-	// million alerts is the design point.
-	all.mttd = make([]float64, 0, len(in.Alerts))
-	all.mtta = make([]float64, 0, len(in.Alerts))
-	all.contain = make([]float64, 0, len(in.Alerts)/4)
-	all.resolve = make([]float64, 0, len(in.Alerts))
-	byTenant := map[string]*acc{}
-	var lastTenant string
-	var last *acc
-	var lastRule *RuleCount
-	perSeverity := map[string]*SLACompliance{}
-	now := in.Now.UnixNano()
-	rules := map[string]*RuleCount{}
+// WithPrevious computes the report and the headline figures of the
+// period of equal length just before it, in one pass over the alerts.
+func WithPrevious(in Input) Report {
+	cur := newBuilder(in, in.From, in.To)
+	prev := newBuilder(in, in.From.Add(-in.To.Sub(in.From)), in.From)
 	for i := range in.Alerts {
 		a := &in.Alerts[i]
-		if !inPeriod(a.Created) {
-			continue
+		switch {
+		case cur.covers(a.Created):
+			cur.add(a)
+		case prev.covers(a.Created):
+			prev.add(a)
 		}
-		r.AlertsBySeverity[a.Severity]++
-		r.AlertsBySource[a.Source]++
-		r.AlertsByTenant[a.Tenant]++
-		rc := lastRule
-		if rc == nil || rc.RuleID != a.RuleID {
-			if rc = rules[a.RuleID]; rc == nil {
-				rc = &RuleCount{RuleID: a.RuleID, RuleTitle: a.RuleTitle}
-				rules[a.RuleID] = rc
-			}
-			lastRule = rc
-		}
-		rc.Alerts++
-		if closedAs(a.Resolution) {
-			rc.Closed++
-			if a.Resolution == FalsePositive {
-				rc.FalsePositives++
-			}
-		}
-		t := last
-		if t == nil || a.Tenant != lastTenant {
-			if t = byTenant[a.Tenant]; t == nil {
-				t = newAcc()
-				byTenant[a.Tenant] = t
-			}
-			last, lastTenant = t, a.Tenant
-		}
-		lim, hasSLA := in.SLA[a.Severity]
-		var sev *SLACompliance
-		if hasSLA {
-			if sev = perSeverity[a.Severity]; sev == nil {
-				sev = &SLACompliance{}
-				perSeverity[a.Severity] = sev
-			}
-		}
-		all.add(a, lim, hasSLA, sev, now)
-		t.add(a, lim, hasSLA, nil, now)
 	}
-	r.Summary = all.summary()
-	for name, t := range byTenant {
+	r := cur.report(in.Cases)
+	p := prev.report(nil).Summary
+	r.Previous = &p
+	return r
+}
+
+// builder accumulates one period's report, one alert at a time.
+type builder struct {
+	in                             Input
+	from, to, now                  int64 // Unix nanoseconds
+	all                            *acc
+	bySeverity, bySource, byTenant counter
+	tenants                        map[string]*acc
+	lastTenant                     string
+	last                           *acc
+	rules                          map[string]*RuleCount
+	lastRule                       *RuleCount
+	slas                           severityTable
+}
+
+func newBuilder(in Input, from, to time.Time) *builder {
+	all := newAcc()
+	// Room for a period of a million alerts without repeated growth.
+	c := len(in.Alerts) / 2
+	all.mttd, all.mtta, all.resolve = make([]float64, 0, c), make([]float64, 0, c), make([]float64, 0, c)
+	return &builder{in: in, from: from.UnixNano(), to: to.UnixNano(), now: in.Now.UnixNano(), all: all,
+		tenants: map[string]*acc{}, rules: map[string]*RuleCount{}}
+}
+
+func (b *builder) covers(t time.Time) bool {
+	n := t.UnixNano()
+	return n >= b.from && n < b.to
+}
+
+func (b *builder) add(a *Alert) {
+	b.bySeverity.inc(a.Severity)
+	b.bySource.inc(a.Source)
+	b.byTenant.inc(a.Tenant)
+	rc := b.lastRule
+	if rc == nil || rc.RuleID != a.RuleID {
+		if rc = b.rules[a.RuleID]; rc == nil {
+			rc = &RuleCount{RuleID: a.RuleID, RuleTitle: a.RuleTitle}
+			b.rules[a.RuleID] = rc
+		}
+		b.lastRule = rc
+	}
+	rc.Alerts++
+	if closedAs(a.Resolution) {
+		rc.Closed++
+		if a.Resolution == FalsePositive {
+			rc.FalsePositives++
+		}
+	}
+	t := b.last
+	if t == nil || a.Tenant != b.lastTenant {
+		if t = b.tenants[a.Tenant]; t == nil {
+			t = newAcc()
+			b.tenants[a.Tenant] = t
+		}
+		b.last, b.lastTenant = t, a.Tenant
+	}
+	i := b.slas.find(a.Severity)
+	if i < 0 {
+		lim, ok := b.in.SLA[a.Severity]
+		b.slas.add(a.Severity, lim, ok)
+		i = len(b.slas.keys) - 1
+	}
+	// The pointer is used before the next add can grow the table.
+	b.all.add(a, b.slas.limits[i], b.slas.has[i], &b.slas.counts[i], b.now)
+	t.add(a, b.slas.limits[i], b.slas.has[i], nil, b.now)
+}
+
+func (b *builder) report(cases []Case) Report {
+	r := Report{From: time.Unix(0, b.from).UTC(), To: time.Unix(0, b.to).UTC(),
+		AlertsBySeverity: map[string]int{}, AlertsBySource: map[string]int{}, AlertsByTenant: map[string]int{},
+		SLA: map[string]SLACompliance{}, Tenants: map[string]Summary{}}
+	r.Summary = b.all.summary()
+	for name, t := range b.tenants {
 		r.Tenants[name] = t.summary()
 	}
-	for sev, c := range perSeverity {
-		r.SLA[sev] = *c
+	for i, sev := range b.slas.keys {
+		if b.slas.has[i] {
+			c := b.slas.counts[i]
+			c.Acknowledge.Rate, c.Contain.Rate, c.Resolve.Rate = rate(c.Acknowledge), rate(c.Contain), rate(c.Resolve)
+			r.SLA[sev] = c
+		}
 	}
-	for sev, c := range r.SLA {
-		c.Acknowledge.Rate, c.Contain.Rate, c.Resolve.Rate = rate(c.Acknowledge), rate(c.Contain), rate(c.Resolve)
-		r.SLA[sev] = c
-	}
+	b.bySeverity.into(r.AlertsBySeverity)
+	b.bySource.into(r.AlertsBySource)
+	b.byTenant.into(r.AlertsByTenant)
 
-	for _, rc := range rules {
+	for _, rc := range b.rules {
 		if rc.Closed > 0 {
 			rc.FPRate = float64(rc.FalsePositives) / float64(rc.Closed)
 		}
@@ -237,8 +278,8 @@ func Compute(in Input) Report {
 	})
 
 	var contain, resolve []float64
-	for _, c := range in.Cases {
-		if !inPeriod(c.Created) {
+	for _, c := range cases {
+		if !b.covers(c.Created) {
 			continue
 		}
 		if c.Contained != nil {
@@ -252,15 +293,67 @@ func Compute(in Input) Report {
 	return r
 }
 
-// WithPrevious computes the report and the headline figures of the
-// period of equal length just before it.
-func WithPrevious(in Input) Report {
-	r := Compute(in)
-	prev := in
-	prev.From, prev.To = in.From.Add(-in.To.Sub(in.From)), in.From
-	p := Compute(prev).Summary
-	r.Previous = &p
-	return r
+// counter counts string keys. The keys of a report (severities, sources,
+// tenants) are few, so a linear scan beats hashing a million times; past
+// 32 keys it falls back to a map.
+type counter struct {
+	keys  []string
+	n     []int
+	index map[string]int
+}
+
+func (c *counter) inc(k string) {
+	if c.index != nil {
+		if i, ok := c.index[k]; ok {
+			c.n[i]++
+			return
+		}
+	} else {
+		for i, key := range c.keys {
+			if key == k {
+				c.n[i]++
+				return
+			}
+		}
+	}
+	c.keys, c.n = append(c.keys, k), append(c.n, 1)
+	if c.index != nil || len(c.keys) > 32 {
+		if c.index == nil {
+			c.index = make(map[string]int, 64)
+			for i, key := range c.keys {
+				c.index[key] = i
+			}
+		}
+		c.index[k] = len(c.keys) - 1
+	}
+}
+
+func (c *counter) into(m map[string]int) {
+	for i, k := range c.keys {
+		m[k] = c.n[i]
+	}
+}
+
+// severityTable holds each severity's SLA limits and clocks.
+type severityTable struct {
+	keys   []string
+	limits []SLALimits
+	has    []bool
+	counts []SLACompliance
+}
+
+func (t *severityTable) find(sev string) int {
+	for i, k := range t.keys {
+		if k == sev {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *severityTable) add(sev string, lim SLALimits, has bool) {
+	t.keys, t.limits, t.has = append(t.keys, sev), append(t.limits, lim), append(t.has, has)
+	t.counts = append(t.counts, SLACompliance{})
 }
 
 func closedAs(res string) bool {
