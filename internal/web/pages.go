@@ -2,108 +2,62 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/alert"
+	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
-type sevCount struct {
-	Severity string
-	Count    int
-}
-
-type stageCount struct {
-	Stage string
-	Count int
-}
-
-type sourceCount struct {
-	Source, Dataset string
-	Events          int64
-}
-
-type overviewData struct {
-	OpenBySeverity []sevCount
-	Recent         []store.Alert
-	CasesByStage   []stageCount
-	Intake         []sourceCount
-}
-
-func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
-	ctx := r.Context()
-	scope := s.deps.State.Scope(v.Tenant)
-	var d overviewData
-	for i := len(alert.Severities) - 1; i >= 0; i-- {
-		sev := alert.Severities[i]
-		_, n, err := scope.Alerts().List(ctx, store.AlertFilter{Status: store.StatusNew, Severity: sev, Limit: 1})
-		if err != nil {
-			s.fail(w, v, err)
-			return
-		}
-		d.OpenBySeverity = append(d.OpenBySeverity, sevCount{sev, n})
-	}
-	recent, _, err := scope.Alerts().List(ctx, store.AlertFilter{Limit: 10})
-	if err != nil {
-		s.fail(w, v, err)
-		return
-	}
-	d.Recent = recent
-	if s.deps.Cases != nil {
-		p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
-		for i, st := range p.Stages {
-			_, n, err := scope.Cases().List(ctx, store.CaseFilter{Status: incident.StatusOpen, Stage: i, Limit: 1})
-			if err != nil {
-				s.fail(w, v, err)
-				return
-			}
-			name := st.Name
-			if v.Lang == "ja" {
-				name = st.NameJA
-			}
-			d.CasesByStage = append(d.CasesByStage, stageCount{name, n})
-		}
-	}
-	now := s.deps.Now()
-	rows, err := s.deps.Events.Coverage(ctx, v.Tenant, now.Add(-time.Hour), now.Add(time.Minute))
-	if err != nil {
-		s.fail(w, v, err)
-		return
-	}
-	bySource := map[[2]string]int64{}
-	for _, row := range rows {
-		bySource[[2]string{row.Source, row.Dataset}] += row.Events
-	}
-	for k, n := range bySource {
-		d.Intake = append(d.Intake, sourceCount{k[0], k[1], n})
-	}
-	sort.Slice(d.Intake, func(i, j int) bool { return d.Intake[i].Events > d.Intake[j].Events })
-	v.Title, v.Data = v.T("overview"), d
-	s.render(w, "overview", v)
-}
-
 type alertsData struct {
 	Items                    []store.Alert
 	Total                    int
 	Status, Severity, RuleID string
+	Entity, Text, From, Sort string
+	Err                      string
 	Severities               []string
 	Statuses                 []string
+	Sorts                    []string
+	// Since is when the queue was read: the live stream announces alerts
+	// created after it.
+	Since string
 }
 
 func (s *Server) alerts(w http.ResponseWriter, r *http.Request, v *view) {
 	q := r.URL.Query()
-	d := alertsData{Status: q.Get("status"), Severity: q.Get("severity"), RuleID: q.Get("rule_id"), Severities: alert.Severities,
-		Statuses: []string{store.StatusNew, store.StatusAcknowledged, store.StatusInProgress, store.StatusClosed}}
+	now := s.deps.Now()
+	d := alertsData{Status: q.Get("status"), Severity: q.Get("severity"), RuleID: q.Get("rule_id"),
+		Entity: q.Get("entity"), Text: q.Get("text"), From: q.Get("from"), Sort: q.Get("sort"),
+		Severities: alert.Severities, Statuses: store.AlertStatuses, Sorts: store.AlertSorts,
+		Since: now.Format(time.RFC3339Nano)}
 	if d.Status == "" && !q.Has("status") {
 		d.Status = store.StatusNew
 	}
-	items, total, err := s.deps.State.Scope(v.Tenant).Alerts().List(r.Context(), store.AlertFilter{Status: d.Status, Severity: d.Severity, RuleID: d.RuleID, Limit: 200})
+	f := store.AlertFilter{Status: d.Status, Severity: d.Severity, RuleID: d.RuleID, EntityValue: d.Entity, Text: d.Text, Limit: 200}
+	if d.Sort != "" {
+		if !slices.Contains(store.AlertSorts, d.Sort) {
+			d.Err = fmt.Sprintf("sort %q: use one of %v", d.Sort, store.AlertSorts)
+			d.Sort = ""
+		}
+		f.Sort = d.Sort
+	}
+	if d.From != "" {
+		from, err := hunt.ParseTime(d.From, now)
+		if err != nil {
+			d.Err = "from: " + err.Error()
+		} else {
+			f.From = from
+		}
+	}
+	items, total, err := s.deps.State.Scope(v.Tenant).Alerts().List(r.Context(), f)
 	if err != nil {
 		s.fail(w, v, err)
 		return
@@ -113,8 +67,39 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request, v *view) {
 	s.render(w, "alerts", v)
 }
 
+// intelHit is a threat-intelligence match found on a matched event.
+type intelHit struct {
+	EventID string
+	Fields  []fieldValue
+}
+
+type fieldValue struct {
+	Field string
+	Value any
+}
+
+// entityRiskRow is one of the alert's entities with its risk now.
+type entityRiskRow struct {
+	Field, Value, Type string
+	Score              float64
+	Contributions      int
+}
+
+type alertDetailData struct {
+	Alert    store.Alert
+	Events   []eventRow
+	Intel    []intelHit
+	Risk     []entityRiskRow
+	Attack   []string
+	Cases    []incident.Case
+	Case     *incident.Case
+	RuleYAML string
+}
+
 func (s *Server) alertDetail(w http.ResponseWriter, r *http.Request, v *view) {
-	a, err := s.deps.State.Scope(v.Tenant).Alerts().Get(r.Context(), r.PathValue("id"))
+	ctx := r.Context()
+	sc := s.deps.State.Scope(v.Tenant)
+	a, err := sc.Alerts().Get(ctx, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return
@@ -123,19 +108,72 @@ func (s *Server) alertDetail(w http.ResponseWriter, r *http.Request, v *view) {
 		s.fail(w, v, err)
 		return
 	}
-	type detail struct {
-		Alert  store.Alert
-		Events []eventRow
+	d := alertDetailData{Alert: a}
+	for _, t := range a.Tags {
+		if strings.HasPrefix(t, "attack.") {
+			d.Attack = append(d.Attack, t)
+		}
 	}
-	d := detail{Alert: a}
 	for i, id := range a.EventIDs {
 		if i == 20 {
 			break
 		}
-		page, err := s.deps.Events.Search(r.Context(), store.EventQuery{Tenant: v.Tenant, Terms: []store.Term{{Field: "event.id", Value: id}}, Limit: 1})
-		if err == nil && len(page.Items) == 1 {
-			ev := page.Items[0]
-			d.Events = append(d.Events, eventRow{Time: ev.Timestamp, Source: ev.Source, Host: ev.ECS["host.name"], Text: ev.Raw})
+		page, err := s.deps.Events.Search(ctx, store.EventQuery{Tenant: v.Tenant, Terms: []store.Term{{Field: "event.id", Value: id}}, Limit: 1})
+		if err != nil || len(page.Items) != 1 {
+			continue
+		}
+		ev := page.Items[0]
+		d.Events = append(d.Events, eventRow{Time: ev.Timestamp, Source: ev.Source, Host: ev.ECS["host.name"], Text: ev.Raw})
+		// threat.indicator.* is what the intel matcher writes on a hit.
+		var hit intelHit
+		for k, val := range ev.ECS {
+			if strings.HasPrefix(k, "threat.indicator.") || strings.HasPrefix(k, "threat.enrichments") {
+				hit.Fields = append(hit.Fields, fieldValue{k, val})
+			}
+		}
+		if len(hit.Fields) > 0 {
+			hit.EventID = ev.ID
+			slices.SortFunc(hit.Fields, func(x, y fieldValue) int { return strings.Compare(x.Field, y.Field) })
+			d.Intel = append(d.Intel, hit)
+		}
+	}
+	now := s.deps.Now()
+	fields := make([]string, 0, len(a.Entities))
+	for f := range a.Entities {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		typ := entityTypes[f]
+		if typ == "" {
+			continue
+		}
+		val := a.Entities[f]
+		row := entityRiskRow{Field: f, Value: val, Type: typ}
+		risk, err := sc.EntityRisks().Get(ctx, typ, val)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.fail(w, v, err)
+			return
+		}
+		row.Score = alert.Decay(risk.Score, risk.UpdatedAt, now, s.deps.EntityRisk.HalfLife)
+		hist, err := sc.EntityRisks().Contributions(ctx, typ, val, time.Time{})
+		if err != nil {
+			s.fail(w, v, err)
+			return
+		}
+		row.Contributions = len(hist)
+		d.Risk = append(d.Risk, row)
+	}
+	if s.deps.Cases != nil && auth.Allowed(v.P.Role, auth.PermCasesWrite) {
+		if a.CaseID != "" {
+			if c, err := sc.Cases().Get(ctx, a.CaseID); err == nil {
+				d.Case = &c
+			}
+		}
+		d.Cases, _, err = sc.Cases().List(ctx, store.CaseFilter{Status: incident.StatusOpen, Stage: -1, Limit: 100, CSIRT: v.P.Role == auth.RoleCSIRT})
+		if err != nil {
+			s.fail(w, v, err)
+			return
 		}
 	}
 	v.Title, v.Data = a.RuleTitle, d

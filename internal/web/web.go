@@ -16,11 +16,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
+	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/store"
 )
@@ -39,6 +42,20 @@ type Deps struct {
 	Logins *auth.Logins
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Reporting is what the compliance view checks against.
+	Reporting config.Reporting
+	// EntityRisk decays entity scores as the alert stage does; zero means
+	// the default.
+	EntityRisk alert.EntityRiskConfig
+	// Stopping is closed when the server shuts down; live streams end then,
+	// so they do not hold up a graceful shutdown.
+	Stopping <-chan struct{}
+	// StreamEvery is how often the live alert stream polls the store
+	// (default 3s).
+	StreamEvery time.Duration
+	// SnapshotTTL is how long the overview's KPI snapshot is served
+	// before it is recomputed in the background (default 1m).
+	SnapshotTTL time.Duration
 }
 
 // Server serves the console.
@@ -46,6 +63,7 @@ type Server struct {
 	deps  Deps
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	snaps *snapshots
 }
 
 // page is one console page.
@@ -63,6 +81,16 @@ func pages() []page {
 		{"GET /ui/cases", auth.PermCasesRead, (*Server).cases},
 		{"GET /ui/cases/{id}", auth.PermCasesRead, (*Server).caseDetail},
 		{"GET /ui/hunt", auth.PermEventsRead, (*Server).hunt},
+		{"GET /ui/stream/alerts", auth.PermAlertsRead, (*Server).streamAlerts},
+		{"GET /ui/entities/{type}/{value}", auth.PermAlertsRead, (*Server).entity},
+		{"GET /ui/intel", auth.PermIntelRead, (*Server).intel},
+		{"GET /ui/admin/{$}", auth.PermSelf, (*Server).adminIndex},
+		{"GET /ui/admin/users", auth.PermUsersManage, (*Server).adminUsers},
+		{"GET /ui/admin/tokens", auth.PermTokens, (*Server).adminTokens},
+		{"GET /ui/admin/notify", auth.PermNotify, (*Server).adminNotify},
+		{"GET /ui/admin/retention", auth.PermCompliance, (*Server).adminRetention},
+		{"GET /ui/admin/audit", auth.PermAuditRead, (*Server).adminAudit},
+		{"GET /ui/admin/compliance", auth.PermCompliance, (*Server).adminCompliance},
 	}
 }
 
@@ -71,17 +99,27 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
+	if d.EntityRisk.HalfLife == 0 {
+		d.EntityRisk = alert.DefaultEntityRisk()
+	}
+	if d.StreamEvery <= 0 {
+		d.StreamEvery = 3 * time.Second
+	}
+	if d.SnapshotTTL <= 0 {
+		d.SnapshotTTL = time.Minute
+	}
 	s := &Server{deps: d, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	s.snaps = newSnapshots(s)
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "partials" {
 			continue
 		}
-		tmpl, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
+		tmpl, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +183,24 @@ func (v *view) Missing(key string) bool {
 	return false
 }
 
+// Day formats a day in the user's zone.
+func (v *view) Day(tm time.Time) string { return tm.In(v.Loc).Format("01-02") }
+
+// Can reports whether the user's role holds a permission (for links and
+// buttons only: the API decides).
+func (v *view) Can(perm string) bool { return auth.Allowed(v.P.Role, auth.Permission(perm)) }
+
+// Query is the page's query string with key set to value, for links that
+// change one filter and keep the others.
+func (v *view) Query(q url.Values, key, value string) string {
+	out := url.Values{}
+	for k, vs := range q {
+		out[k] = vs
+	}
+	out.Set(key, value)
+	return "?" + out.Encode()
+}
+
 // TimePtr formats an optional time.
 func (v *view) TimePtr(tm *time.Time) string {
 	if tm == nil {
@@ -154,10 +210,17 @@ func (v *view) TimePtr(tm *time.Time) string {
 }
 
 var funcs = template.FuncMap{
-	"str":   event.String,
-	"lower": strings.ToLower,
-	"join":  strings.Join,
-	"add":   func(a, b int) int { return a + b },
+	"str":       event.String,
+	"lower":     strings.ToLower,
+	"join":      strings.Join,
+	"add":       func(a, b int) int { return a + b },
+	"pct":       func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+	"dur":       humanDuration,
+	"num":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"pathEsc":   url.PathEscape,
+	"hasPrefix": strings.HasPrefix,
+	// entityType is the entity type of an alert entity field ("" if none).
+	"entityType": func(field string) string { return entityTypes[field] },
 	// dict passes several values to a partial template.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -169,6 +232,16 @@ var funcs = template.FuncMap{
 		return m
 	},
 }
+
+// entityTypes maps alert entity fields to the entity types of the entity
+// page (alert.EntityTypes reversed).
+var entityTypes = func() map[string]string {
+	m := map[string]string{}
+	for typ, field := range alert.EntityTypes {
+		m[field] = typ
+	}
+	return m
+}()
 
 // wrap resolves the session and the user's role, or sends them to log in.
 func (s *Server) wrap(p page) http.Handler {

@@ -56,7 +56,10 @@ type fixture struct {
 	cases *casework.Service
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t *testing.T) fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith lets a test change the console's dependencies.
+func newFixtureWith(t *testing.T, change func(*Deps)) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -72,13 +75,17 @@ func newFixture(t *testing.T) fixture {
 	pbs, _ := incident.LoadPlaybooks(nil)
 	desk := &casework.Service{State: st, Events: evs, Blobs: fsblob.New(filepath.Join(dir, "ev")), Playbooks: pbs}
 	logins := auth.NewLogins(st.Users(), st.Sessions())
-	console, err := New(Deps{State: st, Events: evs, Cases: desk, Logins: logins, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	deps := Deps{State: st, Events: evs, Cases: desk, Logins: logins, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if change != nil {
+		change(&deps)
+	}
+	console, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(console)
 	t.Cleanup(srv.Close)
-	for user, role := range map[string]string{"ana": auth.RoleAnalyst, "ingo": auth.RoleAuditor} {
+	for user, role := range map[string]string{"ana": auth.RoleAnalyst, "ingo": auth.RoleAuditor, "adam": auth.RoleAdmin} {
 		hash, _ := auth.HashPassword("purple-Tractor-42")
 		st.Users().Create(ctx, store.User{Name: user, PasswordHash: hash, TimeZone: "Asia/Tokyo"})
 		st.Users().Bind(ctx, store.RoleBinding{User: user, Tenant: store.DefaultTenant, Role: role})

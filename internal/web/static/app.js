@@ -181,6 +181,76 @@ document.addEventListener("DOMContentLoaded", () => {
     try { await api("POST", "/api/v1/hunts", { name, query: save.dataset.query }); toast("✓ " + name); }
     catch (err) { toast(err.message); }
   });
+  // Alert detail: add the alert to an existing case.
+  const addCase = document.querySelector("[data-add-to-case]");
+  if (addCase) addCase.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/v1/cases/" + addCase.case.value + "/alerts", { alert_ids: [addCase.dataset.alertId] });
+      location.reload();
+    } catch (err) { toast(err.message); }
+  });
+
+  // Admin pages: a form or button says which API call it makes; the
+  // fields become the JSON body (data-number fields as numbers).
+  const apiError = (msg) => {
+    const p = document.querySelector("[data-api-error]");
+    if (p) p.textContent = msg;
+    toast(msg);
+  };
+  document.querySelectorAll("form[data-api-form]").forEach((f) => f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {};
+    f.querySelectorAll("input[name], select[name], textarea[name]").forEach((el) => {
+      if (el.disabled) return;
+      if (el.value === "" && el.type !== "checkbox") return;
+      body[el.name] = el.type === "checkbox" ? el.checked : el.hasAttribute("data-number") ? Number(el.value) : el.value;
+    });
+    try {
+      const res = await api(f.dataset.method, f.dataset.path, body);
+      const show = f.dataset.show;
+      const out = document.querySelector("[data-api-result]");
+      if (show && out && res[show]) {
+        out.textContent = res[show]; // a secret shown once: no reload
+        return;
+      }
+      location.reload();
+    } catch (err) { apiError(err.message); }
+  }));
+  document.querySelectorAll("button[data-api-method]").forEach((b) => b.addEventListener("click", async () => {
+    if (b.dataset.confirm && !confirm(b.dataset.confirm)) return;
+    try {
+      await api(b.dataset.apiMethod, b.dataset.apiPath);
+      if (b.dataset.apiMethod === "POST") { toast("✓"); return; }
+      location.reload();
+    } catch (err) { apiError(err.message); }
+  }));
+
+  // Alert queue: new alerts arrive over server-sent events; the queue
+  // says how many and offers a reload rather than moving rows under the
+  // analyst's cursor.
+  const live = document.querySelector("[data-live-alerts]");
+  if (live && window.EventSource) {
+    const src = new EventSource("/ui/stream/alerts?since=" + encodeURIComponent(live.dataset.since));
+    let n = 0;
+    live.querySelector("[data-live-text]").textContent = live.dataset.textOne;
+    live.querySelector("[data-live-reload]").addEventListener("click", (e) => { e.preventDefault(); location.reload(); });
+    src.addEventListener("alert", (e) => {
+      const a = JSON.parse(e.data);
+      n++;
+      live.hidden = false;
+      live.querySelector("[data-live-count]").textContent = n;
+      const list = live.querySelector("[data-live-list]");
+      const link = document.createElement("a");
+      link.href = "/ui/alerts/" + a.id;
+      link.className = "tag s-" + a.severity;
+      link.textContent = a.severity + " · " + a.rule_title;
+      list.prepend(link);
+      while (list.children.length > 5) list.lastChild.remove();
+    });
+    window.addEventListener("pagehide", () => src.close());
+  }
+
   const com = document.querySelector("[data-comment-form]");
   if (com) com.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -1,0 +1,306 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/alert"
+	"github.com/yagura-soc/yagura/internal/incident"
+	"github.com/yagura-soc/yagura/internal/kpi"
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// kpiDays is the period of the overview's KPIs.
+const kpiDays = 30
+
+// snapshot is the part of the overview that needs every alert of the
+// period: the KPIs, alerts per day, top rules and the riskiest entities.
+// Computing it reads up to a million alerts, far more than a page may take,
+// so it is computed in the background and served from memory.
+type snapshot struct {
+	At      time.Time
+	Took    time.Duration
+	Report  kpi.Report
+	Daily   []kpi.DayCount
+	Hosts   []riskyEntity
+	Users   []riskyEntity
+	Err     string
+	Pending bool // no snapshot yet: the first one is being computed
+}
+
+type riskyEntity struct {
+	Type, Value string
+	Score       float64
+	OpenAlerts  int
+}
+
+// snapshots keeps one snapshot per tenant.
+type snapshots struct {
+	s  *Server
+	mu sync.Mutex
+	m  map[string]*snapEntry
+}
+
+type snapEntry struct {
+	snap    *snapshot
+	running chan struct{} // closed when the running computation ends; nil when idle
+}
+
+func newSnapshots(s *Server) *snapshots { return &snapshots{s: s, m: map[string]*snapEntry{}} }
+
+// get returns the tenant's snapshot. A stale one is returned at once and
+// refreshed in the background; without any, get waits up to wait for the
+// first computation and otherwise answers a pending snapshot.
+func (ss *snapshots) get(ctx context.Context, tenant string, wait time.Duration) *snapshot {
+	ss.mu.Lock()
+	e := ss.m[tenant]
+	if e == nil {
+		e = &snapEntry{}
+		ss.m[tenant] = e
+	}
+	now := ss.s.deps.Now()
+	if e.running == nil && (e.snap == nil || now.Sub(e.snap.At) >= ss.s.deps.SnapshotTTL) {
+		e.running = make(chan struct{})
+		go ss.compute(tenant, e, e.running)
+	}
+	snap, running := e.snap, e.running
+	ss.mu.Unlock()
+	if snap != nil {
+		return snap
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-running:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if e.snap == nil {
+		return &snapshot{Pending: true}
+	}
+	return e.snap
+}
+
+func (ss *snapshots) compute(tenant string, e *snapEntry, done chan struct{}) {
+	// Not the request's context: the computation outlives the request that
+	// started it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	snap, err := ss.s.computeSnapshot(ctx, tenant)
+	if err != nil {
+		ss.s.deps.Log.Error("console overview snapshot", "tenant", tenant, "err", err)
+		snap.Err = err.Error()
+	}
+	ss.mu.Lock()
+	e.snap, e.running = snap, nil
+	ss.mu.Unlock()
+	close(done)
+}
+
+// computeSnapshot reads the alerts created in the last two periods (the
+// earlier one for the trend) and the tenant's cases.
+func (s *Server) computeSnapshot(ctx context.Context, tenant string) (*snapshot, error) {
+	start := time.Now()
+	now := s.deps.Now()
+	to := now
+	from := to.AddDate(0, 0, -kpiDays)
+	since := from.Add(-to.Sub(from))
+	snap := &snapshot{At: now}
+	sc := s.deps.State.Scope(tenant)
+	const page = 5000
+	var alerts []store.Alert
+	for off := 0; ; off += page {
+		// last_seen >= created_at, so this finds every alert created since.
+		batch, _, err := sc.Alerts().List(ctx, store.AlertFilter{From: since, Sort: "created_at", Limit: page, Offset: off})
+		if err != nil {
+			return snap, fmt.Errorf("reading alerts: %w", err)
+		}
+		alerts = append(alerts, batch...)
+		if len(batch) < page {
+			break
+		}
+	}
+	var cases []incident.Case
+	for off := 0; ; off += page {
+		batch, _, err := sc.Cases().List(ctx, store.CaseFilter{Stage: -1, Limit: page, Offset: off})
+		if err != nil {
+			return snap, fmt.Errorf("reading cases: %w", err)
+		}
+		cases = append(cases, batch...)
+		if len(batch) < page {
+			break
+		}
+	}
+	ka, kc := kpi.FromStore(alerts, cases)
+	in := kpi.Input{Alerts: ka, Cases: kc, SLA: kpi.SLAFrom(incident.DefaultSLA()), From: from, To: to, Now: now}
+	snap.Report = kpi.WithPrevious(in)
+	snap.Daily = kpi.Daily(ka, from, to)
+	var err error
+	if snap.Hosts, err = s.riskiest(ctx, sc, alerts, "host.name", "host", now); err != nil {
+		return snap, err
+	}
+	if snap.Users, err = s.riskiest(ctx, sc, alerts, "user.name", "user", now); err != nil {
+		return snap, err
+	}
+	snap.Took = time.Since(start)
+	return snap, nil
+}
+
+// riskiest ranks the entities named by open alerts by their risk score
+// (decayed to now). The candidates are the entities of open alerts with
+// the most alert risk; their stored entity risk decides the order.
+func (s *Server) riskiest(ctx context.Context, sc store.Scoped, alerts []store.Alert, field, typ string, now time.Time) ([]riskyEntity, error) {
+	type cand struct {
+		risk  int
+		count int
+	}
+	by := map[string]*cand{}
+	for i := range alerts {
+		a := &alerts[i]
+		v := a.Entities[field]
+		if v == "" || a.Status == store.StatusClosed {
+			continue
+		}
+		c := by[v]
+		if c == nil {
+			c = &cand{}
+			by[v] = c
+		}
+		c.risk += a.RiskScore
+		c.count++
+	}
+	names := make([]string, 0, len(by))
+	for v := range by {
+		names = append(names, v)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := by[names[i]], by[names[j]]
+		return a.risk > b.risk || a.risk == b.risk && (a.count > b.count || a.count == b.count && names[i] < names[j])
+	})
+	if len(names) > 20 {
+		names = names[:20]
+	}
+	var out []riskyEntity
+	for _, v := range names {
+		r, err := sc.EntityRisks().Get(ctx, typ, v)
+		if err != nil && err != store.ErrNotFound {
+			return nil, fmt.Errorf("entity risk of %s %s: %w", typ, v, err)
+		}
+		score := alert.Decay(r.Score, r.UpdatedAt, now, s.deps.EntityRisk.HalfLife)
+		out = append(out, riskyEntity{Type: typ, Value: v, Score: math.Round(score*10) / 10, OpenAlerts: by[v].count})
+	}
+	slices.SortStableFunc(out, func(a, b riskyEntity) int { return cmp.Compare(b.Score, a.Score) })
+	if len(out) > 5 {
+		out = out[:5]
+	}
+	return out, nil
+}
+
+type sevCount struct {
+	Severity string
+	Count    int
+}
+
+type stageCount struct {
+	Stage string
+	Count int
+}
+
+type sourceCount struct {
+	Source, Dataset string
+	Events          int64
+}
+
+type overviewData struct {
+	OpenBySeverity []sevCount
+	Recent         []store.Alert
+	CasesByStage   []stageCount
+	Intake         []sourceCount
+	Snap           *snapshot
+	Chart          barChart
+	TopRules       []kpi.RuleCount
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
+	ctx := r.Context()
+	scope := s.deps.State.Scope(v.Tenant)
+	var d overviewData
+	for i := len(alert.Severities) - 1; i >= 0; i-- {
+		sev := alert.Severities[i]
+		_, n, err := scope.Alerts().List(ctx, store.AlertFilter{Status: store.StatusNew, Severity: sev, Limit: 1})
+		if err != nil {
+			s.fail(w, v, err)
+			return
+		}
+		d.OpenBySeverity = append(d.OpenBySeverity, sevCount{sev, n})
+	}
+	recent, _, err := scope.Alerts().List(ctx, store.AlertFilter{Limit: 10})
+	if err != nil {
+		s.fail(w, v, err)
+		return
+	}
+	d.Recent = recent
+	if s.deps.Cases != nil {
+		p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
+		for i, st := range p.Stages {
+			_, n, err := scope.Cases().List(ctx, store.CaseFilter{Status: incident.StatusOpen, Stage: i, Limit: 1})
+			if err != nil {
+				s.fail(w, v, err)
+				return
+			}
+			name := st.Name
+			if v.Lang == "ja" {
+				name = st.NameJA
+			}
+			d.CasesByStage = append(d.CasesByStage, stageCount{name, n})
+		}
+	}
+	now := s.deps.Now()
+	rows, err := s.deps.Events.Coverage(ctx, v.Tenant, now.Add(-time.Hour), now.Add(time.Minute))
+	if err != nil {
+		s.fail(w, v, err)
+		return
+	}
+	bySource := map[[2]string]int64{}
+	for _, row := range rows {
+		bySource[[2]string{row.Source, row.Dataset}] += row.Events
+	}
+	for k, n := range bySource {
+		d.Intake = append(d.Intake, sourceCount{k[0], k[1], n})
+	}
+	sort.Slice(d.Intake, func(i, j int) bool { return d.Intake[i].Events > d.Intake[j].Events })
+	d.Snap = s.snaps.get(ctx, v.Tenant, 2*time.Second)
+	if !d.Snap.Pending {
+		d.Chart = dailyBars(d.Snap.Daily, v)
+		d.TopRules = d.Snap.Report.Rules
+		if len(d.TopRules) > 8 {
+			d.TopRules = d.TopRules[:8]
+		}
+	}
+	v.Title, v.Data = v.T("overview"), d
+	s.render(w, "overview", v)
+}
+
+// humanDuration is a duration in seconds as 42s, 17m, 3.5h or 2.1d.
+func humanDuration(sec float64) string {
+	switch {
+	case sec <= 0:
+		return "—"
+	case sec < 60:
+		return fmt.Sprintf("%.0fs", sec)
+	case sec < 3600:
+		return fmt.Sprintf("%.0fm", sec/60)
+	case sec < 86400:
+		return fmt.Sprintf("%.1fh", sec/3600)
+	}
+	return fmt.Sprintf("%.1fd", sec/86400)
+}
