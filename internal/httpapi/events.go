@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,19 @@ func parseTime(v string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-01-02T15:04:05Z) or a relative time (-24h, -7d)", v)
+}
+
+// parsePage reads the limit and offset of a list request.
+func parsePage(q url.Values, def, max int) (limit, offset int, err error) {
+	if limit, err = parseLimit(q.Get("limit"), def, max); err != nil {
+		return 0, 0, err
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, fmt.Errorf("offset must be a non-negative number, got %q", v)
+		}
+	}
+	return limit, offset, nil
 }
 
 func parseLimit(v string, def, max int) (int, error) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/auth"
@@ -350,15 +349,9 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return
 	}
 	var err error
-	if f.Limit, err = parseLimit(q.Get("limit"), 100, 1000); err != nil {
+	if f.Limit, f.Offset, err = parsePage(q, 100, 1000); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	if v := q.Get("offset"); v != "" {
-		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
-			writeError(w, http.StatusBadRequest, "offset must be a non-negative number")
-			return
-		}
 	}
 	items, total, err := s.deps.State.Scope(p.Tenant).Notifications().Deliveries(r.Context(), f)
 	if err != nil {
