@@ -14,6 +14,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/hunt"
+	"github.com/yagura-soc/yagura/internal/store"
 )
 
 // searchRoutes are the hunting endpoints: search, export, saved and
@@ -24,6 +25,7 @@ func searchRoutes() []route {
 		{"POST", "/api/v1/search", auth.PermEventsRead, (*Server).search},
 		{"GET", "/api/v1/search/export", auth.PermEventsRead, (*Server).searchExport},
 		{"POST", "/api/v1/search/export", auth.PermEventsRead, (*Server).searchExport},
+		{"GET", "/api/v1/search/pivot", auth.PermEventsRead, (*Server).searchPivot},
 	}
 	return append(routes, huntRoutes()...)
 }
@@ -287,4 +289,53 @@ func csvSafe(s string) string {
 		}
 	}
 	return s
+}
+
+// pivotResponse is the hunt that a pivot opens.
+type pivotResponse struct {
+	Query string    `json:"query"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+}
+
+// pivotMargin is how far around an alert's activity a pivot looks.
+const pivotMargin = time.Hour
+
+// searchPivot builds the hunt for an alert (?alert=ID: its entities, from
+// an hour before its first event to an hour after its last) or for
+// entities (?entity=host.name=ws-01, repeatable; the last 24 hours).
+func (s *Server) searchPivot(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	q := r.URL.Query()
+	now := s.deps.Now()
+	entities := map[string]string{}
+	out := pivotResponse{From: now.Add(-defaultSearchRange), To: now}
+	if id := q.Get("alert"); id != "" {
+		a, err := s.deps.State.Scope(p.Tenant).Alerts().Get(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "no such alert")
+			return
+		}
+		if err != nil {
+			s.deps.Log.Error("pivot", "err", err)
+			writeError(w, http.StatusInternalServerError, "reading the alert failed")
+			return
+		}
+		for k, v := range a.Entities {
+			entities[k] = v
+		}
+		out.From, out.To = hunt.PivotRange(a.FirstSeen, a.LastSeen, pivotMargin)
+	}
+	for _, e := range q["entity"] {
+		f, v, ok := strings.Cut(e, "=")
+		if !ok || f == "" || v == "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("entity %q: write field=value, e.g. entity=host.name=ws-01", e))
+			return
+		}
+		entities[f] = v
+	}
+	if out.Query = hunt.PivotQuery(entities); out.Query == "" {
+		writeError(w, http.StatusBadRequest, "nothing to pivot on: give alert=ID or entity=field=value")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

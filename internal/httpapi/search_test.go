@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/store"
 )
@@ -145,5 +146,35 @@ func TestSearchExport(t *testing.T) {
 	}
 	if exports != 3 {
 		t.Errorf("%d exports audited, want 3", exports)
+	}
+}
+
+func TestSearchPivot(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	stored, err := e.state.Scope(store.DefaultTenant).Alerts().Upsert(ctx, []store.Alert{{Tenant: store.DefaultTenant,
+		Kind: store.KindDetection, RuleID: "r1", Severity: "high", Fingerprint: "f", Status: store.StatusNew, Count: 1,
+		Entities: map[string]string{"host.name": "ws-01", "user.name": `o"brien`}, FirstSeen: first, LastSeen: first.Add(time.Hour)}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyst := e.tokens["default/analyst"]
+	code, out := e.do(t, "GET", "/api/v1/search/pivot?alert="+stored[0].ID, analyst, "")
+	if code != 200 || out["query"] != `host.name:"ws-01" user.name:"o\"brien"` ||
+		out["from"] != "2026-03-10T08:00:00Z" || out["to"] != "2026-03-10T11:00:00Z" {
+		t.Errorf("alert pivot: %d %v", code, out)
+	}
+	code, out = e.do(t, "GET", "/api/v1/search/pivot?entity=source.ip=203.0.113.5&entity=host.name=ws-07", analyst, "")
+	if code != 200 || out["query"] != `host.name:"ws-07" source.ip:"203.0.113.5"` {
+		t.Errorf("entity pivot: %d %v", code, out)
+	}
+	if code, _ := e.do(t, "GET", "/api/v1/search/pivot?alert="+stored[0].ID, e.tokens["acme/analyst"], ""); code != 404 {
+		t.Errorf("acme pivots on default's alert: %d", code)
+	}
+	for _, bad := range []string{"", "?entity=nohost", "?entity=a%20b=c"} {
+		if code, _ := e.do(t, "GET", "/api/v1/search/pivot"+bad, analyst, ""); code != 400 {
+			t.Errorf("%q: %d, want 400", bad, code)
+		}
 	}
 }
