@@ -1,28 +1,14 @@
 package accesslog
 
 import (
-	"fmt"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/shareddata"
 )
-
-func flat(f map[string]any) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, f[k]))
-	}
-	return strings.Join(parts, "|")
-}
 
 func TestParse(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -46,7 +32,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%q: %v", c.in, err)
 			continue
 		}
-		if got := rec.Time.Format(time.RFC3339) + "|" + flat(rec.Fields); got != c.want {
+		if got := rec.Time.Format(time.RFC3339) + "|" + parsetest.Flat(rec.Fields, "|"); got != c.want {
 			t.Errorf("\n got %s\nwant %s", got, c.want)
 		}
 	}

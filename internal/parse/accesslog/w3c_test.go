@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"os"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func TestErrorParser(t *testing.T) {
 			t.Errorf("%q: %v", c.in, err)
 			continue
 		}
-		if got := rec.Time.Format("2006-01-02T15:04:05.999999Z07:00") + "|" + flat(rec.Fields); got != c.want {
+		if got := rec.Time.Format("2006-01-02T15:04:05.999999Z07:00") + "|" + parsetest.Flat(rec.Fields, "|"); got != c.want {
 			t.Errorf("\n got %s\nwant %s", got, c.want)
 		}
 	}

@@ -1,24 +1,9 @@
 package kv
 
 import (
-	"fmt"
-	"sort"
-	"strings"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"testing"
 )
-
-func flat(f map[string]any) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, f[k]))
-	}
-	return strings.Join(parts, "|")
-}
 
 func TestPairs(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -30,7 +15,7 @@ func TestPairs(t *testing.T) {
 		{`unterminated="abc`, "unterminated=abc"},
 	}
 	for _, c := range cases {
-		if got := flat(Pairs(c.in)); got != c.want {
+		if got := parsetest.Flat(Pairs(c.in), "|"); got != c.want {
 			t.Errorf("%q: %s, want %s", c.in, got, c.want)
 		}
 	}

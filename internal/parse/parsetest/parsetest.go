@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +120,19 @@ func Seed(f *testing.F, name string) {
 	for _, l := range Lines(f, name) {
 		f.Add(l)
 	}
+}
+
+// Flat renders fields as "key=value" pairs sorted by key and joined by sep,
+// for table tests that compare a whole record in one string.
+func Flat(f map[string]any, sep string) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, f[k])
+	}
+	return strings.Join(parts, sep)
 }

@@ -3,6 +3,7 @@ package rfc3164
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"os"
 	"strings"
 	"testing"
@@ -52,29 +53,8 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		if got := rec.Time.Format(time.RFC3339Nano) + " | " + flat(rec.Fields); got != c.want {
+		if got := rec.Time.Format(time.RFC3339Nano) + " | " + parsetest.Flat(rec.Fields, " "); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
-		}
-	}
-}
-
-func flat(f map[string]any) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, f[k])
-	}
-	return strings.Join(parts, " ")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
 }

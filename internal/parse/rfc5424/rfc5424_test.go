@@ -1,25 +1,11 @@
 package rfc5424
 
 import (
-	"fmt"
-	"sort"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 	"strings"
 	"testing"
 	"time"
 )
-
-func flat(f map[string]any) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, f[k])
-	}
-	return strings.Join(parts, " ")
-}
 
 func TestParse(t *testing.T) {
 	cases := []struct{ name, in, want string }{
@@ -40,7 +26,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		if got := rec.Time.Format(time.RFC3339Nano) + " | " + flat(rec.Fields); got != c.want {
+		if got := rec.Time.Format(time.RFC3339Nano) + " | " + parsetest.Flat(rec.Fields, " "); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 		}
 	}
