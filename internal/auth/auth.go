@@ -93,6 +93,13 @@ const (
 	PermAgentsManage Permission = "agents:manage" // set what agents collect
 )
 
+// Permissions of detection rules.
+const (
+	PermRulesRead   Permission = "rules:read"   // list rules, their YAML, state and hit counts
+	PermRulesTest   Permission = "rules:test"   // run a draft rule against events
+	PermRulesManage Permission = "rules:manage" // enable or disable rules, reload the rule files
+)
+
 // ProviderTenant is the tenant of the organisation that runs Yagura. Its
 // admins manage tenants; every other permission is bound to one tenant.
 const ProviderTenant = "default"
@@ -142,6 +149,12 @@ var grants = map[Permission][]string{
 	PermAgentsEnroll: {RoleEnroll, RoleAdmin},
 	PermAgentsRead:   everyone,
 	PermAgentsManage: {RoleLead, RoleAdmin},
+
+	// Detection rules: everyone sees what runs; investigators try drafts;
+	// leads decide what runs.
+	PermRulesRead:   everyone,
+	PermRulesTest:   {RoleAnalyst, RoleLead, RoleCSIRT, RoleAdmin},
+	PermRulesManage: {RoleLead, RoleAdmin},
 }
 
 // Allowed reports whether role holds perm.

@@ -17,6 +17,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	intelsvc "github.com/yagura-soc/yagura/internal/intel/service"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/notify"
@@ -54,6 +55,9 @@ type Deps struct {
 	NotifyKinds map[string]notify.Kind
 	// Intel is the threat-intelligence service; nil answers 503 on /api/v1/intel.
 	Intel *intelsvc.Service
+	// Rules is the running Sigma detector; nil answers 503 on /api/v1/rules
+	// (POST /api/v1/rules/test still works, with default options).
+	Rules *live.Detector
 }
 
 // Server is the API's http.Handler.
@@ -91,6 +95,7 @@ func routes() []route {
 		intelRoutes(),
 		assetRoutes(),
 		agentRoutes(),
+		ruleRoutes(),
 	} {
 		all = append(all, group...)
 	}

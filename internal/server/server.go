@@ -20,6 +20,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/certs"
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/enrich"
 	"github.com/yagura-soc/yagura/internal/httpapi"
 	"github.com/yagura-soc/yagura/internal/hunt"
@@ -50,6 +51,9 @@ type Deps struct {
 	// Intel is the threat-intel matcher in Detector; the server keeps it in
 	// step with the IOC store. nil turns threat intelligence off.
 	Intel *match.Matcher
+	// Rules is the reloadable Sigma detector in Detector (reload on SIGHUP
+	// and through the API, per-tenant enablement); nil turns both off.
+	Rules *live.Detector
 }
 
 // Server is a running Yagura.
@@ -85,6 +89,10 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.Events.Close()
 		return nil, err
 	}
+	if err := s.useRules(ctx); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	s.alerting = newAlerting(cfg.Alerts, s.State, s.Metrics, log)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		Workers: cfg.Pipeline.Workers, QueueBatches: cfg.Pipeline.QueueBatches,
@@ -109,7 +117,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Logins: logins, SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
-		Intel: s.intel,
+		Intel: s.intel, Rules: deps.Rules,
 	})
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log,
 		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping})
@@ -219,6 +227,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.watchAgents(intake, 15*time.Second) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); s.maintainIntel(intake) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.reloadRulesOnHangup(intake) }()
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()

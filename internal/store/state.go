@@ -35,6 +35,7 @@ type Scoped interface {
 	Hunts() Hunts
 	Assets() Assets
 	Agents() Agents
+	Rules() Rules // per-rule enable/disable (rules.go)
 }
 
 // Tenant is a customer (or the provider itself) whose data is isolated.

@@ -156,6 +156,7 @@ func (sc scoped) Retention() store.Retention { return retention(sc) }
 func (sc scoped) Cases() store.Cases         { return cases(sc) }
 func (sc scoped) IOCs() store.IOCs           { return iocs(sc) }
 func (sc scoped) Hunts() store.Hunts         { return hunts(sc) }
+func (sc scoped) Rules() store.Rules         { return rules(sc) }
 
 // Times are stored as Unix nanoseconds, UTC.
 func toNanos(t time.Time) int64 { return t.UTC().UnixNano() }

@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/yagura-soc/yagura/internal/store"
+)
+
+// rules is one tenant's per-rule settings; every statement binds the tenant.
+type rules scoped
+
+func (rs rules) Set(ctx context.Context, st store.RuleState) error {
+	if st.RuleID == "" {
+		return fmt.Errorf("rule state: the rule id is empty")
+	}
+	at := st.ChangedAt
+	if at.IsZero() {
+		at = rs.s.now()
+	}
+	_, err := rs.s.db.ExecContext(ctx, `INSERT INTO rule_states (tenant, rule_id, enabled, changed_by, changed_at)
+		VALUES (?,?,?,?,?) ON CONFLICT (tenant, rule_id) DO UPDATE SET
+		enabled = excluded.enabled, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+		rs.tenant, st.RuleID, st.Enabled, st.ChangedBy, toNanos(at))
+	if err != nil {
+		return fmt.Errorf("set rule state: %w", err)
+	}
+	return nil
+}
+
+func (rs rules) States(ctx context.Context) ([]store.RuleState, error) {
+	rows, err := rs.s.db.QueryContext(ctx, `SELECT rule_id, enabled, changed_by, changed_at FROM rule_states
+		WHERE tenant = ? ORDER BY rule_id`, rs.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("list rule states: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RuleState
+	for rows.Next() {
+		var st store.RuleState
+		var at int64
+		if err := rows.Scan(&st.RuleID, &st.Enabled, &st.ChangedBy, &at); err != nil {
+			return nil, fmt.Errorf("read rule state: %w", err)
+		}
+		st.ChangedAt = fromNanos(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+func (rs rules) Disabled(ctx context.Context) ([]string, error) {
+	rows, err := rs.s.db.QueryContext(ctx, `SELECT rule_id FROM rule_states WHERE tenant = ? AND enabled = 0 ORDER BY rule_id`, rs.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("list disabled rules: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read disabled rule: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (rs rules) Hits(ctx context.Context) (map[string]store.RuleHits, error) {
+	rows, err := rs.s.db.QueryContext(ctx, `SELECT rule_id, count(*), sum(count), max(last_seen) FROM alerts
+		WHERE tenant = ? GROUP BY rule_id`, rs.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("count alerts per rule: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]store.RuleHits)
+	for rows.Next() {
+		var id string
+		var h store.RuleHits
+		var last int64
+		if err := rows.Scan(&id, &h.Alerts, &h.Matches, &last); err != nil {
+			return nil, fmt.Errorf("read alert count: %w", err)
+		}
+		h.Last = fromNanos(last)
+		out[id] = h
+	}
+	return out, rows.Err()
+}
