@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/detect/builtin"
+	"github.com/yagura-soc/yagura/internal/detect/sigma"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -28,8 +30,12 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tenant := fs.String("tenant", store.DefaultTenant, "tenant to search")
 	limit := fs.Int("limit", 50, "rows to print")
 	format := fs.String("format", "table", "table, json or csv")
+	sigmaPath := fs.String("sigma", "", "retro-hunt: run Sigma rules (a file, a folder, or \"builtin\") over the range instead of a query")
+	raise := fs.Bool("alerts", false, "retro-hunt: raise alerts for the matches in the state store")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: yagura hunt 'QUERY' [flags]\n\nexample: yagura hunt 'event.code:4625 | stats count() by user.name | sort -count' --from -7d\n\nflags:")
+		fmt.Fprintln(stderr, "usage: yagura hunt 'QUERY' [flags]\n       yagura hunt --sigma RULES [--alerts] [flags]\n\n"+
+			"example: yagura hunt 'event.code:4625 | stats count() by user.name | sort -count' --from -7d\n"+
+			"         yagura hunt --sigma builtin --from -30d\n\nflags:")
 		fs.PrintDefaults()
 	}
 	// The query usually comes first, before the flags.
@@ -39,6 +45,12 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *sigmaPath != "" {
+		if query != "" || fs.NArg() > 0 {
+			return usageError("give either a query or --sigma, not both")
+		}
+		return retroHunt(ctx, d, *tenant, *from, *to, *sigmaPath, *raise, stdout, stderr)
 	}
 	if query == "" && fs.NArg() > 0 {
 		query = fs.Arg(0)
@@ -160,4 +172,79 @@ func csvField(s string) string {
 		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 	}
 	return s
+}
+
+// retroHunt runs Sigma rules over the stored range with the live engine,
+// prints the matches (progress on stderr) and optionally raises alerts.
+func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath string, raise bool, stdout, stderr io.Writer) error {
+	now := time.Now().UTC()
+	from, err := hunt.ParseTime(fromS, now)
+	if err != nil {
+		return usageError("--from: %v", err)
+	}
+	to, err := hunt.ParseTime(toS, now)
+	if err != nil {
+		return usageError("--to: %v", err)
+	}
+	set := &sigma.RuleSet{}
+	if rulesPath == "builtin" {
+		if set, err = builtin.Load(); err != nil {
+			return err
+		}
+	} else {
+		var rejected []sigma.Rejection
+		if set, rejected, err = sigma.LoadPaths(rulesPath); err != nil {
+			return err
+		}
+		for _, r := range rejected {
+			fmt.Fprintf(stderr, "rejected %s\n", r)
+		}
+	}
+	engine, err := sigma.NewEngine(set, sigma.Options{})
+	if err != nil {
+		return err
+	}
+	cfg, err := d.load()
+	if err != nil {
+		return err
+	}
+	es, err := duckdb.Open(ctx, cfg.EventsPath())
+	if err != nil {
+		return fmt.Errorf("%w (is a server running on this data folder? use POST /api/v1/retro-hunts)", err)
+	}
+	defer es.Close()
+	start := time.Now()
+	matches, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{Progress: func(p hunt.RetroProgress) {
+		fmt.Fprintf(stderr, "\r%d of %d events, %d matches, up to %s", p.Scanned, p.Total, p.Matches, p.Until.Format(time.RFC3339))
+	}})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "@timestamp\tlevel\trule\thost.name\tevent.id")
+	for _, m := range matches {
+		var host, id string
+		if len(m.Events) > 0 {
+			host, _ = m.Events[0].GetString("host.name")
+			id = m.Events[0].ID
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), m.Level, m.RuleTitle, host, id)
+	}
+	tw.Flush()
+	fmt.Fprintf(stderr, "%d rules, %d matches, %s\n", engine.Rules(), len(matches), time.Since(start).Round(time.Millisecond))
+	if !raise || len(matches) == 0 {
+		return nil
+	}
+	st, err := d.openState(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	alerts, err := hunt.RaiseAlerts(ctx, st, tenant, "cli", matches, map[string]any{"from": from, "to": to, "rules": rulesPath})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d alerts raised or updated\n", len(alerts))
+	return nil
 }

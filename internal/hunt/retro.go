@@ -25,11 +25,11 @@ type RetroProgress struct {
 
 // RetroOptions tune a retro-hunt.
 type RetroOptions struct {
-	// PageSize is how many events one read brings (default 20000); pages
-	// are read in time order with a keyset, so memory stays bounded
-	// however long the range.
+	// PageSize is how many events one read brings (default 20000): memory
+	// stays bounded however long the range.
 	PageSize int
-	// Progress, if set, is called after every page.
+	// Progress, if set, is called after every page and every hour with
+	// events.
 	Progress func(RetroProgress)
 }
 
@@ -53,44 +53,50 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 		p.Total, _ = count.Rows[0][0].(int64)
 	}
 	var matches []detect.Match
-	// Keyset pagination on (ts, id): each page starts after the last
-	// event of the previous one.
-	lastTS, lastID := from.Add(-time.Nanosecond), ""
-	for {
-		if err := ctx.Err(); err != nil {
-			return matches, err
+	// Events are read hour by hour (each window prunes to a few row
+	// groups), and within an hour in keyset pages on (ts, id): the cost
+	// stays linear in the number of events however long the range.
+	for w := from; w.Before(to); w = w.Add(time.Hour) {
+		end := w.Add(time.Hour)
+		if end.After(to) {
+			end = to
 		}
-		page, err := es.Query(ctx, tenant, from, to, store.CompiledQuery{Events: true,
-			SQL:  "SELECT " + duckdb.EventColumns + " FROM events WHERE ts > ? OR (ts = ? AND id > ?) ORDER BY ts, id LIMIT ?",
-			Args: []any{lastTS, lastTS, lastID, int64(pageSize)}})
-		if err != nil {
-			return matches, fmt.Errorf("retro-hunt: read events after %s: %w", lastTS.Format(time.RFC3339Nano), err)
-		}
-		for _, ev := range page.Events {
-			n := len(matches)
-			matches = det.Detect(ev, matches)
-			for i := n; i < len(matches); i++ {
-				matches[i].Tags = append(append([]string{}, matches[i].Tags...), TagRetroHunt)
+		before := p.Scanned
+		lastTS, lastID := w.Add(-time.Nanosecond), ""
+		for {
+			if err := ctx.Err(); err != nil {
+				return matches, err
 			}
-		}
-		p.Scanned += int64(len(page.Events))
-		p.Matches = len(matches)
-		if len(page.Events) > 0 {
+			page, err := es.Query(ctx, tenant, w, end, store.CompiledQuery{Events: true,
+				SQL:  "SELECT " + duckdb.EventColumns + " FROM events WHERE ts > ? OR (ts = ? AND id > ?) ORDER BY ts, id LIMIT ?",
+				Args: []any{lastTS, lastTS, lastID, int64(pageSize)}})
+			if err != nil {
+				return matches, fmt.Errorf("retro-hunt: read events after %s: %w", lastTS.Format(time.RFC3339Nano), err)
+			}
+			for _, ev := range page.Events {
+				n := len(matches)
+				matches = det.Detect(ev, matches)
+				for i := n; i < len(matches); i++ {
+					matches[i].Tags = append(append([]string{}, matches[i].Tags...), TagRetroHunt)
+				}
+			}
+			p.Scanned += int64(len(page.Events))
+			p.Matches = len(matches)
+			if len(page.Events) < pageSize {
+				p.Until = end
+				break
+			}
 			last := page.Events[len(page.Events)-1]
-			lastTS, lastID = last.Timestamp, last.ID
-			p.Until = last.Timestamp
-		}
-		if len(page.Events) < pageSize {
-			p.Until = to
+			lastTS, lastID, p.Until = last.Timestamp, last.ID, last.Timestamp
 			if progress != nil {
 				progress(p)
 			}
-			return matches, nil
 		}
-		if progress != nil {
+		if progress != nil && (p.Scanned > before || !end.Before(to)) {
 			progress(p)
 		}
 	}
+	return matches, nil
 }
 
 // RaiseAlerts turns retro-hunt matches into alerts of the tenant the way

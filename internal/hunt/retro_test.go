@@ -40,9 +40,10 @@ func TestRetroHunt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress []hunt.RetroProgress
-	// A page of 3 forces several keyset pages through the 8 events of the day.
+	// A page of 1 makes every event a full page, so the keyset has to
+	// carry the read forward.
 	matches, err := hunt.RetroHunt(ctx, events, "acme", day, day.Add(24*time.Hour), engine,
-		hunt.RetroOptions{PageSize: 3, Progress: func(p hunt.RetroProgress) { progress = append(progress, p) }})
+		hunt.RetroOptions{PageSize: 1, Progress: func(p hunt.RetroProgress) { progress = append(progress, p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +59,16 @@ func TestRetroHunt(t *testing.T) {
 		t.Errorf("matched %v", ids)
 	}
 	last := progress[len(progress)-1]
-	if len(progress) != 3 || last.Scanned != 8 || last.Total != 8 || last.Matches != 3 || !last.Until.Equal(day.Add(24*time.Hour)) {
-		t.Errorf("progress %+v", progress)
+	if last.Scanned != 8 || last.Total != 8 || last.Matches != 3 || !last.Until.Equal(day.Add(24*time.Hour)) {
+		t.Errorf("last progress %+v", last)
 	}
-	if progress[0].Scanned != 3 || progress[1].Scanned != 6 {
-		t.Errorf("pages %+v", progress)
+	for i := 1; i < len(progress); i++ {
+		if progress[i].Scanned < progress[i-1].Scanned || progress[i].Until.Before(progress[i-1].Until) {
+			t.Errorf("progress went back: %+v then %+v", progress[i-1], progress[i])
+		}
+	}
+	if progress[0].Scanned != 1 || len(progress) < 8 {
+		t.Errorf("progress %+v: want a report per page and per hour with events", progress)
 	}
 
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
