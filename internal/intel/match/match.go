@@ -243,6 +243,15 @@ var (
 	sysmonHashes = "Hashes"
 )
 
+// Type groups, as typeBit masks.
+var (
+	ipKinds   = typeBit(intel.IPv4) | typeBit(intel.IPv6) | typeBit(intel.CIDR)
+	hashKinds = typeBit(intel.MD5) | typeBit(intel.SHA1) | typeBit(intel.SHA256)
+)
+
+// has reports whether the view holds indicators of any of the kinds.
+func (v *view) has(kinds uint32) bool { return (v.base.kinds|v.delta.kinds)&kinds != 0 }
+
 // Detect implements detect.Detector.
 func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 	v := (*m.views.Load())[ev.Tenant]
@@ -250,6 +259,26 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 		return out
 	}
 	d := detection{m: m, v: v, ev: ev, out: out}
+	if v.has(ipKinds) {
+		d.ips()
+	}
+	if v.has(typeBit(intel.Domain)) {
+		d.domains()
+	}
+	if v.has(typeBit(intel.URL)) {
+		d.urls()
+	}
+	if v.has(hashKinds) {
+		d.hashes()
+	}
+	if v.has(typeBit(intel.Email) | typeBit(intel.FileName) | typeBit(intel.UserAgent) | typeBit(intel.JA3) | typeBit(intel.JA4)) {
+		d.others()
+	}
+	return d.out
+}
+
+func (d *detection) ips() {
+	v := d.v
 	d.fields(ipFields, func(s string) *Entry {
 		a, err := netip.ParseAddr(s)
 		if err != nil || a.Zone() != "" {
@@ -258,10 +287,18 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 		a = a.Unmap()
 		return v.find(func(x *set) *Entry { return x.ip(a) })
 	})
+}
+
+func (d *detection) domains() {
+	v := d.v
 	d.fields(domainFields, func(s string) *Entry {
 		s = lowerIfNeeded(strings.TrimSuffix(s, "."))
 		return v.find(func(x *set) *Entry { return x.domain(s) })
 	})
+}
+
+func (d *detection) urls() {
+	v := d.v
 	d.fields(urlFields, func(s string) *Entry {
 		if e := v.find(func(x *set) *Entry { return x.exactly(intel.URL, s) }); e != nil {
 			return e
@@ -274,6 +311,10 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 		}
 		return nil
 	})
+}
+
+func (d *detection) hashes() {
+	v, ev := d.v, d.ev
 	d.fields(hashFields, func(s string) *Entry { return v.hash(lowerIfNeeded(s)) })
 	if raw, ok := ev.Get(sysmonHashes); ok {
 		for _, part := range strings.Split(event.String(raw), ",") {
@@ -282,6 +323,10 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 			}
 		}
 	}
+}
+
+func (d *detection) others() {
+	v := d.v
 	d.fields(emailFields, func(s string) *Entry {
 		s = lowerIfNeeded(s)
 		return v.find(func(x *set) *Entry { return x.exactly(intel.Email, s) })
@@ -301,7 +346,6 @@ func (m *Matcher) Detect(ev *event.Event, out []detect.Match) []detect.Match {
 		s = lowerIfNeeded(s)
 		return v.find(func(x *set) *Entry { return x.exactly(intel.JA4, s) })
 	})
-	return d.out
 }
 
 func (v *view) hash(h string) *Entry {
@@ -357,13 +401,18 @@ type detection struct {
 	seen []string // indicator ids already reported for this event
 }
 
+// fields checks the named fields of the normalized view; an event without
+// one (no normalizer ran) is checked under the same names in its parsed
+// fields instead.
 func (d *detection) fields(names []string, find func(string) *Entry) {
+	from := d.ev.ECS
+	if len(from) == 0 {
+		from = d.ev.Fields
+	}
 	for _, f := range names {
-		raw, ok := d.ev.ECS[f]
+		raw, ok := from[f]
 		if !ok {
-			if raw, ok = d.ev.Fields[f]; !ok {
-				continue
-			}
+			continue
 		}
 		switch x := raw.(type) {
 		case string:
