@@ -31,6 +31,8 @@ type kpiResponse struct {
 	MTTASeconds        float64 `json:"mtta_seconds"`
 	MTTRSeconds        float64 `json:"mttr_seconds"` // to resolution
 	MTTRContainSeconds float64 `json:"mttr_contain_seconds"`
+	// AlertsByDay counts the period's alerts per UTC day.
+	AlertsByDay []kpi.DayCount `json:"alerts_by_day"`
 	kpi.Report
 }
 
@@ -161,7 +163,8 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	rep := kpi.WithPrevious(in)
 	if format != "csv" {
 		writeJSON(w, http.StatusOK, kpiResponse{Tenant: label, MTTDSeconds: rep.MTTD.Mean, MTTASeconds: rep.MTTA.Mean,
-			MTTRSeconds: rep.MTTRResolve.Mean, MTTRContainSeconds: rep.MTTRContain.Mean, Report: rep})
+			MTTRSeconds: rep.MTTRResolve.Mean, MTTRContainSeconds: rep.MTTRContain.Mean,
+			AlertsByDay: kpi.Daily(in.Alerts, from, to), Report: rep})
 		return
 	}
 	if err := s.audit(r, p, "kpis.export", "kpis", map[string]any{"tenant": label, "from": from, "to": to}); err != nil {

@@ -56,6 +56,10 @@ func TestKPIsAPI(t *testing.T) {
 	if by := out["alerts_by_source"].(map[string]any); by["hunt"] != float64(1) {
 		t.Errorf("by source %v", by)
 	}
+	days := out["alerts_by_day"].([]any)
+	if last := days[len(days)-1].(map[string]any); len(days) < 30 || last["count"] != float64(2) {
+		t.Errorf("alerts by day: %d days, last %v", len(days), last)
+	}
 	if code, _ := e.do(t, "GET", "/api/v1/kpis?tenant=acme", analyst, ""); code != 403 {
 		t.Errorf("analyst reads another tenant's KPIs: %d", code)
 	}

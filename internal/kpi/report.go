@@ -13,8 +13,8 @@ import (
 
 // DayCount is the number of alerts created on one UTC day.
 type DayCount struct {
-	Day   time.Time
-	Count int
+	Day   time.Time `json:"day"`
+	Count int       `json:"count"`
 }
 
 // Daily counts alerts per UTC day of [from, to), days without alerts
