@@ -33,8 +33,9 @@ type Config struct {
 	Addr         string // host:port for both UDP and TCP; empty: TLS only
 	Tenant       string // the tenant every record belongs to
 	MaxLineBytes int    // longer records are cut (the normalizer flags them)
-	// FlushEvery bounds how long a partial batch waits on a quiet
-	// connection before it is handed over.
+	// FlushEvery bounds how long a partial UDP batch waits on a quiet
+	// socket before it is handed over. (A TCP or TLS connection hands its
+	// batch over whenever it has framed everything received so far.)
 	FlushEvery time.Duration
 	BatchSize  int
 	// MaxInFlight bounds the batches of one connection waiting to be
@@ -247,27 +248,29 @@ func (s *Source) serveConn(ctx context.Context, c net.Conn) {
 		wait(0)
 	}()
 	for {
-		// Hand over a partial batch when the sender pauses.
-		c.SetReadDeadline(time.Now().Add(s.cfg.FlushEvery))
+		// Hand over a partial batch when everything received so far is
+		// framed, before waiting for more: between records, never inside
+		// one (a read deadline could fire mid-record and split it).
+		if len(batch) > 0 && r.Buffered() == 0 && !flush() {
+			return
+		}
 		rec, cut, err := readFrame(r, s.cfg.MaxLineBytes)
+		if err != nil {
+			// A record cut short by the connection's end or the server's
+			// shutdown is incomplete: it is not stored as if it were whole.
+			var ne net.Error
+			timeout := errors.As(err, &ne) && ne.Timeout()
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) &&
+				!(timeout && ctx.Err() != nil) {
+				s.log.Warn("syslog tcp read", "remote", c.RemoteAddr(), "err", err)
+			}
+			return
+		}
 		if len(rec) > 0 {
 			batch = append(batch, ingest.Record(rec, s.cfg.MaxLineBytes, cut))
 			if len(batch) >= s.cfg.BatchSize && !flush() {
 				return
 			}
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-				if !flush() {
-					return
-				}
-				continue
-			}
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
-				s.log.Warn("syslog tcp read", "remote", c.RemoteAddr(), "err", err)
-			}
-			return
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -354,4 +355,36 @@ func FuzzReadFrame(f *testing.F) {
 		}
 		t.Fatalf("no end after %d frames of a %d-byte stream", len(b)+2, len(b))
 	})
+}
+
+// A sender that pauses in the middle of a record (a slow link, a sender
+// held back by backpressure) must not see it split or the stream lose
+// sync: partial batches are handed over only between records.
+func TestPauseInsideARecord(t *testing.T) {
+	env := ingesttest.New(t, ingesttest.Options{})
+	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", FlushEvery: 10 * time.Millisecond})
+	c, err := net.Dial("tcp", src.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	octet := "<13>octet counted record"
+	lf := "<13>line feed record"
+	parts := []string{
+		fmt.Sprintf("%d %s", len(octet), octet[:10]), octet[10:],
+		lf[:7], lf[7:] + "\n",
+		"<13>after both\n",
+	}
+	for _, p := range parts {
+		c.Write([]byte(p))
+		// Far longer than FlushEvery: the source sees a quiet socket
+		// in the middle of a record.
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.Close()
+	ingesttest.WaitFor(t, "3 records", func() bool { return env.Count(t, "default") >= 3 })
+	got := env.Stored(t, "default")
+	want := []string{"<13>after both", lf, octet}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("stored %q, want %q", got, want)
+	}
 }
