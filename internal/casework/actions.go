@@ -228,6 +228,9 @@ func (s *Service) Tick(ctx context.Context, tenant string) error {
 		return err
 	}
 	system := Actor{Name: "system", Role: "playbook"}
+	if err := s.autoOpen(ctx, tenant, system); err != nil {
+		return err
+	}
 	now := s.now()
 	for _, c := range open {
 		p, err := s.playbook(c.Playbook)

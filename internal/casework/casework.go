@@ -43,6 +43,9 @@ type Service struct {
 	// Settings returns a tenant's incident settings (escalation threshold,
 	// SLA limits); nil means incident.DefaultSettings for every tenant.
 	Settings func(tenant string) incident.Settings
+	// AutoOpen opens cases by itself for new alerts that call for one;
+	// the zero value opens none.
+	AutoOpen AutoOpenPolicy
 	// Notify tells a role about an escalation or an SLA warning; nil
 	// records it on the timeline only.
 	Notify func(ctx context.Context, tenant, role, subject, text string)
@@ -186,7 +189,25 @@ func (s *Service) Open(ctx context.Context, tenant string, actor Actor, req Open
 	if err := s.audit(ctx, tenant, actor, "case.create", c.ID, map[string]any{"title": c.Title, "alerts": req.AlertIDs, "playbook": p.Name}); err != nil {
 		return c, err
 	}
+	if err := s.stampAlerts(ctx, tenant, c.ID, req.AlertIDs); err != nil {
+		return c, err
+	}
 	return c, s.save(ctx, tenant, &c, p)
+}
+
+// stampAlerts records on each alert the case it belongs to.
+func (s *Service) stampAlerts(ctx context.Context, tenant, caseID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.State.Scope(tenant).Alerts().Tx(ctx, func(tx store.AlertTx) error {
+		for _, id := range ids {
+			if _, _, err := tx.Update(ctx, id, store.AlertChange{CaseID: &caseID}); err != nil {
+				return fmt.Errorf("linking alert %s: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
 
 func (s *Service) alerts(ctx context.Context, tenant string, ids []string) ([]store.Alert, error) {
@@ -340,6 +361,9 @@ func (s *Service) LinkAlerts(ctx context.Context, tenant string, actor Actor, id
 	for _, a := range alerts {
 		s.timeline(ctx, tenant, c.ID, "alert", actor.Name, "Alert linked: "+a.RuleTitle, map[string]any{"alert_id": a.ID})
 	}
+	if err := s.stampAlerts(ctx, tenant, c.ID, ids); err != nil {
+		return c, err
+	}
 	return c, s.audit(ctx, tenant, actor, "case.link", c.ID, map[string]any{"alerts": ids})
 }
 
@@ -364,6 +388,9 @@ func (s *Service) Merge(ctx context.Context, tenant string, actor Actor, into, f
 	link(&dst, alerts)
 	dst.UpdatedAt = s.now()
 	if err := s.save(ctx, tenant, &dst, p); err != nil {
+		return dst, err
+	}
+	if err := s.stampAlerts(ctx, tenant, dst.ID, src.AlertIDs); err != nil {
 		return dst, err
 	}
 	now := s.now()

@@ -327,3 +327,39 @@ func TestTick(t *testing.T) {
 		t.Errorf("expired action = %+v, last call %+v", v.Actions[0], (*d.calls)[len(*d.calls)-1])
 	}
 }
+
+// Critical and entity-risk alerts open a case on the next tick, once; the
+// alerts then name their case.
+func TestAutoOpen(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	d.svc.AutoOpen = AutoOpenPolicy{Severity: "critical", Risk: true}
+	at := d.clock.t
+	stored, err := d.svc.State.Scope("default").Alerts().Upsert(ctx, []store.Alert{
+		{RuleID: "rc", RuleTitle: "Ransom note written", Severity: "critical", Fingerprint: "c1", Count: 1, FirstSeen: at, LastSeen: at},
+		{RuleID: "rr", RuleTitle: "High accumulated risk on host ws-9", Severity: "high", Kind: store.KindRisk, Fingerprint: "r1", Count: 1, FirstSeen: at, LastSeen: at},
+	}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second tick must not open more
+		if err := d.svc.Tick(ctx, "default"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases, total, _ := d.svc.State.Scope("default").Cases().List(ctx, store.CaseFilter{Stage: -1})
+	titles := map[string]bool{}
+	for _, c := range cases {
+		titles[c.Title] = true
+	}
+	// newDesk's own alerts are high and medium detections: no case for them.
+	if total != 2 || !titles["Ransom note written"] || !titles["High accumulated risk on host ws-9"] {
+		t.Fatalf("auto-opened %d cases: %v", total, titles)
+	}
+	for _, a := range stored {
+		got, _ := d.svc.State.Scope("default").Alerts().Get(ctx, a.ID)
+		if got.CaseID == "" {
+			t.Errorf("alert %s not stamped with its case", a.RuleTitle)
+		}
+	}
+}

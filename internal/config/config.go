@@ -32,6 +32,16 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	Reporting Reporting `yaml:"reporting"`
 	Response  Response  `yaml:"response"`
+	Cases     Cases     `yaml:"cases"`
+}
+
+// Cases configures the incident desk.
+type Cases struct {
+	// AutoOpenSeverity: new alerts at or above it open a case by
+	// themselves ("" turns this off).
+	AutoOpenSeverity string `yaml:"auto_open_severity"`
+	// AutoOpenRisk: entity-risk alerts open a case by themselves.
+	AutoOpenRisk bool `yaml:"auto_open_risk"`
 }
 
 // Response configures the connectors that carry out response actions.
@@ -229,6 +239,7 @@ func Default() Config {
 		Demo:      Demo{Rate: 200, Seed: 1, Tenant: "default"},
 		Retention: Retention{Interval: Duration(time.Hour)},
 		Reporting: Reporting{RequiredRetentionDays: 365},
+		Cases:     Cases{AutoOpenSeverity: "critical", AutoOpenRisk: true},
 	}
 }
 

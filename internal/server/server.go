@@ -309,7 +309,8 @@ func newCaseDesk(cfg config.Config, events store.EventStore, state store.State) 
 		}
 		conns[w.Name] = webhook.New(webhook.Config{Name: w.Name, URL: w.URL, Secret: w.Secret}, nil)
 	}
-	return &casework.Service{State: state, Events: events, Blobs: fsblob.New(cfg.EvidencePath()), Playbooks: pbs, Connectors: conns}, nil
+	return &casework.Service{State: state, Events: events, Blobs: fsblob.New(cfg.EvidencePath()), Playbooks: pbs, Connectors: conns,
+		AutoOpen: casework.AutoOpenPolicy{Severity: cfg.Cases.AutoOpenSeverity, Risk: cfg.Cases.AutoOpenRisk}}, nil
 }
 
 // tickCases runs the case desk's time-driven work (SLA notices,
