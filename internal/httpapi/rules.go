@@ -363,8 +363,10 @@ func (s *Server) bodyEvents(in ruleTestInput, tenant string) []*event.Event {
 	var lines [][]byte
 	for _, raw := range in.Events {
 		var text string
-		if json.Unmarshal(raw, &text) == nil {
-			lines = append(lines, []byte(text))
+		if json.Unmarshal(raw, &text) == nil { // a string, or null
+			if strings.TrimSpace(text) != "" {
+				lines = append(lines, []byte(text))
+			}
 			continue
 		}
 		var compact bytes.Buffer

@@ -193,6 +193,17 @@ func TestRulesEnableDisablePerTenant(t *testing.T) {
 			}
 		}
 	}
+	// A built-in rule shows the file it came from in the binary.
+	for _, r := range e.rules.Rules() {
+		if r.Source != live.SourceBuiltin {
+			continue
+		}
+		code, out := e.do(t, "GET", "/api/v1/rules/"+r.ID, e.tokens["default/monitor"], "")
+		if y, _ := out["yaml"].(string); code != 200 || out["source"] != "builtin" || !strings.Contains(y, r.ID) {
+			t.Errorf("built-in rule %s: %d %v", r.ID, code, out)
+		}
+		break
+	}
 	recs, _, _ := e.state.Scope("acme").Audit().List(context.Background(), store.AuditFilter{})
 	var actions []string
 	for _, r := range recs {

@@ -267,3 +267,54 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 }
 
 var _ detect.Detector = (*Detector)(nil)
+
+// Workers detect while rules reload and acme toggles the rule: default,
+// which never disabled it, must see every match; acme sees it or not. The
+// race detector checks the swaps.
+func TestDetectDuringReloadAndToggle(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rules.yml"), userRule(malloryID, "mallory"))
+	st := openState(t)
+	d, _, err := New(Config{RuleDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.UseState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	bad := make(chan string, 4)
+	for _, tenant := range []string{"default", "acme", "default", "acme"} {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 2000 {
+				got := fired(d, authEvent(tenant, "mallory"))
+				ok := slices.Equal(got, []string{malloryID}) || (tenant == "acme" && len(got) == 0)
+				if !ok {
+					bad <- tenant + ": " + strings.Join(got, ",")
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		if err := d.SetEnabled(ctx, "acme", store.RuleState{RuleID: malloryID, Enabled: i%2 == 1, ChangedBy: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if rep := d.Reload(ctx); !rep.Applied {
+			t.Fatalf("reload %d refused: %s", i, rep.Error)
+		}
+	}
+	for range 4 {
+		<-done
+	}
+	close(bad)
+	for b := range bad {
+		t.Errorf("matches during reloads: %s", b)
+	}
+	// The last toggle enabled the rule again in acme.
+	if got := fired(d, authEvent("acme", "mallory")); !slices.Equal(got, []string{malloryID}) {
+		t.Errorf("acme after the last toggle: %v", got)
+	}
+}
