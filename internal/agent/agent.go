@@ -117,7 +117,7 @@ func Open(stateDir string, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{stateDir: stateDir, id: id, settings: settings, log: log, client: c, buf: buf,
-		records: make(chan []input.Record, 64), started: time.Now(), seq: seq, pos: map[string]any{}}
+		records: make(chan []input.Record, 4), started: time.Now(), seq: seq, pos: map[string]any{}}
 	if len(state) > 0 {
 		var saved map[string]json.RawMessage
 		if err := json.Unmarshal(state, &saved); err != nil {

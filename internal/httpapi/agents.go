@@ -264,59 +264,62 @@ func (s *Server) agentBatch(w http.ResponseWriter, r *http.Request, _ auth.Princ
 	}
 	now := s.deps.Now()
 	agents.Seen(ctx, ag.ID, now)
-	batchLabel := ag.ID + "/" + strconv.FormatUint(b.Seq, 10)
 	if b.Seq <= ag.LastSeq {
 		writeJSON(w, http.StatusOK, wire.BatchResponse{Seq: b.Seq, Duplicate: true})
 		return
 	}
-	if b.Seq == ag.PendingSeq {
-		page, err := s.deps.Events.Search(ctx, store.EventQuery{Tenant: ag.Tenant, Limit: 1,
-			Terms: []store.Term{{Field: "labels.agent_batch", Value: batchLabel}}})
-		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, "agent batch: checking for an earlier delivery failed; retry")
+	chunks := agentChunks(ag, b)
+	retry := b.Seq == ag.PendingSeq
+	if !retry {
+		if err := agents.BeginBatch(ctx, ag.ID, b.Seq); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "agent batch: recording the sequence failed; retry")
 			return
 		}
-		if page.Total > 0 {
-			if err := agents.CommitBatch(ctx, ag.ID, b.Seq); err != nil {
-				writeError(w, http.StatusServiceUnavailable, "agent batch: recording the sequence failed; retry")
-				return
-			}
-			writeJSON(w, http.StatusOK, wire.BatchResponse{Seq: b.Seq, Duplicate: true})
-			return
-		}
-	} else if err := agents.BeginBatch(ctx, ag.ID, b.Seq); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "agent batch: recording the sequence failed; retry")
-		return
 	}
-	if len(b.Records) > 0 {
-		items := make([]pipeline.Item, len(b.Records))
-		metas := map[string]event.Fields{}
-		for i, rec := range b.Records {
-			m, ok := metas[rec.Source]
-			if !ok {
-				m = event.Fields{"host.name": ag.Hostname, "agent.id": ag.ID, "agent.type": "yagura-agent",
-					"labels.agent_batch": batchLabel}
-				if rec.Source == "journald" {
-					m["event.module"] = "journald"
-				} else {
-					m["log.file.path"] = rec.Source
-				}
-				metas[rec.Source] = m
-			}
-			items[i] = ingest.Record(rec.Data, maxAgentRecordBytes, false)
-			items[i].Format = rec.Format
-			items[i].Meta = m
-		}
-		_, err := ingest.Submit(ctx, s.deps.Pipeline, pipeline.Batch{Tenant: ag.Tenant, Source: agentSource, Received: now, Items: items})
-		if err != nil {
-			if errors.Is(err, pipeline.ErrClosed) {
-				writeError(w, http.StatusServiceUnavailable, "server is shutting down; retry")
+	// Chunks go through the pipeline side by side (its workers share
+	// them); each chunk is stored atomically, so after a crash a retry
+	// looks each one up by its label and stores only the missing ones.
+	var waiting []<-chan pipeline.Result
+	stored := 0
+	for _, c := range chunks {
+		if retry {
+			page, err := s.deps.Events.Search(ctx, store.EventQuery{Tenant: ag.Tenant, Limit: 1,
+				Terms: []store.Term{{Field: "labels.agent_batch", Value: c.label}}})
+			if err != nil {
+				writeError(w, http.StatusServiceUnavailable, "agent batch: checking for an earlier delivery failed; retry")
 				return
 			}
-			s.deps.Log.Error("agent batch not stored; the agent will retry", "agent", ag.ID, "seq", b.Seq, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "agent batch not stored; retry")
+			if page.Total > 0 {
+				stored += len(c.items)
+				continue
+			}
+		}
+		ch, err := s.deps.Pipeline.Enqueue(ctx, pipeline.Batch{Tenant: ag.Tenant, Source: agentSource, Received: now, Items: c.items})
+		if err != nil {
+			s.agentBatchFailed(w, ag, b.Seq, err)
 			return
 		}
+		waiting = append(waiting, ch)
+	}
+	for _, ch := range waiting {
+		select {
+		case r := <-ch:
+			if r.Err != nil {
+				s.agentBatchFailed(w, ag, b.Seq, r.Err)
+				return
+			}
+		case <-ctx.Done():
+			s.agentBatchFailed(w, ag, b.Seq, ctx.Err())
+			return
+		}
+	}
+	if retry && stored == len(b.Records) {
+		if err := agents.CommitBatch(ctx, ag.ID, b.Seq); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "agent batch: recording the sequence failed; retry")
+			return
+		}
+		writeJSON(w, http.StatusOK, wire.BatchResponse{Seq: b.Seq, Duplicate: true})
+		return
 	}
 	if err := agents.CommitBatch(ctx, ag.ID, b.Seq); err != nil {
 		// The events are stored; the retry will find them by label.
@@ -324,6 +327,52 @@ func (s *Server) agentBatch(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		return
 	}
 	writeJSON(w, http.StatusOK, wire.BatchResponse{Seq: b.Seq, Accepted: len(b.Records)})
+}
+
+func (s *Server) agentBatchFailed(w http.ResponseWriter, ag store.Agent, seq uint64, err error) {
+	if errors.Is(err, pipeline.ErrClosed) {
+		writeError(w, http.StatusServiceUnavailable, "server is shutting down; retry")
+		return
+	}
+	s.deps.Log.Error("agent batch not stored; the agent will retry", "agent", ag.ID, "seq", seq, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "agent batch not stored; retry")
+}
+
+// agentChunk is how many records go through the pipeline as one job.
+const agentChunk = 1000
+
+type chunk struct {
+	label string
+	items []pipeline.Item
+}
+
+// agentChunks turns a batch into pipeline jobs. Every event carries its
+// chunk's label (agent/seq/chunk), by which a retry finds what an earlier
+// attempt stored.
+func agentChunks(ag store.Agent, b wire.Batch) []chunk {
+	var out []chunk
+	for start := 0; start < len(b.Records); start += agentChunk {
+		recs := b.Records[start:min(start+agentChunk, len(b.Records))]
+		c := chunk{label: ag.ID + "/" + strconv.FormatUint(b.Seq, 10) + "/" + strconv.Itoa(len(out)), items: make([]pipeline.Item, len(recs))}
+		metas := map[string]event.Fields{}
+		for i, rec := range recs {
+			m, ok := metas[rec.Source]
+			if !ok {
+				m = event.Fields{"host.name": ag.Hostname, "agent.id": ag.ID, "agent.type": "yagura-agent", "labels.agent_batch": c.label}
+				if rec.Source == "journald" {
+					m["event.module"] = "journald"
+				} else {
+					m["log.file.path"] = rec.Source
+				}
+				metas[rec.Source] = m
+			}
+			c.items[i] = ingest.Record(rec.Data, maxAgentRecordBytes, false)
+			c.items[i].Format = rec.Format
+			c.items[i].Meta = m
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // agentView is one row of the agent list.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -142,6 +143,41 @@ func TestAgentBatchIsStoredOnce(t *testing.T) {
 	// An API token is not an agent secret.
 	if code, _ := post(t, e, wire.PathBatch, e.tokens["default/ingest"], batchBody(t, 3, "x"), true); code != 401 {
 		t.Errorf("API token on the agent endpoint: %d, want 401", code)
+	}
+}
+
+// After a crash between storing and recording a batch, the retry stores
+// only the chunks the event store does not hold yet.
+func TestAgentBatchRetryAfterCrashStoresMissingChunks(t *testing.T) {
+	e := newEnv(t)
+	tok, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"web-2"}`), false)
+	if code != 201 {
+		t.Fatal(out)
+	}
+	id, secret := out["agent_id"].(string), out["secret"].(string)
+	// The crashed attempt of batch 7: begun, its first chunk stored.
+	if err := e.state.Scope(store.DefaultTenant).Agents().BeginBatch(context.Background(), id, 7); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.do(t, "POST", "/api/v1/events", e.tokens["default/ingest"], `{"labels.agent_batch":"`+id+`/7/0","first":"chunk"}`); code != 202 {
+		t.Fatalf("seeding the first chunk: %d %v", code, out)
+	}
+	lines := make([]string, agentChunk+500)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"n":%d}`, i)
+	}
+	code, out = post(t, e, wire.PathBatch, secret, batchBody(t, 7, lines...), true)
+	if code != 200 {
+		t.Fatalf("retry: %d %v", code, out)
+	}
+	_, got := e.do(t, "GET", "/api/v1/events?q=agent.id:"+id+"&limit=1", e.tokens["default/analyst"], "")
+	if n := int(got["total"].(float64)); n != 500 {
+		t.Errorf("%d events stored by the retry, want 500 (the second chunk only)", n)
+	}
+	// Now recorded: the next retry is a duplicate.
+	if _, out := post(t, e, wire.PathBatch, secret, batchBody(t, 7, lines...), true); out["duplicate"] != true {
+		t.Errorf("second retry: %v, want duplicate", out)
 	}
 }
 

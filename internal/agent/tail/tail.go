@@ -358,7 +358,7 @@ func (t *Tailer) read(ctx context.Context, f *file, out chan<- []input.Record) e
 		}
 		recs = t.lines(f, t.chunk[:n], recs)
 		f.grew = now
-		if len(recs) >= 4096 {
+		if len(recs) >= 1024 { // bounded hand-overs keep memory flat during catch-up
 			if err := send(ctx, out, recs); err != nil {
 				return err
 			}
