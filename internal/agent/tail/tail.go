@@ -79,10 +79,10 @@ type Config struct {
 
 // Tailer follows one glob.
 type Tailer struct {
-	cfg   Config
-	files map[string]*file // by Key
-	chunk []byte
-	now   func() time.Time
+	cfg    Config
+	files  map[string]*file // by Key
+	chunk  []byte
+	now    func() time.Time
 	errors atomic.Int64 // read errors, for the heartbeat
 }
 
