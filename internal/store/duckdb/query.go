@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,10 @@ import (
 // EventColumns are the columns a hunt selects to return whole events, in
 // the order the store reads them back.
 const EventColumns = selectColumns
+
+// forbiddenSQL matches what no compiled hunt contains: partition tables,
+// the partition catalog, statement separators and comments.
+var forbiddenSQL = regexp.MustCompile(`(?i)\bev_[0-9]|\bpartitions\b|;|--|/\*|\bduckdb_|\battach\b|\bcopy\b|\bpragma\b`)
 
 // emptyEvents is a relation with the partition columns and no rows, for a
 // tenant without partitions in the range: the compiled query still runs
@@ -40,6 +45,14 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 	}
 	if q.SQL == "" {
 		return store.QueryResult{}, errors.New("event store: empty compiled query")
+	}
+	for _, text := range []string{q.Where, q.SQL, q.CountSQL} {
+		// A compiled query reads only the relation "events" built below;
+		// naming a partition or the catalog, or a second statement, would
+		// step around the tenant predicate, so it is refused outright.
+		if forbiddenSQL.MatchString(text) {
+			return store.QueryResult{}, fmt.Errorf("event store: refused a compiled query that names a table or holds a second statement: %.80q", text)
+		}
 	}
 	with, withArgs := s.eventsRelation(tenant, from, to, q.Where, q.WhereArgs)
 	res := store.QueryResult{Columns: q.Columns}
