@@ -48,7 +48,7 @@ var messages = map[string]map[string]string{
 		"revoked": "revoked", "risk_alert": "Risk alert", "risk_over_time": "Risk over time", "riskiest": "Riskiest hosts and users", "role": "Role",
 		"routes": "Routes", "save": "Save", "score_after": "Score after", "seen_since": "Seen since", "send_test": "Send a test",
 		"sla_compliance": "SLA compliance", "sort": "Sort", "state": "State", "text": "Text", "threshold": "threshold", "time_zone": "Time zone", "to": "To",
-		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value",
+		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value", "contributing_alerts": "Alerts that added the risk",
 	},
 	"ja": {
 		"app": "Yagura（櫓）", "login": "ログイン", "logout": "ログアウト", "user": "ユーザー", "password": "パスワード", "totp": "ワンタイムコード（設定時）",
@@ -88,7 +88,7 @@ var messages = map[string]map[string]string{
 		"remote": "アドレス", "retention_policy": "保存ポリシー", "revoke": "失効", "revoked": "失効済み", "risk_alert": "リスクアラート", "risk_over_time": "リスクの推移",
 		"riskiest": "リスクの高いホストとユーザー", "role": "ロール", "routes": "ルート", "save": "保存", "score_after": "加算後スコア", "seen_since": "検知期間", "send_test": "テスト送信",
 		"sla_compliance": "SLA 遵守率", "sort": "並び順", "state": "状態", "text": "テキスト", "threshold": "しきい値", "time_zone": "タイムゾーン", "to": "終了",
-		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値",
+		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値", "contributing_alerts": "リスクを加算したアラート",
 	},
 }
 

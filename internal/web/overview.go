@@ -41,40 +41,46 @@ type riskyEntity struct {
 	OpenAlerts  int
 }
 
-// snapshots keeps one snapshot per tenant.
-type snapshots struct {
-	s  *Server
-	mu sync.Mutex
-	m  map[string]*snapEntry
+// memo keeps one value per tenant that is too costly to compute per page
+// view. A value older than ttl is still served while a fresh one is
+// computed in the background (one computation per tenant at a time), so a
+// page never waits for it except the very first time.
+type memo[T any] struct {
+	s       *Server
+	ttl     time.Duration
+	compute func(ctx context.Context, tenant string) (T, error)
+	mu      sync.Mutex
+	m       map[string]*memoEntry[T]
 }
 
-type snapEntry struct {
-	snap    *snapshot
+type memoEntry[T any] struct {
+	val     T
+	at      time.Time
+	err     error
+	has     bool
 	running chan struct{} // closed when the running computation ends; nil when idle
 }
 
-func newSnapshots(s *Server) *snapshots { return &snapshots{s: s, m: map[string]*snapEntry{}} }
-
-// get returns the tenant's snapshot. A stale one is returned at once and
-// refreshed in the background; without any, get waits up to wait for the
-// first computation and otherwise answers a pending snapshot.
-func (ss *snapshots) get(ctx context.Context, tenant string, wait time.Duration) *snapshot {
-	ss.mu.Lock()
-	e := ss.m[tenant]
+// get returns the tenant's value and when it was computed; without any
+// value yet it waits up to wait for the first computation and answers
+// ok=false if that does not end in time.
+func (m *memo[T]) get(ctx context.Context, tenant string, wait time.Duration) (val T, at time.Time, err error, ok bool) {
+	m.mu.Lock()
+	e := m.m[tenant]
 	if e == nil {
-		e = &snapEntry{}
-		ss.m[tenant] = e
+		e = &memoEntry[T]{}
+		m.m[tenant] = e
 	}
-	now := ss.s.deps.Now()
-	if e.running == nil && (e.snap == nil || now.Sub(e.snap.At) >= ss.s.deps.SnapshotTTL) {
+	if e.running == nil && (!e.has || m.s.deps.Now().Sub(e.at) >= m.ttl) {
 		e.running = make(chan struct{})
-		go ss.compute(tenant, e, e.running)
+		go m.run(tenant, e, e.running)
 	}
-	snap, running := e.snap, e.running
-	ss.mu.Unlock()
-	if snap != nil {
-		return snap
+	running := e.running
+	if e.has {
+		defer m.mu.Unlock()
+		return e.val, e.at, e.err, true
 	}
+	m.mu.Unlock()
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -82,28 +88,78 @@ func (ss *snapshots) get(ctx context.Context, tenant string, wait time.Duration)
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if e.snap == nil {
-		return &snapshot{Pending: true}
-	}
-	return e.snap
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return e.val, e.at, e.err, e.has
 }
 
-func (ss *snapshots) compute(tenant string, e *snapEntry, done chan struct{}) {
+func (m *memo[T]) run(tenant string, e *memoEntry[T], done chan struct{}) {
 	// Not the request's context: the computation outlives the request that
 	// started it.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	snap, err := ss.s.computeSnapshot(ctx, tenant)
+	at := m.s.deps.Now()
+	val, err := m.compute(ctx, tenant)
 	if err != nil {
-		ss.s.deps.Log.Error("console overview snapshot", "tenant", tenant, "err", err)
-		snap.Err = err.Error()
+		m.s.deps.Log.Error("console overview", "tenant", tenant, "err", err)
 	}
-	ss.mu.Lock()
-	e.snap, e.running = snap, nil
-	ss.mu.Unlock()
+	m.mu.Lock()
+	e.val, e.at, e.err, e.has, e.running = val, at, err, true, nil
+	m.mu.Unlock()
 	close(done)
+}
+
+// snapshots are the overview's 30-day figures.
+type snapshots struct{ memo[*snapshot] }
+
+func newSnapshots(s *Server) *snapshots {
+	return &snapshots{memo[*snapshot]{s: s, ttl: s.deps.SnapshotTTL, compute: s.computeSnapshot, m: map[string]*memoEntry[*snapshot]{}}}
+}
+
+// snapshot returns the tenant's 30-day figures, or a pending one.
+func (ss *snapshots) snapshot(ctx context.Context, tenant string, wait time.Duration) *snapshot {
+	snap, _, err, ok := ss.get(ctx, tenant, wait)
+	if !ok || snap == nil {
+		return &snapshot{Pending: true}
+	}
+	if err != nil {
+		c := *snap // shared between page views: never written after it is stored
+		c.Err = err.Error()
+		return &c
+	}
+	return snap
+}
+
+// openCounts are the overview's open alerts by severity and open cases by
+// stage: counting them reads every open alert, so they are counted in the
+// background every few seconds rather than per page view.
+type openCounts struct {
+	BySeverity []sevCount
+	ByStage    []int
+}
+
+func (s *Server) countOpen(ctx context.Context, tenant string) (openCounts, error) {
+	var c openCounts
+	scope := s.deps.State.Scope(tenant)
+	for i := len(alert.Severities) - 1; i >= 0; i-- {
+		sev := alert.Severities[i]
+		_, n, err := scope.Alerts().List(ctx, store.AlertFilter{Status: store.StatusNew, Severity: sev, Limit: 1})
+		if err != nil {
+			return c, err
+		}
+		c.BySeverity = append(c.BySeverity, sevCount{sev, n})
+	}
+	if s.deps.Cases != nil {
+		p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
+		for i := range p.Stages {
+			_, n, err := scope.Cases().List(ctx, store.CaseFilter{Status: incident.StatusOpen, Stage: i, Limit: 1})
+			if err != nil {
+				return c, err
+			}
+			c.ByStage = append(c.ByStage, n)
+		}
+	}
+	return c, nil
 }
 
 // computeSnapshot reads the alerts created in the last two periods (the
@@ -226,6 +282,7 @@ type overviewData struct {
 	CasesByStage   []stageCount
 	Intake         []sourceCount
 	Snap           *snapshot
+	CountedAt      time.Time // when the open alerts and cases were counted
 	Chart          barChart
 	TopRules       []kpi.RuleCount
 }
@@ -234,14 +291,25 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
 	ctx := r.Context()
 	scope := s.deps.State.Scope(v.Tenant)
 	var d overviewData
-	for i := len(alert.Severities) - 1; i >= 0; i-- {
-		sev := alert.Severities[i]
-		_, n, err := scope.Alerts().List(ctx, store.AlertFilter{Status: store.StatusNew, Severity: sev, Limit: 1})
-		if err != nil {
-			s.fail(w, v, err)
-			return
+	counts, at, err, ok := s.counts.get(ctx, v.Tenant, 5*time.Second)
+	if err != nil {
+		s.fail(w, v, err)
+		return
+	}
+	if ok {
+		d.OpenBySeverity, d.CountedAt = counts.BySeverity, at
+		if s.deps.Cases != nil {
+			p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
+			for i, st := range p.Stages {
+				name := st.Name
+				if v.Lang == "ja" {
+					name = st.NameJA
+				}
+				if i < len(counts.ByStage) {
+					d.CasesByStage = append(d.CasesByStage, stageCount{name, counts.ByStage[i]})
+				}
+			}
 		}
-		d.OpenBySeverity = append(d.OpenBySeverity, sevCount{sev, n})
 	}
 	recent, _, err := scope.Alerts().List(ctx, store.AlertFilter{Limit: 10})
 	if err != nil {
@@ -249,21 +317,6 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d.Recent = recent
-	if s.deps.Cases != nil {
-		p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
-		for i, st := range p.Stages {
-			_, n, err := scope.Cases().List(ctx, store.CaseFilter{Status: incident.StatusOpen, Stage: i, Limit: 1})
-			if err != nil {
-				s.fail(w, v, err)
-				return
-			}
-			name := st.Name
-			if v.Lang == "ja" {
-				name = st.NameJA
-			}
-			d.CasesByStage = append(d.CasesByStage, stageCount{name, n})
-		}
-	}
 	now := s.deps.Now()
 	rows, err := s.deps.Events.Coverage(ctx, v.Tenant, now.Add(-time.Hour), now.Add(time.Minute))
 	if err != nil {
@@ -278,7 +331,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		d.Intake = append(d.Intake, sourceCount{k[0], k[1], n})
 	}
 	sort.Slice(d.Intake, func(i, j int) bool { return d.Intake[i].Events > d.Intake[j].Events })
-	d.Snap = s.snaps.get(ctx, v.Tenant, 2*time.Second)
+	d.Snap = s.snaps.snapshot(ctx, v.Tenant, 2*time.Second)
 	if !d.Snap.Pending {
 		d.Chart = dailyBars(d.Snap.Daily, v)
 		d.TopRules = d.Snap.Report.Rules

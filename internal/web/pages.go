@@ -94,6 +94,8 @@ type alertDetailData struct {
 	Cases    []incident.Case
 	Case     *incident.Case
 	RuleYAML string
+	// Contributing are the alerts whose risk made a risk alert.
+	Contributing []store.Alert
 }
 
 func (s *Server) alertDetail(w http.ResponseWriter, r *http.Request, v *view) {
@@ -135,6 +137,14 @@ func (s *Server) alertDetail(w http.ResponseWriter, r *http.Request, v *view) {
 			hit.EventID = ev.ID
 			slices.SortFunc(hit.Fields, func(x, y fieldValue) int { return strings.Compare(x.Field, y.Field) })
 			d.Intel = append(d.Intel, hit)
+		}
+	}
+	for i, id := range a.Contributing {
+		if i == 50 {
+			break
+		}
+		if c, err := sc.Alerts().Get(ctx, id); err == nil {
+			d.Contributing = append(d.Contributing, c)
 		}
 	}
 	now := s.deps.Now()

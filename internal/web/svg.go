@@ -106,7 +106,9 @@ func riskLine(hist []store.RiskContribution, threshold float64, v *view) lineCha
 		c.Dots = append(c.Dots, p)
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", p.X, p.Y))
 	}
-	c.Points = strings.Join(pts, " ")
+	if len(pts) > 1 { // one point draws no line, only its dot
+		c.Points = strings.Join(pts, " ")
+	}
 	c.First, c.Last = v.Time(t0), v.Time(t1)
 	return c
 }

@@ -60,10 +60,11 @@ type Deps struct {
 
 // Server serves the console.
 type Server struct {
-	deps  Deps
-	pages map[string]*template.Template
-	mux   *http.ServeMux
-	snaps *snapshots
+	deps   Deps
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
+	snaps  *snapshots
+	counts *memo[openCounts]
 }
 
 // page is one console page.
@@ -110,6 +111,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{deps: d, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	s.snaps = newSnapshots(s)
+	s.counts = &memo[openCounts]{s: s, ttl: 10 * time.Second, compute: s.countOpen, m: map[string]*memoEntry[openCounts]{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err

@@ -19,9 +19,9 @@ const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
 const password = "purple-Tractor-42";
 // One user per role the tests act as.
-const users = { lena: "lead", mo: "monitor", ana: "analyst", rui: "responder" };
+const users = { lena: "lead", mo: "monitor", ana: "analyst", rui: "responder", adm: "admin", ida: "auditor" };
 
-let server, browser;
+let server, browser, token;
 
 async function waitFor(check, what, seconds = 90) {
   const deadline = Date.now() + seconds * 1000;
@@ -41,7 +41,7 @@ before(async () => {
   server.stderr.on("data", (d) => { log += d; });
   server.on("exit", (code) => { if (code) console.error("yagura exited", code, log.slice(-2000)); });
   await waitFor(async () => (await fetch(base + "/readyz")).ok, "the server");
-  const token = readFileSync(join(data, "demo-token"), "utf8").trim();
+  token = readFileSync(join(data, "demo-token"), "utf8").trim();
   // The demo's first attack stories land within a minute.
   await waitFor(async () => {
     const r = await fetch(base + "/api/v1/alerts?status=new", { headers: { Authorization: "Bearer " + token } });
@@ -166,4 +166,133 @@ test("the overview at 1920 wide", async (t) => {
   await page.goto(base + "/ui/");
   await page.locator("h1", { hasText: "Overview" }).waitFor();
   await page.screenshot({ path: join(shots, "overview.png") });
+});
+
+// apiAs calls the REST API from a logged-in page, with its CSRF token, the
+// way the console's script does.
+function apiAs(page, method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const r = await fetch(path, { method, headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: await r.text() };
+  }, [method, path, body]);
+}
+
+// fitsWidth checks the page does not scroll sideways.
+async function fitsWidth(page) {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  assert.ok(scroll <= inner, `page is ${scroll}px wide in a ${inner}px window`);
+}
+
+test("the overview shows the 30-day key figures, alerts per day and the riskiest entities", async (t) => {
+  const page = await session(t, "lena");
+  await page.goto(base + "/ui/");
+  // The first snapshot may still be computing; it is served on a later load.
+  await waitFor(async () => {
+    if (await page.locator("[data-kpi=mttd]").count()) return true;
+    await page.reload();
+    return false;
+  }, "the KPI snapshot");
+  for (const k of ["mttd", "mttr", "fp", "sla"]) {
+    assert.ok((await page.locator(`[data-kpi=${k}]`).textContent()).trim().length > 0, `KPI ${k} shown`);
+  }
+  // 30 days of bars, drawn by the server; the demo's alerts make today's bar taller than zero.
+  const heights = await page.locator("svg.chart rect.bar").evaluateAll((rs) => rs.map((r) => Number(r.getAttribute("height"))));
+  assert.ok(heights.length >= 30, `${heights.length} bars`);
+  assert.ok(heights.some((h) => h > 0), "a bar shows the demo's alerts");
+  assert.ok(await page.locator("[data-top-rules] tr").count() > 1, "top rules listed");
+  await fitsWidth(page);
+  await page.screenshot({ path: join(shots, "overview-kpis.png"), fullPage: true });
+});
+
+test("an entity page shows risk over time and the contributing alerts", async (t) => {
+  const page = await session(t, "ana");
+  await page.goto(base + "/ui/alerts?status=");
+  const link = page.locator('table.alerts a[href^="/ui/entities/host/"]').first();
+  const host = (await link.textContent()).trim();
+  await Promise.all([page.waitForURL(/\/ui\/entities\/host\//), link.click()]);
+  assert.equal((await page.locator("[data-entity-value]").textContent()).trim(), host);
+  // Every alert listed names the host, and at least one added risk.
+  assert.ok(await page.locator("table.alerts tr[data-alert-row]").count() > 0, "alerts naming the host");
+  assert.ok(await page.locator("[data-contributions] td a").count() > 0, "risk contributions");
+  // One dot per contribution on the server-drawn chart.
+  await page.locator("svg.chart circle.dot").first().waitFor();
+  assert.equal(await page.locator("svg.chart circle.dot").count(), await page.locator("[data-contributions] td a").count());
+  const score = Number(await page.locator("[data-entity-score]").textContent());
+  assert.ok(score > 0, `risk score ${score}`);
+  await fitsWidth(page);
+  await page.screenshot({ path: join(shots, "entity.png"), fullPage: true });
+});
+
+test("an admin creates a token and the auditor finds it in the verified audit log", async (t) => {
+  const adm = await session(t, "adm");
+  await adm.goto(base + "/ui/admin/tokens");
+  await adm.fill('form[data-api-form] input[name="name"]', "edge-firewall");
+  await adm.selectOption('form[data-api-form] select[name="role"]', "export");
+  await adm.click('form[data-api-form] button[type="submit"]');
+  // The secret is shown once, on the page.
+  await waitFor(async () => ((await adm.locator("[data-api-result]").textContent()) || "").trim().length > 20, "the new token's secret");
+  await adm.reload();
+  await adm.locator("[data-tokens] td", { hasText: "edge-firewall" }).waitFor();
+
+  const ida = await session(t, "ida");
+  await ida.goto(base + "/ui/admin/audit?action=token.create");
+  await ida.locator("[data-chain].chain-ok", { hasText: "Audit chain verified" }).waitFor();
+  const row = ida.locator("[data-audit] tr", { hasText: "token.create" }).last();
+  await row.waitFor();
+  assert.match(await row.textContent(), /adm/);
+  // Every listed record is of the filtered action.
+  const actions = await ida.locator("[data-audit] td:nth-child(5)").allTextContents();
+  assert.ok(actions.length > 0 && actions.every((a) => a === "token.create"), `actions ${actions}`);
+  await fitsWidth(ida);
+  await ida.screenshot({ path: join(shots, "admin-audit.png"), fullPage: true });
+  // The compliance view links the HTML report, which opens.
+  await ida.goto(base + "/ui/admin/compliance");
+  const href = await ida.locator("[data-compliance-report]").getAttribute("href");
+  const res = await ida.request.get(base + href);
+  assert.equal(res.status(), 200);
+  assert.match(await res.text(), /<html/i);
+});
+
+test("threat intel: an indicator is found by searching part of it, with export URLs", async (t) => {
+  const page = await session(t, "ana");
+  const made = await apiAs(page, "POST", "/api/v1/intel/iocs", { type: "domain", value: "update-check.bad-cdn.example", confidence: 85, source: "browser-feed", to_block: true });
+  assert.ok(made.status < 300, `creating the indicator: ${made.status} ${made.body}`);
+  await page.goto(base + "/ui/intel");
+  await page.fill('input[name="q"]', "bad-cdn");
+  await Promise.all([page.waitForEvent("load"), page.press('input[name="q"]', "Enter")]);
+  const row = page.locator("[data-iocs] tr[data-ioc]", { hasText: "update-check.bad-cdn.example" });
+  await row.waitFor();
+  assert.equal(await page.locator("[data-iocs] tr[data-ioc]").count(), 1, "only the matching indicator");
+  assert.match(await row.textContent(), /browser-feed/);
+  await page.locator("tr", { hasText: "browser-feed" }).first().waitFor();
+  const urls = await page.locator("[data-export-url]").allTextContents();
+  assert.ok(urls.some((u) => u.endsWith("/api/v1/intel/export/edl")) || urls.length > 3, `export URLs ${urls}`);
+  await fitsWidth(page);
+  await page.screenshot({ path: join(shots, "intel.png"), fullPage: true });
+});
+
+test("a new alert arrives live on an open queue, with its threat-intel hit", async (t) => {
+  const ana = await session(t, "ana");
+  await ana.goto(base + "/ui/alerts");
+  assert.equal(await ana.locator("[data-live-alerts]").isHidden(), true, "nothing new yet");
+  // An indicator, then an event from that address: the intel matcher raises a new alert.
+  const ip = "185.220.101.47";
+  const adm = await session(t, "adm");
+  const ioc = await apiAs(adm, "POST", "/api/v1/intel/iocs", { type: "ipv4", value: ip, confidence: 90, source: "browser-feed" });
+  assert.ok(ioc.status < 300, `indicator: ${ioc.status} ${ioc.body}`);
+  const line = `<38>${new Date().toUTCString().slice(5, 25).replace(/^(\d+) (\w+) \d+/, "$2 $1")} web-01 sshd[4242]: Failed password for root from ${ip} port 50123 ssh2`;
+  const ev = await apiAs(adm, "POST", "/api/v1/events", [line]);
+  assert.equal(ev.status, 202, `event: ${ev.body}`);
+  // The banner appears without a reload and names the alert.
+  await ana.locator("[data-live-alerts]:not([hidden])").waitFor({ timeout: 60000 });
+  assert.ok(Number(await ana.locator("[data-live-count]").textContent()) >= 1);
+  // The intel alert is among those announced (the demo may raise others meanwhile).
+  const link = ana.locator("[data-live-list] a", { hasText: ip });
+  await link.waitFor({ timeout: 60000 });
+  await Promise.all([ana.waitForURL(/\/ui\/alerts\/\w+/), link.click()]);
+  // Its detail shows the indicator that matched, from the stored event.
+  await ana.locator(".intel-hit dd", { hasText: ip }).first().waitFor();
+  await ana.locator("table.events td", { hasText: ip }).first().waitFor();
+  await ana.screenshot({ path: join(shots, "alert-live.png"), fullPage: true });
 });
