@@ -117,7 +117,6 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Logins: logins, SecureCookies: cfg.HTTP.TLSCert != "" || cfg.HTTP.TLSSelfSigned,
 		Retention: s.retention, Reporting: cfg.Reporting, Cases: s.cases,
 		Alerting: s.alerting.stage, NotifyKinds: s.alerting.kinds,
-		Intel: s.intel,
 		Intel: s.intel, Rules: deps.Rules,
 	})
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log,
