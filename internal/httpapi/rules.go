@@ -203,7 +203,13 @@ func (s *Server) setRuleEnabled(w http.ResponseWriter, r *http.Request, p auth.P
 
 // reloadRules re-reads the rule files: 200 when the new rules run, 422
 // when the running rules stayed (the report says which documents broke).
+// The rules and their correlation state serve every tenant, so only the
+// provider tenant, which runs the server, may reload them.
 func (s *Server) reloadRules(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if p.Tenant != auth.ProviderTenant {
+		writeError(w, http.StatusForbidden, "the rule files serve every tenant: only leads and admins of the provider tenant reload them")
+		return
+	}
 	d, ok := s.rules(w)
 	if !ok {
 		return

@@ -227,6 +227,7 @@ func TestRulesReloadAPI(t *testing.T) {
 		listed  map[string]bool // rule id → listed after the step
 	}{
 		{"analyst may not reload", "default/analyst", func() {}, 403, false, map[string]bool{sshRuleID: true}},
+		{"a customer tenant's lead may not reload", "acme/lead", func() {}, 403, false, map[string]bool{sshRuleID: true}},
 		{"broken file is refused", "default/lead", func() {
 			writeRule(t, filepath.Join(e.dir, "ssh.yml"), strings.Replace(sshRule(sshRuleID, "x"), "user.name:", "user.name|sparkle:", 1))
 			writeRule(t, filepath.Join(e.dir, "new.yml"), sshRule(newRuleID, "New rule"))
