@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/intel"
 	"github.com/yagura-soc/yagura/internal/kpi"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -277,5 +278,63 @@ func TestAdminSectionMessages(t *testing.T) {
 				t.Errorf("%s has no admin_%s", lang, sec.Key)
 			}
 		}
+	}
+}
+
+func TestRulesPages(t *testing.T) {
+	rules, _, err := live.New(live.Config{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, func(d *Deps) { d.Rules = rules })
+	if err := rules.UseState(context.Background(), f.state); err != nil {
+		t.Fatal(err)
+	}
+	first := rules.Rules()[0]
+	ctx := context.Background()
+	now := time.Now().UTC()
+	al, err := f.state.Scope(store.DefaultTenant).Alerts().Upsert(ctx, []store.Alert{{RuleID: first.ID, RuleTitle: first.Title, Severity: "high",
+		Fingerprint: "builtin", Count: 1, FirstSeen: now, LastSeen: now}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, adam := f.session(t, "ana"), f.session(t, "adam")
+	pages := []struct {
+		who       *http.Client
+		path      string
+		want, not []string
+	}{
+		{ana, "/ui/rules", []string{first.Title, `data-rule="` + first.ID + `"`, "data-rule-test", "enabled"}, []string{`data-api-path="/api/v1/rules/`}},
+		{adam, "/ui/rules", []string{`data-api-path="/api/v1/rules/` + first.ID + `/enabled"`, "Disable"}, nil},
+		{ana, "/ui/rules?q=" + strings.ReplaceAll(first.ID, "-", "%2D"), []string{first.Title}, nil},
+		{ana, "/ui/rules/" + first.ID, []string{"detection:", first.ID, "Test a rule against pasted events"}, nil},
+		{ana, "/ui/alerts/" + al[0].ID, []string{`href="/ui/rules/` + first.ID + `"`, "detection:"}, nil},
+	}
+	for _, p := range pages {
+		code, body, _ := get(t, p.who, f.srv.URL+p.path)
+		if code != 200 {
+			t.Errorf("%s: %d", p.path, code)
+			continue
+		}
+		for _, w := range p.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: no %q", p.path, w)
+			}
+		}
+		for _, w := range p.not {
+			if strings.Contains(body, w) {
+				t.Errorf("%s: has %q", p.path, w)
+			}
+		}
+	}
+	// A rule disabled for the tenant shows so, with the button to enable it.
+	if err := rules.SetEnabled(ctx, store.DefaultTenant, store.RuleState{RuleID: first.ID, Enabled: false, ChangedBy: "adam", ChangedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ := get(t, adam, f.srv.URL+"/ui/rules/"+first.ID); !strings.Contains(body, `<span class="missing" data-rule-state>disabled`) || !strings.Contains(body, ">Enable</button>") {
+		t.Error("disabled rule not shown as disabled")
+	}
+	if code, _, _ := get(t, ana, f.srv.URL+"/ui/rules/no-such-rule"); code != 404 {
+		t.Errorf("unknown rule: %d", code)
 	}
 }

@@ -16,11 +16,18 @@ type entityData struct {
 	History            []store.RiskContribution
 	Chart              lineChart
 	RiskAlert          *store.Alert
-	Alerts             []store.Alert
-	Total              int
-	// Contributing marks the alerts that added risk.
-	Contributing map[string]bool
+	// Contributing are the alerts that added risk, newest first.
+	Contributing []store.Alert
+	// Recent are the alerts naming the entity seen in the last day:
+	// finding every alert that ever named it reads the whole alert table,
+	// so that is left to the queue's entity filter.
+	Recent []store.Alert
+	Total  int
 }
+
+// recentEntityAlerts is how far back the entity page looks for alerts
+// naming the entity.
+const recentEntityAlerts = 24 * time.Hour
 
 // entity shows one entity's risk over time and the alerts behind it.
 func (s *Server) entity(w http.ResponseWriter, r *http.Request, v *view) {
@@ -35,7 +42,7 @@ func (s *Server) entity(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	sc := s.deps.State.Scope(v.Tenant)
 	cfg := s.deps.EntityRisk
-	d := entityData{Type: typ, Value: value, Field: field, Threshold: cfg.Threshold, HalfLife: cfg.HalfLife, Contributing: map[string]bool{}}
+	d := entityData{Type: typ, Value: value, Field: field, Threshold: cfg.Threshold, HalfLife: cfg.HalfLife}
 	risk, err := sc.EntityRisks().Get(ctx, typ, value)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, v, err)
@@ -46,22 +53,36 @@ func (s *Server) entity(w http.ResponseWriter, r *http.Request, v *view) {
 		s.fail(w, v, err)
 		return
 	}
-	for _, h := range d.History {
-		d.Contributing[h.AlertID] = true
-	}
 	d.Chart = riskLine(d.History, d.Threshold, v)
 	if risk.RiskAlertID != "" {
 		if a, err := sc.Alerts().Get(ctx, risk.RiskAlertID); err == nil {
 			d.RiskAlert = &a
 		}
 	}
-	if d.Alerts, d.Total, err = sc.Alerts().List(ctx, store.AlertFilter{EntityField: field, EntityValue: value, Limit: 200}); err != nil {
+	now := s.deps.Now()
+	if d.Recent, d.Total, err = sc.Alerts().List(ctx, store.AlertFilter{EntityField: field, EntityValue: value, From: now.Add(-recentEntityAlerts), Limit: 200}); err != nil {
 		s.fail(w, v, err)
 		return
 	}
 	// Newest contributions first in the table.
 	for i, j := 0, len(d.History)-1; i < j; i, j = i+1, j-1 {
 		d.History[i], d.History[j] = d.History[j], d.History[i]
+	}
+	seen := map[string]bool{}
+	for _, h := range d.History {
+		if seen[h.AlertID] || len(seen) == 100 {
+			continue
+		}
+		seen[h.AlertID] = true
+		a, err := sc.Alerts().Get(ctx, h.AlertID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted by retention
+		}
+		if err != nil {
+			s.fail(w, v, err)
+			return
+		}
+		d.Contributing = append(d.Contributing, a)
 	}
 	v.Title, v.Data = typ+" "+value, d
 	s.render(w, "entity", v)

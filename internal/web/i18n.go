@@ -32,7 +32,7 @@ var messages = map[string]map[string]string{
 		"confirm_release": "Release this legal hold?", "confirm_revoke": "Revoke this token? Clients using it stop working.", "contain": "to contain",
 		"contributions": "Risk contributions", "coverage": "Collection coverage", "created": "Created", "days_with_events": "Days with events",
 		"dead_letters": "Undeliverable notifications", "delete_after_days": "Delete events after (days)", "detail": "Detail", "disabled": "disabled",
-		"entity": "Entity", "entity_alerts": "Alerts naming this entity", "entity_risk": "Entity risk", "escalation": "Escalation", "expires": "Expires",
+		"entity": "Entity", "entity_alerts": "Alerts naming this entity in the last 24 hours", "all_entity_alerts": "Every alert naming it, in the queue", "entity_risk": "Entity risk", "escalation": "Escalation", "expires": "Expires",
 		"export": "Export", "exports": "Block lists for firewalls",
 		"exports_hint": "Devices pull these with an API token of role export (Authorization: Bearer …).", "feeds": "Feeds",
 		"feeds_hint": "Sources of the active indicators; last pull is the newest indicator a source reported.", "field": "Field",
@@ -49,6 +49,8 @@ var messages = map[string]map[string]string{
 		"routes": "Routes", "save": "Save", "score_after": "Score after", "seen_since": "Seen since", "send_test": "Send a test",
 		"sla_compliance": "SLA compliance", "sort": "Sort", "state": "State", "text": "Text", "threshold": "threshold", "time_zone": "Time zone", "to": "To",
 		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value", "contributing_alerts": "Alerts that added the risk",
+		// Rules.
+		"rules": "Rules", "level": "Level", "alerts_30d": "Alerts (30 days)", "enabled": "enabled", "enable": "Enable", "disable": "Disable", "matches": "matches", "false_positives": "Known false positives", "references": "References", "file_changed": "The rule file changed on disk since it was loaded: this is the file now, not what runs.", "test_rule": "Test a rule against pasted events", "rule_yaml": "Rule (Sigma YAML)", "test_events": "Events: one per line, a log line or a JSON object", "test_summary": "{events} events tested, {total} matches", "no_rules_engine": "Rule management is not available on this server.", "no_such_rule": "No running rule has the id",
 	},
 	"ja": {
 		"app": "Yagura（櫓）", "login": "ログイン", "logout": "ログアウト", "user": "ユーザー", "password": "パスワード", "totp": "ワンタイムコード（設定時）",
@@ -76,7 +78,7 @@ var messages = map[string]map[string]string{
 		"compliance_report": "コンプライアンス報告書", "confidence": "確度", "confirm_release": "このリーガルホールドを解除しますか？",
 		"confirm_revoke": "このトークンを失効させますか？利用中のクライアントは使えなくなります。", "contain": "封じ込め", "contributions": "リスク加算の履歴", "coverage": "収集状況", "created": "作成",
 		"days_with_events": "イベントのある日数", "dead_letters": "配信不能な通知", "delete_after_days": "イベント削除まで（日）", "detail": "詳細", "disabled": "無効", "entity": "エンティティ",
-		"entity_alerts": "このエンティティのアラート", "entity_risk": "エンティティのリスク", "escalation": "エスカレーション", "expires": "有効期限", "export": "エクスポート",
+		"entity_alerts": "直近24時間にこのエンティティを含むアラート", "all_entity_alerts": "このエンティティを含むすべてのアラート（一覧）", "entity_risk": "エンティティのリスク", "escalation": "エスカレーション", "expires": "有効期限", "export": "エクスポート",
 		"exports": "ファイアウォール向けブロックリスト", "exports_hint": "機器は export ロールの API トークン（Authorization: Bearer …）で取得します。", "feeds": "フィード",
 		"feeds_hint": "有効な指標の提供元。最終取得は提供元が報告した最新の指標の日時です。", "field": "フィールド", "fp_rate": "誤検知率", "gaps": "欠損日数", "generated": "作成", "half_life": "半減期",
 		"hash": "ハッシュ", "hits": "ヒット数", "hot_days": "検索可能（日）", "hours": "時間帯", "indicators": "指標", "intel": "脅威インテリジェンス", "intel_hits": "脅威インテリジェンスの一致",
@@ -89,6 +91,8 @@ var messages = map[string]map[string]string{
 		"riskiest": "リスクの高いホストとユーザー", "role": "ロール", "routes": "ルート", "save": "保存", "score_after": "加算後スコア", "seen_since": "検知期間", "send_test": "テスト送信",
 		"sla_compliance": "SLA 遵守率", "sort": "並び順", "state": "状態", "text": "テキスト", "threshold": "しきい値", "time_zone": "タイムゾーン", "to": "終了",
 		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値", "contributing_alerts": "リスクを加算したアラート",
+		// Rules.
+		"rules": "ルール", "level": "レベル", "alerts_30d": "アラート（30日）", "enabled": "有効", "enable": "有効にする", "disable": "無効にする", "matches": "件の一致", "false_positives": "既知の誤検知", "references": "参考情報", "file_changed": "読み込み後にルールファイルが変更されています。表示は現在のファイルで、実行中の内容ではありません。", "test_rule": "貼り付けたイベントでルールをテスト", "rule_yaml": "ルール（Sigma YAML）", "test_events": "イベント：1行に1件、ログ行または JSON オブジェクト", "test_summary": "{events} 件のイベントをテスト、{total} 件一致", "no_rules_engine": "このサーバーではルール管理を利用できません。", "no_such_rule": "実行中のルールにこの ID はありません：",
 	},
 }
 

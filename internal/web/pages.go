@@ -12,6 +12,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -94,6 +95,7 @@ type alertDetailData struct {
 	Cases    []incident.Case
 	Case     *incident.Case
 	RuleYAML string
+	Rule     *live.Rule
 	// Contributing are the alerts whose risk made a risk alert.
 	Contributing []store.Alert
 }
@@ -111,8 +113,17 @@ func (s *Server) alertDetail(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d := alertDetailData{Alert: a}
+	if s.deps.Rules != nil {
+		if rule, ok := s.deps.Rules.Rule(a.RuleID); ok {
+			d.Rule = &rule
+			d.Attack = attackTags(rule.Tags) // the rule's own tags, when the alert carries none
+			if text, _, err := s.deps.Rules.Text(rule); err == nil {
+				d.RuleYAML = text
+			}
+		}
+	}
 	for _, t := range a.Tags {
-		if strings.HasPrefix(t, "attack.") {
+		if strings.HasPrefix(t, "attack.") && !slices.Contains(d.Attack, t) {
 			d.Attack = append(d.Attack, t)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/store"
 )
@@ -42,6 +43,9 @@ type Deps struct {
 	Logins *auth.Logins
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Rules is the running detector (rule list, YAML, per-tenant
+	// enablement); nil hides the rules pages.
+	Rules *live.Detector
 	// Reporting is what the compliance view checks against.
 	Reporting config.Reporting
 	// EntityRisk decays entity scores as the alert stage does; zero means
@@ -65,6 +69,7 @@ type Server struct {
 	mux    *http.ServeMux
 	snaps  *snapshots
 	counts *memo[openCounts]
+	hits   *memo[map[string]store.RuleHits]
 }
 
 // page is one console page.
@@ -85,6 +90,8 @@ func pages() []page {
 		{"GET /ui/stream/alerts", auth.PermAlertsRead, (*Server).streamAlerts},
 		{"GET /ui/entities/{type}/{value}", auth.PermAlertsRead, (*Server).entity},
 		{"GET /ui/intel", auth.PermIntelRead, (*Server).intel},
+		{"GET /ui/rules", auth.PermRulesRead, (*Server).rules},
+		{"GET /ui/rules/{id}", auth.PermRulesRead, (*Server).rule},
 		{"GET /ui/admin/{$}", auth.PermSelf, (*Server).adminIndex},
 		{"GET /ui/admin/users", auth.PermUsersManage, (*Server).adminUsers},
 		{"GET /ui/admin/tokens", auth.PermTokens, (*Server).adminTokens},
@@ -112,6 +119,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{deps: d, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	s.snaps = newSnapshots(s)
 	s.counts = &memo[openCounts]{s: s, ttl: 10 * time.Second, compute: s.countOpen, m: map[string]*memoEntry[openCounts]{}}
+	s.hits = &memo[map[string]store.RuleHits]{s: s, ttl: time.Minute, compute: s.ruleHits, m: map[string]*memoEntry[map[string]store.RuleHits]{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err

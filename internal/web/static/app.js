@@ -220,11 +220,37 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("button[data-api-method]").forEach((b) => b.addEventListener("click", async () => {
     if (b.dataset.confirm && !confirm(b.dataset.confirm)) return;
     try {
-      await api(b.dataset.apiMethod, b.dataset.apiPath);
+      await api(b.dataset.apiMethod, b.dataset.apiPath, b.dataset.apiBody ? JSON.parse(b.dataset.apiBody) : undefined);
       if (b.dataset.apiMethod === "POST") { toast("✓"); return; }
       location.reload();
     } catch (err) { apiError(err.message); }
   }));
+
+  // Rules: test a draft rule against pasted events (POST /api/v1/rules/test).
+  const rt = document.querySelector("[data-rule-test]");
+  if (rt) rt.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const summary = document.querySelector("[data-rule-test-summary]");
+    const list = document.querySelector("[data-rule-test-matches]");
+    list.replaceChildren();
+    summary.textContent = "";
+    try {
+      const res = await api("POST", "/api/v1/rules/test", { rule: rt.rule.value, lines: rt.lines.value });
+      summary.textContent = summary.dataset.text.replace("{events}", res.events).replace("{total}", res.total);
+      for (const m of res.matches) {
+        const li = document.createElement("li");
+        const ev = (m.events[0] || {});
+        li.textContent = m.rule_title + " · " + m.level + " · " + (ev["event.original"] || JSON.stringify(ev.ecs || ev));
+        list.append(li);
+      }
+      for (const w of res.warnings || []) {
+        const li = document.createElement("li");
+        li.className = "hint";
+        li.textContent = w;
+        list.append(li);
+      }
+    } catch (err) { summary.textContent = err.message; }
+  });
 
   // Alert queue: new alerts arrive over server-sent events; the queue
   // says how many and offers a reload rather than moving rows under the
