@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Intel: s.intel, Rules: deps.Rules,
 	})
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log,
-		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping})
+		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping, Rules: deps.Rules})
 	if err != nil {
 		s.closeStores()
 		return nil, fmt.Errorf("console: %w", err)
