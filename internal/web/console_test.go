@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,8 +247,22 @@ func TestDailyBars(t *testing.T) {
 			t.Errorf("bar %d: y %v h %v, want h %v standing on the axis", i, b.Y, b.H, want)
 		}
 	}
-	if c.Bars[0].Label != "11-01" || c.Bars[1].Label != "" || c.Bars[2].Title != "2026-11-03: 10" {
-		t.Errorf("labels %+v", c.Bars)
+	if c.Bars[2].Label != "11-03" || c.Bars[2].Anchor != "end" || c.Bars[2].LabelX != c.Bars[2].X+c.Bars[2].W || c.Bars[2].Title != "2026-11-03: 10" {
+		t.Errorf("the newest day is labelled inside the chart: %+v", c.Bars[2])
+	}
+	// A month: every fifth day labelled, none crowding the newest.
+	var month []kpi.DayCount
+	for i := range 31 {
+		month = append(month, kpi.DayCount{Day: day.AddDate(0, 0, i), Count: i})
+	}
+	var labelled []int
+	for i, b := range dailyBars(month, v).Bars {
+		if b.Label != "" {
+			labelled = append(labelled, i)
+		}
+	}
+	if !slices.Equal(labelled, []int{0, 5, 10, 15, 20, 25, 30}) {
+		t.Errorf("labelled days %v", labelled)
 	}
 }
 

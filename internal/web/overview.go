@@ -33,6 +33,10 @@ type snapshot struct {
 	Users   []riskyEntity
 	Err     string
 	Pending bool // no snapshot yet: the first one is being computed
+	// Closed and Clocks count what the rates are rates of: alerts closed
+	// as true, false or benign positive, and SLA clocks judged. A rate of
+	// nothing is shown as "—", not 0%.
+	Closed, Clocks int
 }
 
 type riskyEntity struct {
@@ -200,6 +204,14 @@ func (s *Server) computeSnapshot(ctx context.Context, tenant string) (*snapshot,
 	in := kpi.Input{Alerts: ka, Cases: kc, SLA: kpi.SLAFrom(incident.DefaultSLA()), From: from, To: to, Now: now}
 	snap.Report = kpi.WithPrevious(in)
 	snap.Daily = kpi.Daily(ka, from, to)
+	for _, rc := range snap.Report.Rules {
+		snap.Closed += rc.Closed
+	}
+	for _, c := range snap.Report.SLA {
+		for _, clk := range []kpi.Compliance{c.Acknowledge, c.Contain, c.Resolve} {
+			snap.Clocks += clk.Met + clk.Missed
+		}
+	}
 	var err error
 	if snap.Hosts, err = s.riskiest(ctx, sc, alerts, "host.name", "host", now); err != nil {
 		return snap, err

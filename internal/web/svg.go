@@ -21,7 +21,9 @@ const (
 
 type bar struct {
 	X, Y, W, H float64
+	LabelX     float64
 	Label      string // shown under some bars
+	Anchor     string // text-anchor of the label
 	Title      string // tooltip and accessible text
 }
 
@@ -49,8 +51,11 @@ func dailyBars(days []kpi.DayCount, v *view) barChart {
 		h := (chartH - padT - padB) * float64(d.Count) / float64(top)
 		b := bar{X: padL + float64(i)*slot + 1, Y: chartH - padB - h, W: max(slot-2, 1), H: h,
 			Title: fmt.Sprintf("%s: %d", d.Day.Format("2006-01-02"), d.Count)}
-		if i%5 == 0 {
-			b.Label = v.Day(d.Day)
+		switch {
+		case i == len(days)-1: // the newest day, right-aligned so it stays inside
+			b.Label, b.Anchor, b.LabelX = v.Day(d.Day), "end", b.X+b.W
+		case i%5 == 0 && i < len(days)-3:
+			b.Label, b.Anchor, b.LabelX = v.Day(d.Day), "start", b.X
 		}
 		c.Bars = append(c.Bars, b)
 	}
