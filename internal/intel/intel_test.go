@@ -141,7 +141,7 @@ func TestWarningListsAndPolicy(t *testing.T) {
 	} {
 		i := base
 		c.edit(&i)
-		if got := p.Distributable(i, now); got != c.want {
+		if got := p.Distributable(&i, now); got != c.want {
 			t.Errorf("%s: Distributable = %v", name, got)
 		}
 	}

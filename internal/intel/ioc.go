@@ -161,7 +161,7 @@ func (i IOC) Source() string {
 
 // Active reports whether the indicator is in force at now: not revoked
 // and not expired.
-func (i IOC) Active(now time.Time) bool {
+func (i *IOC) Active(now time.Time) bool {
 	return !i.Revoked && (i.Expires == nil || now.Before(*i.Expires))
 }
 

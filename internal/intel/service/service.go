@@ -405,7 +405,7 @@ func (s *Service) List(ctx context.Context, tenant string, p intel.Policy) (expo
 	l.Serial = dl.serial
 	l.IOCs = make([]*intel.IOC, 0, len(dl.byKey))
 	for _, i := range dl.byKey {
-		if p.Distributable(*i, now) {
+		if p.Distributable(i, now) {
 			l.IOCs = append(l.IOCs, i)
 		}
 	}
@@ -478,7 +478,7 @@ func (s *Service) Changes(ctx context.Context, tenant string, since int64, limit
 	next := since
 	for _, i := range list {
 		action := "remove"
-		if p.Distributable(i, now) {
+		if p.Distributable(&i, now) {
 			action = "add"
 		}
 		out = append(out, Change{Seq: i.Seq, Action: action, ID: i.ID, Type: i.Type, Value: i.Value,
