@@ -70,7 +70,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (Identity, error) {
 			caFile = abs
 		}
 	}
-	id := Identity{Server: c.base, CAFile: caFile, AgentID: resp.AgentID, Tenant: resp.Tenant, Secret: resp.Secret}
+	id := Identity{Server: c.base, CAFile: caFile, AgentID: resp.AgentID, Tenant: resp.Tenant, Secret: resp.Secret, CommandKey: resp.CommandKey}
 	return id, saveIdentity(o.StateDir, id)
 }
 
@@ -95,6 +95,11 @@ type Agent struct {
 	inputs  *inputs
 	cfgVer  atomic.Int64
 	full    atomic.Bool
+
+	contain containment
+	cmdMu   sync.Mutex
+	obeyed  map[string]bool      // commands carried out (or refused) since the start
+	results []wire.CommandResult // not yet delivered in a heartbeat
 }
 
 // Open loads the identity, the settings and the disk buffer.
@@ -117,7 +122,8 @@ func Open(stateDir string, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{stateDir: stateDir, id: id, settings: settings, log: log, client: c, buf: buf,
-		records: make(chan []input.Record, 4), started: time.Now(), seq: seq, pos: map[string]any{}}
+		records: make(chan []input.Record, 4), started: time.Now(), seq: seq, pos: map[string]any{},
+		contain: newContainment(), obeyed: map[string]bool{}}
 	if len(state) > 0 {
 		var saved map[string]json.RawMessage
 		if err := json.Unmarshal(state, &saved); err != nil {
@@ -372,8 +378,13 @@ func (a *Agent) heartbeats(ctx context.Context) {
 	for {
 		now := time.Now()
 		hb := a.report(prev, now.Sub(last))
+		hb.Results = a.takeResults()
 		prev, last = a.lines.Load(), now
 		resp, err := a.client.heartbeat(ctx, hb)
+		if err == nil {
+			a.resultsDelivered(len(hb.Results))
+			a.obey(ctx, resp.Commands)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.noteError("heartbeat", err)

@@ -35,6 +35,9 @@ type Identity struct {
 	AgentID string `json:"agent_id"`
 	Tenant  string `json:"tenant"`
 	Secret  string `json:"secret"`
+	// CommandKey is the server's ed25519 public key; commands not signed
+	// with it are refused.
+	CommandKey []byte `json:"command_key"`
 }
 
 // Settings are the agent's local settings (agent.json in the state

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/ingest"
 	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/respond/agentcmd"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
@@ -38,6 +40,8 @@ func agentRoutes() []route {
 		{"GET", "/api/v1/agents", auth.PermAgentsRead, (*Server).listAgents},
 		{"GET", "/api/v1/agents/config", auth.PermAgentsRead, (*Server).getAgentConfig},
 		{"PUT", "/api/v1/agents/config", auth.PermAgentsManage, (*Server).putAgentConfig},
+		{"POST", "/api/v1/agents/{id}/commands", auth.PermActionsRun, (*Server).queueAgentCommand},
+		{"GET", "/api/v1/agents/{id}/commands", auth.PermAgentsRead, (*Server).listAgentCommands},
 	}
 }
 
@@ -109,7 +113,14 @@ func (s *Server) enrollAgent(w http.ResponseWriter, r *http.Request, _ auth.Prin
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, wire.EnrollResponse{AgentID: ag.ID, Tenant: ag.Tenant, Secret: secret})
+	key, err := agentcmd.Key(r.Context(), s.deps.State)
+	if err != nil {
+		s.deps.Log.Error("agent signing key unavailable", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "enroll: the command key is unavailable; retry")
+		return
+	}
+	writeJSON(w, http.StatusCreated, wire.EnrollResponse{AgentID: ag.ID, Tenant: ag.Tenant, Secret: secret,
+		CommandKey: key.Public().(ed25519.PublicKey)})
 }
 
 // enrollmentToken checks the enrollment token and, unlike API
@@ -186,7 +197,10 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, _ auth.P
 	}
 	sc := s.deps.State.Scope(ag.Tenant)
 	now := s.deps.Now()
-	if err := sc.Agents().Heartbeat(r.Context(), ag.ID, now, store.AgentHeartbeat(hb)); err != nil {
+	report := store.AgentHeartbeat{Version: hb.Version, UptimeSeconds: hb.UptimeSeconds, EventsPerSecond: hb.EventsPerSecond,
+		BufferBatches: hb.BufferBatches, BufferBytes: hb.BufferBytes, BufferFull: hb.BufferFull, Dropped: hb.Dropped,
+		Errors: hb.Errors, LastError: hb.LastError, ConfigVersion: hb.ConfigVersion}
+	if err := sc.Agents().Heartbeat(r.Context(), ag.ID, now, report); err != nil {
 		s.deps.Log.Error("agent heartbeat not stored", "agent", ag.ID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "heartbeat not stored; retry")
 		return
@@ -197,12 +211,97 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, _ auth.P
 			s.deps.Log.Error("agent buffer-full alert not stored", "agent", ag.ID, "err", err)
 		}
 	}
+	for _, res := range hb.Results {
+		if len(res.Error) > 1024 {
+			res.Error = res.Error[:1024]
+		}
+		c, err := sc.Agents().Commands().Complete(r.Context(), ag.ID, res.ID, res.OK, res.Error, now)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // reported before (the answer to that heartbeat was lost)
+		}
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "command result not stored; retry")
+			return
+		}
+		details := map[string]any{"agent": ag.ID, "hostname": ag.Hostname, "action": c.Action, "targets": c.Targets, "ok": res.OK}
+		if res.Error != "" {
+			details["error"] = res.Error
+		}
+		if c.CaseID != "" {
+			details["case_id"] = c.CaseID
+		}
+		if err := s.audit(r, agentPrincipal(ag), "agent.command.result", c.ID, details); err != nil {
+			writeError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+	}
 	cfg, err := sc.Agents().Config(r.Context())
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "agent configuration unavailable; retry")
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.HeartbeatResponse{Config: toWireConfig(cfg)})
+	pending, err := sc.Agents().Commands().Pending(r.Context(), ag.ID, now)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "agent commands unavailable; retry")
+		return
+	}
+	resp := wire.HeartbeatResponse{Config: toWireConfig(cfg)}
+	for _, c := range pending {
+		var sc wire.SignedCommand
+		if json.Unmarshal(c.Signed, &sc) == nil {
+			resp.Commands = append(resp.Commands, sc)
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// commandRequest asks for a containment command on one agent.
+type commandRequest struct {
+	Action     string   `json:"action"`
+	Targets    []string `json:"targets"`
+	TTLSeconds int64    `json:"ttl_seconds"`
+	CaseID     string   `json:"case_id"`
+}
+
+func (s *Server) queueAgentCommand(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	ag, err := s.deps.State.Scope(p.Tenant).Agents().Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no agent "+r.PathValue("id"))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "agent lookup failed; retry")
+		return
+	}
+	var req commandRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 256<<10)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "command: "+err.Error())
+		return
+	}
+	c, err := agentcmd.Queue(r.Context(), s.deps.State, p.Tenant, agentcmd.Order{AgentID: ag.ID, Action: req.Action, Targets: req.Targets,
+		TTL: time.Duration(req.TTLSeconds) * time.Second, Actor: p.Actor(), CaseID: req.CaseID}, s.deps.Now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "command: "+err.Error())
+		return
+	}
+	details := map[string]any{"agent": ag.ID, "hostname": ag.Hostname, "action": c.Action, "targets": c.Targets, "expires": c.Expires}
+	if c.CaseID != "" {
+		details["case_id"] = c.CaseID
+	}
+	if err := s.audit(r, p, "agent.command", c.ID, details); err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusAccepted, c)
+}
+
+func (s *Server) listAgentCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	cmds, err := s.deps.State.Scope(p.Tenant).Agents().Commands().List(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "agent commands unavailable; retry")
+		return
+	}
+	writeJSON(w, http.StatusOK, list[store.AgentCommand]{Items: cmds, Total: len(cmds)})
 }
 
 func toWireConfig(c store.AgentConfig) wire.Config {

@@ -236,3 +236,74 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// A responder queues a command; the agent's heartbeat brings it signed by
+// the key the agent got at enrollment; the agent's report is recorded and
+// audited.
+func TestAgentCommandRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tok, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"pc-7"}`), false)
+	if code != 201 {
+		t.Fatal(out)
+	}
+	id, secret := out["agent_id"].(string), out["secret"].(string)
+	var enrolled wire.EnrollResponse
+	json.Unmarshal([]byte(mustJSON(out)), &enrolled)
+	responder, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleResponder, "", 0, time.Now())
+	auditor, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleAuditor, "", 0, time.Now())
+
+	bad := []string{`{"action":"format-disk"}`, `{"action":"block-ip","targets":["not-an-ip"],"ttl_seconds":60}`, `{"action":"block-ip","targets":["192.0.2.1"]}`}
+	for _, b := range bad {
+		if code, _ := e.do(t, "POST", "/api/v1/agents/"+id+"/commands", responder, b); code != 400 {
+			t.Errorf("command %s: %d, want 400", b, code)
+		}
+	}
+	if code, _ := e.do(t, "POST", "/api/v1/agents/nope/commands", responder, `{"action":"isolate"}`); code != 404 {
+		t.Errorf("unknown agent: %d, want 404", code)
+	}
+	code, queued := e.do(t, "POST", "/api/v1/agents/"+id+"/commands", responder, `{"action":"block-ip","targets":["192.0.2.7","198.51.100.0/24"],"ttl_seconds":600}`)
+	if code != 202 {
+		t.Fatalf("queue: %d %v", code, queued)
+	}
+	// Decoded as the agent does: the signed bytes must arrive untouched.
+	req, _ := http.NewRequest("POST", e.srv.URL+wire.PathHeartbeat, strings.NewReader(`{"version":"t"}`))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hb wire.HeartbeatResponse
+	err = json.NewDecoder(resp.Body).Decode(&hb)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("heartbeat: %d %v", resp.StatusCode, err)
+	}
+	if len(hb.Commands) != 1 {
+		t.Fatalf("heartbeat carries %d commands, want 1", len(hb.Commands))
+	}
+	cmd, err := wire.Verify(enrolled.CommandKey, hb.Commands[0], id, time.Now())
+	if err != nil {
+		t.Fatalf("the agent would refuse the command: %v", err)
+	}
+	if cmd.Action != wire.ActionBlockIP || fmt.Sprint(cmd.Targets) != "[192.0.2.7 198.51.100.0/24]" || cmd.TTLSeconds != 600 {
+		t.Errorf("command: %+v", cmd)
+	}
+	// The agent reports; the command is done and no longer sent.
+	report := fmt.Sprintf(`{"version":"t","results":[{"id":%q,"ok":false,"error":"nft: permission denied"}]}`, cmd.ID)
+	if code, out = post(t, e, wire.PathHeartbeat, secret, []byte(report), false); code != 200 || out["commands"] != nil {
+		t.Fatalf("heartbeat with the result: %d %v", code, out)
+	}
+	_, list := e.do(t, "GET", "/api/v1/agents/"+id+"/commands", e.tokens["default/analyst"], "")
+	item := list["items"].([]any)[0].(map[string]any)
+	if item["done_at"] == nil || item["ok"] != false || item["error"] != "nft: permission denied" {
+		t.Errorf("command after the report: %v", item)
+	}
+	_, audit := e.do(t, "GET", "/api/v1/audit", auditor, "")
+	for _, action := range []string{"agent.enroll", "agent.command", "agent.command.result"} {
+		if !strings.Contains(mustJSON(audit), `"action":"`+action+`"`) {
+			t.Errorf("audit log lacks %s", action)
+		}
+	}
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/respond"
+	"github.com/yagura-soc/yagura/internal/respond/agentcmd"
 	"github.com/yagura-soc/yagura/internal/respond/webhook"
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -301,7 +302,8 @@ func newCaseDesk(cfg config.Config, events store.EventStore, state store.State) 
 	if err != nil {
 		return nil, err
 	}
-	conns := map[string]respond.Connector{}
+	// Hosts with a Yagura agent can always be contained through it.
+	conns := map[string]respond.Connector{"agent": agentcmd.Connector{State: state}}
 	for _, w := range cfg.Response.Webhooks {
 		if w.Name == "" || w.URL == "" {
 			return nil, fmt.Errorf("response.webhooks: every connector needs a name and a url")

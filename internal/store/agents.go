@@ -81,12 +81,44 @@ type Agents interface {
 	// SetConfig replaces the configuration and returns it with its new
 	// version.
 	SetConfig(ctx context.Context, c AgentConfig) (AgentConfig, error)
+	Commands() AgentCommands
 }
 
 // AgentDirectory finds an agent by its secret, whatever its tenant: the
-// secret decides the tenant.
+// secret decides the tenant. It also keeps the server's command-signing
+// key (ed25519 seed), made on first use.
 type AgentDirectory interface {
 	ByHash(ctx context.Context, hash []byte) (Agent, error)
+	SigningKey(ctx context.Context) ([]byte, error)
+}
+
+// AgentCommand is a containment command queued for an agent: the signed
+// form the agent receives, and its outcome once the agent reports it.
+type AgentCommand struct {
+	ID        string     `json:"id"`
+	AgentID   string     `json:"agent_id"`
+	Action    string     `json:"action"`
+	Targets   []string   `json:"targets,omitempty"`
+	Signed    []byte     `json:"-"`
+	Actor     string     `json:"actor"`
+	CaseID    string     `json:"case_id,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	Expires   time.Time  `json:"expires"`
+	DoneAt    *time.Time `json:"done_at,omitempty"`
+	OK        bool       `json:"ok"`
+	Error     string     `json:"error,omitempty"`
+}
+
+// AgentCommands queues one tenant's containment commands.
+type AgentCommands interface {
+	Queue(ctx context.Context, c AgentCommand) error
+	// Pending are an agent's commands not yet reported on and not expired
+	// at now, oldest first.
+	Pending(ctx context.Context, agentID string, now time.Time) ([]AgentCommand, error)
+	// Complete records an agent's report; a command of another agent or an
+	// unknown one is store.ErrNotFound.
+	Complete(ctx context.Context, agentID, id string, ok bool, msg string, at time.Time) (AgentCommand, error)
+	List(ctx context.Context, agentID string) ([]AgentCommand, error)
 }
 
 // Agent statuses as the agent list shows them.

@@ -40,6 +40,9 @@ type EnrollResponse struct {
 	AgentID string `json:"agent_id"`
 	Tenant  string `json:"tenant"`
 	Secret  string `json:"secret"`
+	// CommandKey is the server's ed25519 public key: the agent obeys only
+	// commands signed with it.
+	CommandKey []byte `json:"command_key"`
 }
 
 // Heartbeat is an agent's report about itself.
@@ -54,6 +57,9 @@ type Heartbeat struct {
 	Errors          int64   `json:"errors"`
 	LastError       string  `json:"last_error,omitempty"`
 	ConfigVersion   int64   `json:"config_version"`
+	// Results report commands carried out (or refused) since the last
+	// heartbeat the server answered.
+	Results []CommandResult `json:"results,omitempty"`
 }
 
 // FileInput is one file input: a glob, an optional multi-line start
@@ -75,7 +81,8 @@ type Config struct {
 
 // HeartbeatResponse answers a heartbeat.
 type HeartbeatResponse struct {
-	Config Config `json:"config"`
+	Config   Config          `json:"config"`
+	Commands []SignedCommand `json:"commands,omitempty"`
 }
 
 // BatchResponse answers a batch. Duplicate says the server had already

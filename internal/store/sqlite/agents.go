@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -167,4 +169,98 @@ func (a agents) SetConfig(ctx context.Context, c store.AgentConfig) (store.Agent
 		return c, fmt.Errorf("agent config: %w", err)
 	}
 	return c, nil
+}
+
+func (d agentDirectory) SigningKey(ctx context.Context) ([]byte, error) {
+	var seed []byte
+	err := d.s.db.QueryRowContext(ctx, `SELECT seed FROM agent_signing_key WHERE id = 1`).Scan(&seed)
+	if err == nil {
+		return seed, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("agent signing key: %w", err)
+	}
+	seed = make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("agent signing key: %w", err)
+	}
+	// Two servers racing on a fresh file: the first key wins for both.
+	if _, err := d.s.db.ExecContext(ctx, `INSERT INTO agent_signing_key(id, seed, created_at) VALUES (1, ?, ?) ON CONFLICT(id) DO NOTHING`,
+		seed, toNanos(d.s.now())); err != nil {
+		return nil, fmt.Errorf("agent signing key: %w", err)
+	}
+	err = d.s.db.QueryRowContext(ctx, `SELECT seed FROM agent_signing_key WHERE id = 1`).Scan(&seed)
+	return seed, err
+}
+
+func (a agents) Commands() store.AgentCommands { return agentCommands(a) }
+
+type agentCommands scoped
+
+const agentCommandColumns = `id, agent_id, action, targets, signed, actor, case_id, created_at, expires, done_at, ok, error`
+
+func scanAgentCommand(row scanner) (store.AgentCommand, error) {
+	var c store.AgentCommand
+	var targets string
+	var created, expires int64
+	var done sql.NullInt64
+	if err := row.Scan(&c.ID, &c.AgentID, &c.Action, &targets, &c.Signed, &c.Actor, &c.CaseID, &created, &expires, &done, &c.OK, &c.Error); err != nil {
+		return c, err
+	}
+	json.Unmarshal([]byte(targets), &c.Targets)
+	c.CreatedAt, c.Expires, c.DoneAt = fromNanos(created), fromNanos(expires), timePtr(done)
+	return c, nil
+}
+
+func (a agentCommands) Queue(ctx context.Context, c store.AgentCommand) error {
+	targets, _ := json.Marshal(c.Targets)
+	_, err := a.s.db.ExecContext(ctx, `INSERT INTO agent_commands(id, tenant, agent_id, action, targets, signed, actor, case_id, created_at, expires)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM agents WHERE tenant = ? AND id = ?)`,
+		c.ID, a.tenant, c.AgentID, c.Action, string(targets), c.Signed, c.Actor, c.CaseID, toNanos(c.CreatedAt), toNanos(c.Expires), a.tenant, c.AgentID)
+	if isUniqueViolation(err) {
+		return store.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("queue agent command: %w", err)
+	}
+	return nil
+}
+
+func (a agentCommands) query(ctx context.Context, where string, args ...any) ([]store.AgentCommand, error) {
+	rows, err := a.s.db.QueryContext(ctx, `SELECT `+agentCommandColumns+` FROM agent_commands WHERE tenant = ? AND `+where+` ORDER BY created_at, id`,
+		append([]any{a.tenant}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("agent commands: %w", err)
+	}
+	defer rows.Close()
+	out := []store.AgentCommand{}
+	for rows.Next() {
+		c, err := scanAgentCommand(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (a agentCommands) Pending(ctx context.Context, agentID string, now time.Time) ([]store.AgentCommand, error) {
+	return a.query(ctx, `agent_id = ? AND done_at IS NULL AND expires > ?`, agentID, toNanos(now))
+}
+
+func (a agentCommands) List(ctx context.Context, agentID string) ([]store.AgentCommand, error) {
+	return a.query(ctx, `agent_id = ?`, agentID)
+}
+
+func (a agentCommands) Complete(ctx context.Context, agentID, id string, ok bool, msg string, at time.Time) (store.AgentCommand, error) {
+	res, err := a.s.db.ExecContext(ctx, `UPDATE agent_commands SET done_at = ?, ok = ?, error = ? WHERE tenant = ? AND agent_id = ? AND id = ? AND done_at IS NULL`,
+		toNanos(at), ok, msg, a.tenant, agentID, id)
+	if err != nil {
+		return store.AgentCommand{}, fmt.Errorf("complete agent command: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.AgentCommand{}, store.ErrNotFound
+	}
+	c, err := scanAgentCommand(a.s.db.QueryRowContext(ctx, `SELECT `+agentCommandColumns+` FROM agent_commands WHERE tenant = ? AND id = ?`, a.tenant, id))
+	return c, err
 }
