@@ -20,30 +20,35 @@ func (s *Server) watchAgents(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		tenants, err := s.State.Tenants().List(ctx)
+		s.raiseSilentAgents(ctx, time.Now().UTC())
+	}
+}
+
+// raiseSilentAgents raises the silence alert for every agent that became
+// silent since the last look.
+func (s *Server) raiseSilentAgents(ctx context.Context, now time.Time) {
+	tenants, err := s.State.Tenants().List(ctx)
+	if err != nil {
+		return
+	}
+	for _, t := range tenants {
+		sc := s.State.Scope(t.Name)
+		agents, err := sc.Agents().List(ctx)
 		if err != nil {
 			continue
 		}
-		now := time.Now().UTC()
-		for _, t := range tenants {
-			sc := s.State.Scope(t.Name)
-			agents, err := sc.Agents().List(ctx)
-			if err != nil {
+		for _, a := range agents {
+			if a.SilentAlerted || a.Status(now) != store.AgentSilent {
 				continue
 			}
-			for _, a := range agents {
-				if a.SilentAlerted || a.Status(now) != store.AgentSilent {
-					continue
-				}
-				if err := httpapi.RaiseAgentAlert(ctx, sc, a, "yagura-agent-silent", "Agent went silent: no heartbeat from "+a.Hostname, "medium", now); err != nil {
-					s.log.Error("agent silence alert not stored", "agent", a.ID, "err", err)
-					continue
-				}
-				if err := sc.Agents().MarkSilent(ctx, a.ID); err != nil {
-					s.log.Error("agent silence not recorded", "agent", a.ID, "err", err)
-				}
-				s.log.Warn("agent went silent", "tenant", t.Name, "agent", a.ID, "hostname", a.Hostname)
+			if err := httpapi.RaiseAgentAlert(ctx, sc, a, "yagura-agent-silent", "Agent went silent: no heartbeat from "+a.Hostname, "medium", now); err != nil {
+				s.log.Error("agent silence alert not stored", "agent", a.ID, "err", err)
+				continue
 			}
+			if err := sc.Agents().MarkSilent(ctx, a.ID); err != nil {
+				s.log.Error("agent silence not recorded", "agent", a.ID, "err", err)
+			}
+			s.log.Warn("agent went silent", "tenant", t.Name, "agent", a.ID, "hostname", a.Hostname)
 		}
 	}
 }
