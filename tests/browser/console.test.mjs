@@ -296,3 +296,57 @@ test("a new alert arrives live on an open queue, with its threat-intel hit", asy
   await ana.locator("table.events td", { hasText: ip }).first().waitFor();
   await ana.screenshot({ path: join(shots, "alert-live.png"), fullPage: true });
 });
+
+test("rules: a lead disables and re-enables a rule; an analyst tests a draft rule on pasted lines", async (t) => {
+  const lena = await session(t, "lena");
+  await lena.goto(base + "/ui/rules");
+  const row = lena.locator("[data-rules] tr[data-rule]").first();
+  const id = await row.getAttribute("data-rule");
+  await Promise.all([lena.waitForURL(new RegExp("/ui/rules/")), row.locator("a").first().click()]);
+  assert.match(await lena.locator("[data-rule-yaml]").textContent(), /detection:/);
+  await lena.locator("[data-rule-state]", { hasText: "enabled" }).waitFor();
+  await Promise.all([lena.waitForEvent("load"), lena.click('button[data-api-path$="/enabled"]')]);
+  await lena.locator("[data-rule-state]", { hasText: "disabled" }).waitFor();
+  // The API agrees: the rule is off for this tenant.
+  const off = await apiAs(lena, "GET", "/api/v1/rules/" + encodeURIComponent(id));
+  assert.equal(JSON.parse(off.body).enabled, false);
+  await Promise.all([lena.waitForEvent("load"), lena.click('button[data-api-path$="/enabled"]')]);
+  await lena.locator("[data-rule-state]", { hasText: "enabled" }).waitFor();
+
+  const ana = await session(t, "ana");
+  await ana.goto(base + "/ui/rules");
+  const stamp = new Date().toUTCString().slice(5, 25).replace(/^(\d+) (\w+) \d+/, "$2 $1");
+  await ana.fill('[data-rule-test] textarea[name="lines"]', [
+    `${stamp} web-01 sshd[4242]: Failed password for root from 10.9.8.7 port 50123 ssh2`,
+    `${stamp} web-01 sshd[4243]: Accepted password for alice from 10.9.8.7 port 50124 ssh2`,
+  ].join("\n"));
+  await ana.click('[data-rule-test] button[type="submit"]');
+  await ana.locator("[data-rule-test-summary]", { hasText: "events tested" }).waitFor();
+  const summary = await ana.locator("[data-rule-test-summary]").textContent();
+  assert.match(summary, /^2 events tested, 1 matches$/, summary);
+  assert.match(await ana.locator("[data-rule-test-matches] li").first().textContent(), /Failed root logins over SSH/);
+  await fitsWidth(ana);
+  await ana.screenshot({ path: join(shots, "rules.png"), fullPage: true });
+});
+
+test("every control of the new pages is labelled, and the menu works from the keyboard", async (t) => {
+  const page = await session(t, "adm");
+  const pages = ["/ui/", "/ui/alerts", "/ui/intel", "/ui/rules", "/ui/admin/users", "/ui/admin/tokens", "/ui/admin/notify",
+    "/ui/admin/retention", "/ui/admin/audit", "/ui/admin/compliance"];
+  for (const p of pages) {
+    await page.goto(base + p);
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, select, textarea")]
+      .filter((el) => el.type !== "hidden" && !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
+      .map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unlabelled, [], `unlabelled controls on ${p}`);
+    await fitsWidth(page);
+  }
+  // Tab through the header to the threat-intel link and open it with Enter.
+  await page.goto(base + "/ui/");
+  for (let i = 0; i < 15; i++) {
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate(() => document.activeElement.getAttribute("href"))) === "/ui/intel") break;
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("href")), "/ui/intel", "the threat-intel link takes the focus");
+  await Promise.all([page.waitForURL("**/ui/intel"), page.keyboard.press("Enter")]);
+});
