@@ -48,7 +48,7 @@ var messages = map[string]map[string]string{
 		"revoked": "revoked", "risk_alert": "Risk alert", "risk_over_time": "Risk over time", "riskiest": "Riskiest hosts and users", "role": "Role",
 		"routes": "Routes", "save": "Save", "score_after": "Score after", "seen_since": "Seen since", "send_test": "Send a test",
 		"sla_compliance": "SLA compliance", "sort": "Sort", "state": "State", "text": "Text", "threshold": "threshold", "time_zone": "Time zone", "to": "To",
-		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value", "closed_of": "closed of", "clocks_judged": "SLA clocks judged", "contributing_alerts": "Alerts that added the risk",
+		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value", "closed_of": "closed of", "locked": "locked", "clocks_judged": "SLA clocks judged", "contributing_alerts": "Alerts that added the risk",
 		// Rules.
 		"rules": "Rules", "level": "Level", "alerts_30d": "Alerts (30 days)", "enabled": "enabled", "enable": "Enable", "disable": "Disable", "matches": "matches", "false_positives": "Known false positives", "references": "References", "file_changed": "The rule file changed on disk since it was loaded: this is the file now, not what runs.", "test_rule": "Test a rule against pasted events", "rule_yaml": "Rule (Sigma YAML)", "test_events": "Events: one per line, a log line or a JSON object", "test_summary": "{events} events tested, {total} matches", "no_rules_engine": "Rule management is not available on this server.", "no_such_rule": "No running rule has the id",
 	},
@@ -90,7 +90,7 @@ var messages = map[string]map[string]string{
 		"remote": "アドレス", "retention_policy": "保存ポリシー", "revoke": "失効", "revoked": "失効済み", "risk_alert": "リスクアラート", "risk_over_time": "リスクの推移",
 		"riskiest": "リスクの高いホストとユーザー", "role": "ロール", "routes": "ルート", "save": "保存", "score_after": "加算後スコア", "seen_since": "検知期間", "send_test": "テスト送信",
 		"sla_compliance": "SLA 遵守率", "sort": "並び順", "state": "状態", "text": "テキスト", "threshold": "しきい値", "time_zone": "タイムゾーン", "to": "終了",
-		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値", "closed_of": "件クローズ／全", "clocks_judged": "件の SLA 判定", "contributing_alerts": "リスクを加算したアラート",
+		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値", "closed_of": "件クローズ／全", "locked": "ロック中", "clocks_judged": "件の SLA 判定", "contributing_alerts": "リスクを加算したアラート",
 		// Rules.
 		"rules": "ルール", "level": "レベル", "alerts_30d": "アラート（30日）", "enabled": "有効", "enable": "有効にする", "disable": "無効にする", "matches": "件の一致", "false_positives": "既知の誤検知", "references": "参考情報", "file_changed": "読み込み後にルールファイルが変更されています。表示は現在のファイルで、実行中の内容ではありません。", "test_rule": "貼り付けたイベントでルールをテスト", "rule_yaml": "ルール（Sigma YAML）", "test_events": "イベント：1行に1件、ログ行または JSON オブジェクト", "test_summary": "{events} 件のイベントをテスト、{total} 件一致", "no_rules_engine": "このサーバーではルール管理を利用できません。", "no_such_rule": "実行中のルールにこの ID はありません：",
 	},
