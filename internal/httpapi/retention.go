@@ -45,24 +45,29 @@ func (s *Server) putRetention(w http.ResponseWriter, r *http.Request, p auth.Pri
 		HotDays         int `json:"hot_days"`
 		DeleteAfterDays int `json:"delete_after_days"`
 		AlertDays       int `json:"alert_days"`
+		CaseDays        int `json:"case_days"`
 	}
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if req.HotDays < 1 || req.DeleteAfterDays < req.HotDays || req.AlertDays < 1 {
-		writeError(w, http.StatusBadRequest, "need hot_days >= 1, delete_after_days >= hot_days, alert_days >= 1")
+	if req.CaseDays == 0 {
+		req.CaseDays = store.DefaultRetention(p.Tenant).CaseDays
+	}
+	if req.HotDays < 1 || req.DeleteAfterDays < req.HotDays || req.AlertDays < 1 || req.CaseDays < 1 {
+		writeError(w, http.StatusBadRequest, "need hot_days >= 1, delete_after_days >= hot_days, alert_days >= 1, case_days >= 1")
 		return
 	}
 	ret := s.deps.State.Scope(p.Tenant).Retention()
 	old, _ := ret.Policy(r.Context())
-	policy := store.RetentionPolicy{Tenant: p.Tenant, HotDays: req.HotDays, DeleteAfterDays: req.DeleteAfterDays, AlertDays: req.AlertDays, UpdatedAt: s.deps.Now()}
+	policy := store.RetentionPolicy{Tenant: p.Tenant, HotDays: req.HotDays, DeleteAfterDays: req.DeleteAfterDays, AlertDays: req.AlertDays,
+		CaseDays: req.CaseDays, UpdatedAt: s.deps.Now()}
 	if err := ret.SetPolicy(r.Context(), policy); err != nil {
 		s.internalError(w, "saving the retention policy failed", err)
 		return
 	}
 	s.audit(r, p, "retention.policy", "retention", map[string]any{
 		"hot_days": []int{old.HotDays, req.HotDays}, "delete_after_days": []int{old.DeleteAfterDays, req.DeleteAfterDays},
-		"alert_days": []int{old.AlertDays, req.AlertDays}})
+		"alert_days": []int{old.AlertDays, req.AlertDays}, "case_days": []int{old.CaseDays, req.CaseDays}})
 	writeJSON(w, http.StatusOK, policy)
 }
 

@@ -30,6 +30,7 @@ const day = 24 * time.Hour
 type Enforcer struct {
 	Events     store.EventStore
 	State      store.State
+	Blobs      store.Blobs // case evidence files; nil leaves them in place
 	ArchiveDir string
 	Log        *slog.Logger
 }
@@ -42,6 +43,7 @@ type Report struct {
 	Deleted       []store.Archive `json:"deleted"`
 	Held          []time.Time     `json:"held"` // days kept because of a legal hold
 	AlertsDeleted int64           `json:"alerts_deleted"`
+	CasesDeleted  []string        `json:"cases_deleted"`
 }
 
 // Run enforces every tenant's policy as of now.
@@ -155,7 +157,57 @@ func (e *Enforcer) RunTenant(ctx context.Context, tenant string, now time.Time) 
 		}
 	}
 	rep.AlertsDeleted = n
+	if rep.CasesDeleted, err = e.expireCases(ctx, scope, policy, holds, today); err != nil {
+		return rep, err
+	}
 	return rep, nil
+}
+
+// expireCases deletes closed cases last changed more than CaseDays ago,
+// with their evidence — except a case a legal hold names or whose span a
+// hold covers.
+func (e *Enforcer) expireCases(ctx context.Context, scope store.Scoped, policy store.RetentionPolicy, holds []store.LegalHold, today time.Time) ([]string, error) {
+	if policy.CaseDays <= 0 {
+		return []string{}, nil
+	}
+	cutoff := today.Add(-time.Duration(policy.CaseDays) * day)
+	old, _, err := scope.Cases().List(ctx, store.CaseFilter{Status: "closed", Stage: -1, UpdatedBefore: cutoff, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	deleted := []string{}
+	for _, c := range old {
+		end := c.UpdatedAt
+		if c.ClosedAt != nil {
+			end = *c.ClosedAt
+		}
+		held := false
+		for _, h := range holds {
+			if h.ReleasedAt == nil && (h.CaseID == c.ID || (h.From.Before(end) && c.CreatedAt.Before(h.To))) {
+				held = true
+			}
+		}
+		if held {
+			continue
+		}
+		files, err := scope.Cases().Delete(ctx, c.ID)
+		if err != nil {
+			return deleted, err
+		}
+		if e.Blobs != nil {
+			for _, sha := range files {
+				if err := e.Blobs.Delete(ctx, scope.Tenant(), sha); err != nil {
+					return deleted, err
+				}
+			}
+		}
+		if _, err := scope.Audit().Append(ctx, store.AuditRecord{Actor: "system", Role: "retention", Action: "retention.delete_case",
+			Object: "case/" + c.ID, Details: map[string]any{"title": c.Title, "closed": end, "evidence_deleted": files}}); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, c.ID)
+	}
+	return deleted, nil
 }
 
 // archive writes a day to Parquet, records it with its hash, then drops the

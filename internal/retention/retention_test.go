@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -191,5 +194,55 @@ func TestClosedAlertsAgeOutButNotIntoAHold(t *testing.T) {
 	}
 	if _, total, _ := al.List(ctx, store.AlertFilter{}); total != 2 {
 		t.Errorf("%d alerts left, want 2", total)
+	}
+}
+
+// Closed cases leave after CaseDays with their evidence files; open cases
+// and cases under a legal hold stay.
+func TestCaseRetention(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	blobs := fsblob.New(t.TempDir())
+	f.e.Blobs = blobs
+	ret := f.state.Scope("acme").Retention()
+	ret.SetPolicy(ctx, store.RetentionPolicy{HotDays: 30, DeleteAfterDays: 60, AlertDays: 60, CaseDays: 5})
+	pbs, _ := incident.LoadPlaybooks(nil)
+	cs := f.state.Scope("acme").Cases()
+	mk := func(id string, d int, closed bool) {
+		c := incident.NewCase(pbs["default"], id, "acme", id, "high", dayN(d))
+		if closed {
+			at := dayN(d)
+			c.Status, c.ClosedAt = incident.StatusClosed, &at
+		}
+		if err := cs.Create(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("old-closed", 1, true)
+	mk("old-open", 1, false)
+	mk("old-held", 2, true)
+	mk("recent-closed", 8, true)
+	sha, _, _ := blobs.Put(ctx, "acme", strings.NewReader("a packet capture"))
+	cs.AddEvidence(ctx, store.Evidence{ID: "e1", CaseID: "old-closed", Stage: "detect", Name: "pcap", ContentType: "x", SHA256: sha, Size: 16, AddedBy: "x", AddedAt: dayN(1)})
+	ret.AddHold(ctx, store.LegalHold{Reason: "litigation", CaseID: "old-held", From: dayN(20), To: dayN(21), CreatedBy: "lead"})
+
+	rep, err := f.e.RunTenant(ctx, "acme", dayN(10)) // cutoff: day 5
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.CasesDeleted) != "[old-closed]" {
+		t.Fatalf("deleted %v, want [old-closed]", rep.CasesDeleted)
+	}
+	if _, err := blobs.Open(ctx, "acme", sha); err == nil {
+		t.Error("the deleted case's evidence file is still there")
+	}
+	for _, id := range []string{"old-open", "old-held", "recent-closed"} {
+		if _, err := cs.Get(ctx, id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	recs, _, _ := f.state.Scope("acme").Audit().List(ctx, store.AuditFilter{Action: "retention.delete_case"})
+	if len(recs) != 1 || recs[0].Object != "case/old-closed" {
+		t.Errorf("audit = %+v", recs)
 	}
 }

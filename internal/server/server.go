@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Enrich:  enrich.NewAssets(s.State, 30*time.Second, log).Enrich,
 	}, s.Events, s.State, deps.Normalize, deps.Detector, s.Metrics, log)
 
-	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, ArchiveDir: cfg.ArchivePath(), Log: log}
+	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, Blobs: fsblob.New(cfg.EvidencePath()), ArchiveDir: cfg.ArchivePath(), Log: log}
 	if s.cases, err = newCaseDesk(cfg, s.Events, s.State); err != nil {
 		s.closeStores()
 		return nil, err

@@ -13,4 +13,6 @@ type Blobs interface {
 	Put(ctx context.Context, tenant string, r io.Reader) (sha256 string, size int64, err error)
 	// Open returns the content stored under sha256.
 	Open(ctx context.Context, tenant, sha256 string) (io.ReadCloser, error)
+	// Delete removes a stored file (retention); a missing file is no error.
+	Delete(ctx context.Context, tenant, sha256 string) error
 }

@@ -17,8 +17,10 @@ type CaseFilter struct {
 	Text     string // in the title
 	CSIRT    bool   // only cases handed to the CSIRT
 	Entity   string // "host.name=ws-01"
-	Limit    int
-	Offset   int
+	// UpdatedBefore selects cases last changed before it (retention).
+	UpdatedBefore time.Time
+	Limit         int
+	Offset        int
 }
 
 // TimelineEntry is one line of a case's history.
@@ -90,6 +92,11 @@ type Action struct {
 type Cases interface {
 	Create(ctx context.Context, c incident.Case) error
 	Get(ctx context.Context, id string) (incident.Case, error)
+	// Delete removes a case with its timeline, tasks, actions, evidence
+	// records and custody (retention). It returns the SHA-256 of evidence
+	// files no other case of the tenant still refers to, for the caller to
+	// delete from the blob store.
+	Delete(ctx context.Context, id string) (unreferenced []string, err error)
 	Update(ctx context.Context, c incident.Case) error
 	List(ctx context.Context, f CaseFilter) ([]incident.Case, int, error)
 

@@ -14,7 +14,10 @@ type RetentionPolicy struct {
 	// DeleteAfterDays: archives are deleted when their day is this old.
 	DeleteAfterDays int `json:"delete_after_days"`
 	// AlertDays: closed alerts are deleted when last seen this long ago.
-	AlertDays int       `json:"alert_days"`
+	AlertDays int `json:"alert_days"`
+	// CaseDays: closed cases, with their evidence, are deleted when last
+	// changed this long ago.
+	CaseDays  int       `json:"case_days"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
@@ -22,7 +25,7 @@ type RetentionPolicy struct {
 // hot, a year in all — the common floor of log-retention rules (e.g. PCI
 // DSS 10.5.1: one year, three months immediately available).
 func DefaultRetention(tenant string) RetentionPolicy {
-	return RetentionPolicy{Tenant: tenant, HotDays: 90, DeleteAfterDays: 365, AlertDays: 365}
+	return RetentionPolicy{Tenant: tenant, HotDays: 90, DeleteAfterDays: 365, AlertDays: 365, CaseDays: 3 * 365}
 }
 
 // LegalHold keeps a tenant's events, archives and evidence in a time range

@@ -87,3 +87,15 @@ func (s *Store) Open(_ context.Context, tenant, sum string) (io.ReadCloser, erro
 	}
 	return f, err
 }
+
+// Delete implements store.Blobs.
+func (s *Store) Delete(_ context.Context, tenant, sum string) error {
+	p, err := s.path(tenant, sum)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob: delete: %w", err)
+	}
+	return nil
+}

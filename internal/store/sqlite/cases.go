@@ -120,6 +120,9 @@ func (c cases) List(ctx context.Context, f store.CaseFilter) ([]incident.Case, i
 	if f.Text != "" {
 		add("title LIKE ? ESCAPE '\\'", "%"+likeEscape(f.Text)+"%")
 	}
+	if !f.UpdatedBefore.IsZero() {
+		add("updated_at < ?", toNanos(f.UpdatedBefore))
+	}
 	if f.Entity != "" {
 		add("id IN (SELECT case_id FROM case_entities WHERE tenant = ? AND entity = ?)", c.tenant)
 		args = append(args, f.Entity)
@@ -317,4 +320,53 @@ func (c cases) Actions(ctx context.Context, caseID string) ([]store.Action, erro
 		return err
 	})
 	return out, err
+}
+
+func (c cases) Delete(ctx context.Context, id string) ([]string, error) {
+	tx, err := c.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT sha256 FROM case_evidence WHERE tenant = ? AND case_id = ?`, c.tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete case: %w", err)
+	}
+	var shas []string
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		shas = append(shas, sha)
+	}
+	rows.Close()
+	for _, q := range []string{
+		`DELETE FROM evidence_custody WHERE tenant = ? AND case_id = ?`,
+		`DELETE FROM case_evidence WHERE tenant = ? AND case_id = ?`,
+		`DELETE FROM case_actions WHERE tenant = ? AND case_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, c.tenant, id); err != nil {
+			return nil, fmt.Errorf("delete case: %w", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM cases WHERE tenant = ? AND id = ?`, c.tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete case: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, store.ErrNotFound
+	}
+	var unreferenced []string
+	for _, sha := range shas {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM case_evidence WHERE tenant = ? AND sha256 = ?`, c.tenant, sha).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			unreferenced = append(unreferenced, sha)
+		}
+	}
+	return unreferenced, tx.Commit()
 }

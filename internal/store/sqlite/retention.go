@@ -18,8 +18,8 @@ type retention scoped
 func (r retention) Policy(ctx context.Context) (store.RetentionPolicy, error) {
 	p := store.RetentionPolicy{Tenant: r.tenant}
 	var updated int64
-	err := r.s.db.QueryRowContext(ctx, `SELECT hot_days, delete_after_days, alert_days, updated_at
-		FROM retention_policies WHERE tenant = ?`, r.tenant).Scan(&p.HotDays, &p.DeleteAfterDays, &p.AlertDays, &updated)
+	err := r.s.db.QueryRowContext(ctx, `SELECT hot_days, delete_after_days, alert_days, case_days, updated_at
+		FROM retention_policies WHERE tenant = ?`, r.tenant).Scan(&p.HotDays, &p.DeleteAfterDays, &p.AlertDays, &p.CaseDays, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.DefaultRetention(r.tenant), nil
 	}
@@ -34,10 +34,14 @@ func (r retention) SetPolicy(ctx context.Context, p store.RetentionPolicy) error
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = r.s.now()
 	}
-	_, err := r.s.db.ExecContext(ctx, `INSERT INTO retention_policies(tenant, hot_days, delete_after_days, alert_days, updated_at)
-		VALUES (?,?,?,?,?) ON CONFLICT(tenant) DO UPDATE SET hot_days = excluded.hot_days,
-		delete_after_days = excluded.delete_after_days, alert_days = excluded.alert_days, updated_at = excluded.updated_at`,
-		r.tenant, p.HotDays, p.DeleteAfterDays, p.AlertDays, toNanos(p.UpdatedAt))
+	if p.CaseDays == 0 {
+		p.CaseDays = store.DefaultRetention(r.tenant).CaseDays
+	}
+	_, err := r.s.db.ExecContext(ctx, `INSERT INTO retention_policies(tenant, hot_days, delete_after_days, alert_days, case_days, updated_at)
+		VALUES (?,?,?,?,?,?) ON CONFLICT(tenant) DO UPDATE SET hot_days = excluded.hot_days,
+		delete_after_days = excluded.delete_after_days, alert_days = excluded.alert_days,
+		case_days = excluded.case_days, updated_at = excluded.updated_at`,
+		r.tenant, p.HotDays, p.DeleteAfterDays, p.AlertDays, p.CaseDays, toNanos(p.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("set retention policy: %w", err)
 	}

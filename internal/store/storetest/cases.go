@@ -128,4 +128,35 @@ func RunCases(t *testing.T, open OpenState) {
 	if as, _ := cs.Actions(ctx, "case-1"); len(as) != 1 || as[0].Status != "done" {
 		t.Errorf("actions = %+v", as)
 	}
+
+	// Retention: cases changed before a time, and deletion with evidence.
+	old, _, _ := cs.List(ctx, store.CaseFilter{Stage: -1, UpdatedBefore: t0.Add(150 * time.Second)})
+	if len(old) != 3 { // case-0, case-1, case-2 (case-3 was updated later)
+		t.Errorf("UpdatedBefore = %d cases", len(old))
+	}
+	shared := store.Evidence{ID: "ev2", CaseID: "case-2", Stage: "detect", Name: "same.json", ContentType: "x", SHA256: "abc", Size: 3, AddedBy: "ann", AddedAt: t0}
+	cs.AddEvidence(ctx, shared)
+	cs.AddEvidence(ctx, store.Evidence{ID: "ev3", CaseID: "case-1", Stage: "detect", Name: "own.txt", ContentType: "x", SHA256: "def", Size: 3, AddedBy: "ann", AddedAt: t0})
+	if _, err := other.Delete(ctx, "case-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("cross-tenant Delete: %v", err)
+	}
+	gone, err := cs.Delete(ctx, "case-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(gone) != "[def]" { // abc is still used by case-2
+		t.Errorf("unreferenced evidence = %v, want [def]", gone)
+	}
+	if _, err := cs.Get(ctx, "case-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted case still there: %v", err)
+	}
+	if tl, _ := cs.Timeline(ctx, "case-1"); len(tl) != 0 {
+		t.Errorf("timeline of a deleted case: %d entries", len(tl))
+	}
+	if evs, _ := cs.Evidence(ctx, "case-1"); len(evs) != 0 {
+		t.Errorf("evidence of a deleted case: %d", len(evs))
+	}
+	if _, err := cs.Delete(ctx, "case-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second Delete: %v", err)
+	}
 }

@@ -22,11 +22,11 @@ func RunRetention(t *testing.T, open OpenState) {
 		t.Fatalf("default policy = %+v, %v", p, err)
 	}
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	if err := r.SetPolicy(ctx, store.RetentionPolicy{HotDays: 7, DeleteAfterDays: 30, AlertDays: 60, UpdatedAt: at}); err != nil {
+	if err := r.SetPolicy(ctx, store.RetentionPolicy{HotDays: 7, DeleteAfterDays: 30, AlertDays: 60, CaseDays: 400, UpdatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	p, _ = r.Policy(ctx)
-	if p.HotDays != 7 || p.DeleteAfterDays != 30 || p.AlertDays != 60 || p.Tenant != "acme" || !p.UpdatedAt.Equal(at) {
+	if p.HotDays != 7 || p.DeleteAfterDays != 30 || p.AlertDays != 60 || p.CaseDays != 400 || p.Tenant != "acme" || !p.UpdatedAt.Equal(at) {
 		t.Errorf("policy = %+v", p)
 	}
 	if other, _ := s.Scope(store.DefaultTenant).Retention().Policy(ctx); other.HotDays != store.DefaultRetention("").HotDays {
