@@ -60,6 +60,16 @@ func (s *Server) caseError(w http.ResponseWriter, err error) {
 	}
 }
 
+// caseReply answers a case operation: its result with code, or its error
+// with the matching status.
+func (s *Server) caseReply(w http.ResponseWriter, code int, v any, err error) {
+	if err != nil {
+		s.caseError(w, err)
+		return
+	}
+	writeJSON(w, code, v)
+}
+
 func (s *Server) casesEnabled(w http.ResponseWriter) bool {
 	if s.deps.Cases == nil {
 		writeError(w, http.StatusNotFound, "cases are not enabled on this server")
@@ -128,11 +138,7 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return
 	}
 	c, err := s.deps.Cases.Open(r.Context(), p.Tenant, actorOf(r, p), req)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, c)
+	s.caseReply(w, http.StatusCreated, c, err)
 }
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -140,11 +146,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, p auth.Principa
 		return
 	}
 	v, err := s.deps.Cases.Get(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"))
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	s.caseReply(w, http.StatusOK, v, err)
 }
 
 func (s *Server) patchCase(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -156,11 +158,7 @@ func (s *Server) patchCase(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	c, err := s.deps.Cases.Update(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), pt)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.caseReply(w, http.StatusOK, c, err)
 }
 
 func (s *Server) advanceCase(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -174,11 +172,7 @@ func (s *Server) advanceCase(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	c, err := s.deps.Cases.Advance(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), req.Override)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.caseReply(w, http.StatusOK, c, err)
 }
 
 func (s *Server) linkCaseAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -192,11 +186,7 @@ func (s *Server) linkCaseAlerts(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	c, err := s.deps.Cases.LinkAlerts(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), req.AlertIDs)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.caseReply(w, http.StatusOK, c, err)
 }
 
 func (s *Server) mergeCase(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -210,11 +200,7 @@ func (s *Server) mergeCase(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	c, err := s.deps.Cases.Merge(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), req.CaseID)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.caseReply(w, http.StatusOK, c, err)
 }
 
 func (s *Server) relatedCases(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -302,11 +288,7 @@ func (s *Server) addTask(w http.ResponseWriter, r *http.Request, p auth.Principa
 		return
 	}
 	t, err := s.deps.Cases.AddTask(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), req.Title, req.Assignee)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, t)
+	s.caseReply(w, http.StatusCreated, t, err)
 }
 
 func (s *Server) patchTask(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -320,11 +302,7 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return
 	}
 	t, err := s.deps.Cases.SetTaskDone(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), r.PathValue("tid"), req.Done)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	s.caseReply(w, http.StatusOK, t, err)
 }
 
 func (s *Server) requestAction(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -336,11 +314,7 @@ func (s *Server) requestAction(w http.ResponseWriter, r *http.Request, p auth.Pr
 		return
 	}
 	a, err := s.deps.Cases.RequestAction(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), req)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	s.caseReply(w, http.StatusCreated, a, err)
 }
 
 func (s *Server) decideAction(w http.ResponseWriter, r *http.Request, p auth.Principal, approve bool) {
@@ -348,11 +322,7 @@ func (s *Server) decideAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	a, err := s.deps.Cases.DecideAction(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), r.PathValue("aid"), approve)
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	s.caseReply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) approveAction(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -368,11 +338,7 @@ func (s *Server) revertAction(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	a, err := s.deps.Cases.RevertAction(r.Context(), p.Tenant, actorOf(r, p), r.PathValue("id"), r.PathValue("aid"))
-	if err != nil {
-		s.caseError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	s.caseReply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) caseReport(w http.ResponseWriter, r *http.Request, p auth.Principal) {
