@@ -90,11 +90,15 @@ type Agent struct {
 	errs    atomic.Int64
 	lastErr atomic.Value // string
 	seq     uint64       // batcher only
-	posMu   sync.Mutex
-	pos     map[string]any // read positions as of the last record taken
-	inputs  *inputs
-	cfgVer  atomic.Int64
-	full    atomic.Bool
+	// frozen (batcher only) is set when a batch could not be buffered on
+	// the way out: nothing after it may be saved, or the saved positions
+	// would skip its records. They are read again after the restart.
+	frozen bool
+	posMu  sync.Mutex
+	pos    map[string]any // read positions as of the last record taken
+	inputs *inputs
+	cfgVer atomic.Int64
+	full   atomic.Bool
 
 	contain containment
 	cmdMu   sync.Mutex
@@ -212,28 +216,20 @@ func (a *Agent) batch(ctx context.Context) {
 	for {
 		select {
 		case recs := <-a.records:
-			a.posMu.Lock()
 			for _, r := range recs {
-				switch {
-				case r.Sync != nil:
-					a.posMu.Unlock()
+				if r.Sync != nil {
 					flush(false)
 					close(r.Sync)
-					a.posMu.Lock()
-					continue
-				case r.Forget:
-					delete(a.pos, r.Key)
 					continue
 				}
-				if r.Data != nil {
-					b.Add(r.Source, r.Format, r.Data)
+				a.take(b, r)
+				// Limits hold per record: one hand-over may hold more
+				// records than a batch may.
+				if b.Len() >= a.settings.BatchMaxRecords || b.Size() >= a.settings.BatchMaxBytes {
+					flush(false)
 				}
-				a.pos[r.Key] = r.Pos
 			}
-			a.posMu.Unlock()
-			if b.Len() >= a.settings.BatchMaxRecords || b.Size() >= a.settings.BatchMaxBytes {
-				flush(false)
-			} else if b.Len() > 0 && !timing {
+			if b.Len() > 0 && !timing {
 				timer.Reset(wait)
 				timing = true
 			}
@@ -246,22 +242,16 @@ func (a *Agent) batch(ctx context.Context) {
 			for {
 				select {
 				case recs := <-a.records:
-					a.posMu.Lock()
 					for _, r := range recs {
 						if r.Sync != nil {
 							close(r.Sync)
 							continue
 						}
-						if r.Forget {
-							delete(a.pos, r.Key)
-							continue
+						a.take(b, r)
+						if b.Len() >= a.settings.BatchMaxRecords || b.Size() >= a.settings.BatchMaxBytes {
+							flush(true)
 						}
-						if r.Data != nil {
-							b.Add(r.Source, r.Format, r.Data)
-						}
-						a.pos[r.Key] = r.Pos
 					}
-					a.posMu.Unlock()
 				case <-a.inputs.stopped():
 					flush(true)
 					return
@@ -271,12 +261,32 @@ func (a *Agent) batch(ctx context.Context) {
 	}
 }
 
+// take adds one record to the open batch and moves its input's position.
+func (a *Agent) take(b *wire.Builder, r input.Record) {
+	if a.frozen {
+		return
+	}
+	a.posMu.Lock()
+	defer a.posMu.Unlock()
+	if r.Forget {
+		delete(a.pos, r.Key)
+		return
+	}
+	if r.Data != nil {
+		b.Add(r.Source, r.Format, r.Data)
+	}
+	a.pos[r.Key] = r.Pos
+}
+
 // flush compresses a batch and appends it to the disk buffer with the
 // read positions that follow it. With KeepOldest and a full buffer it
 // waits (the inputs pause behind it) until there is room, or until the
 // agent stops, in which case the batch is not saved and its records are
 // read again after the restart.
 func (a *Agent) flush(ctx context.Context, b *wire.Builder, final bool) {
+	if a.frozen {
+		return
+	}
 	seq := a.seq + 1
 	var z bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
@@ -307,11 +317,13 @@ func (a *Agent) flush(ctx context.Context, b *wire.Builder, final bool) {
 			a.log.Error("batch not buffered; retrying", "err", err)
 		}
 		if final {
+			a.frozen = true
 			return
 		}
 		select {
 		case <-time.After(time.Second):
 		case <-ctx.Done():
+			a.frozen = true
 			return
 		}
 	}
