@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/agent/evtxin"
 	"github.com/yagura-soc/yagura/internal/agent/input"
 	"github.com/yagura-soc/yagura/internal/agent/journald"
 	"github.com/yagura-soc/yagura/internal/agent/tail"
@@ -124,6 +125,26 @@ func (in *inputs) start(s spec, pos map[string]any) *runningInput {
 				log.Warn("journald input skipped: journalctl is not installed on this host")
 			}
 		}()
+		return r
+	}
+	if s.file.Format == evtxin.Format {
+		eps := map[string]evtxin.Position{}
+		for k, v := range pos {
+			if strings.HasPrefix(k, "evtx:") {
+				var p evtxin.Position
+				if decode(v, &p) {
+					eps[k] = p
+				}
+			}
+		}
+		go func() {
+			defer close(r.done)
+			if err := evtxin.Run(ctx, evtxin.Config{Glob: s.file.Glob, Checkpoints: eps, Log: log}, in.a.records); err != nil {
+				in.a.noteError("evtx input", err)
+				log.Error("evtx input stopped", "glob", s.file.Glob, "err", err)
+			}
+		}()
+		log.Info("evtx input started", "glob", s.file.Glob)
 		return r
 	}
 	cps := map[string]tail.Position{}
