@@ -95,9 +95,14 @@ func Run(ctx context.Context, cfg Config, out chan<- []input.Record) error {
 	}
 }
 
-// readFile sends the records of one file above its saved record id.
+// readFile sends the records of one file above its saved record id. A
+// file whose highest id is below the saved one was cleared: it is read
+// from its start.
 func readFile(ctx context.Context, path string, last map[string]uint64, out chan<- []input.Record) error {
 	key := Key(path)
+	if top, err := highestID(path); err == nil && top < last[key] {
+		last[key] = 0
+	}
 	from := last[key]
 	var recs []input.Record
 	flush := func() error {
@@ -137,4 +142,18 @@ func readFile(ctx context.Context, path string, last map[string]uint64, out chan
 		return err
 	}
 	return flush()
+}
+
+// highestID is the largest EventRecordID in a file.
+func highestID(path string) (uint64, error) {
+	var top uint64
+	err := evtx.ReadFile(path, func(r parse.Record, err error) error {
+		if err == nil {
+			if id, _ := strconv.ParseUint(fmt.Sprint(r.Fields["EventRecordID"]), 10, 64); id > top {
+				top = id
+			}
+		}
+		return nil
+	})
+	return top, err
 }

@@ -87,4 +87,10 @@ func TestReadsOnceAndResumes(t *testing.T) {
 	if len(again) != 0 {
 		t.Errorf("after a restart %d records were sent again", len(again))
 	}
+	// A saved position beyond the file's records means the log was
+	// cleared: everything in it is new.
+	cleared := collect(t, Config{Glob: cfg.Glob, Poll: cfg.Poll, Checkpoints: map[string]Position{Key(dst): {RecordID: 1 << 40}}}, len(first))
+	if len(cleared) != len(first) {
+		t.Errorf("after the log was cleared: %d records, want %d", len(cleared), len(first))
+	}
 }
