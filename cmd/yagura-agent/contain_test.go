@@ -98,7 +98,10 @@ func TestIsolateAndReleaseThroughServer(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	eventually("server ready", func() bool { _, err := inNS(server, "curl", "-sf", "--max-time", "2", api+"/readyz"); return err == nil })
+	eventually("server ready", func() bool {
+		_, err := inNS(server, "curl", "-sf", "--max-time", "2", api+"/readyz")
+		return err == nil
+	})
 	if out, err := inNS(host, agentBin, "enroll", "--server", api, "--token", enrollTok, "--state", state, "--hostname", "victim"); err != nil {
 		t.Fatalf("enroll: %v %s", err, out)
 	}
