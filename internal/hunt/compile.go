@@ -224,25 +224,9 @@ func truth(p frag) frag { return sq("coalesce(", p, ", false)") }
 func (c *compiler) expr(e Expr, sc scope) (frag, error) {
 	switch x := e.(type) {
 	case *And:
-		l, err := c.expr(x.L, sc)
-		if err != nil {
-			return frag{}, err
-		}
-		r, err := c.expr(x.R, sc)
-		if err != nil {
-			return frag{}, err
-		}
-		return sq("(", l, " AND ", r, ")"), nil
+		return c.binary(x.L, " AND ", x.R, sc)
 	case *Or:
-		l, err := c.expr(x.L, sc)
-		if err != nil {
-			return frag{}, err
-		}
-		r, err := c.expr(x.R, sc)
-		if err != nil {
-			return frag{}, err
-		}
-		return sq("(", l, " OR ", r, ")"), nil
+		return c.binary(x.L, " OR ", x.R, sc)
 	case *Not:
 		inner, err := c.expr(x.X, sc)
 		if err != nil {
@@ -253,6 +237,19 @@ func (c *compiler) expr(e Expr, sc scope) (frag, error) {
 		return c.term(x, sc)
 	}
 	return frag{}, fmt.Errorf("hunt: unknown expression %T", e)
+}
+
+// binary compiles l op r, parenthesised.
+func (c *compiler) binary(l Expr, op string, r Expr, sc scope) (frag, error) {
+	lf, err := c.expr(l, sc)
+	if err != nil {
+		return frag{}, err
+	}
+	rf, err := c.expr(r, sc)
+	if err != nil {
+		return frag{}, err
+	}
+	return sq("(", lf, op, rf, ")"), nil
 }
 
 func (c *compiler) term(t *Term, sc scope) (frag, error) {
