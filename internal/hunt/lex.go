@@ -234,50 +234,41 @@ func (lx *lexer) scan(m mode) (token, error) {
 // scanString reads a double-quoted phrase; \" and \\ are the escapes, any
 // other backslash is kept as it is (Windows paths need no doubling).
 func (lx *lexer) scanString() (token, error) {
-	start := lx.pos
-	lx.pos++
-	var b strings.Builder
-	for lx.pos < len(lx.src) {
-		c := lx.src[lx.pos]
-		switch {
-		case c == '"':
-			lx.pos++
-			return token{kind: tString, val: b.String(), pos: start}, nil
-		case c == '\\' && lx.pos+1 < len(lx.src) && (lx.src[lx.pos+1] == '"' || lx.src[lx.pos+1] == '\\'):
-			b.WriteByte(lx.src[lx.pos+1])
-			lx.pos += 2
-		default:
-			b.WriteByte(c)
-			lx.pos++
-		}
-	}
-	return token{}, lx.errorf(start, "unterminated quoted phrase: add the closing '\"'")
+	return lx.scanDelimited('"', `"\`, tString, "unterminated quoted phrase: add the closing '\"'")
 }
 
 // scanRegex reads /regex/; \/ stands for a slash, every other escape is
 // passed to the regular expression unchanged.
 func (lx *lexer) scanRegex() (token, error) {
+	return lx.scanDelimited('/', "/", tRegex, "unterminated regular expression: add the closing '/'")
+}
+
+// scanDelimited reads from the opening delimiter to the closing one. A
+// backslash before one of the escaped bytes stands for that byte; any other
+// backslash pair is kept whole.
+func (lx *lexer) scanDelimited(delim byte, escaped string, kind tokKind, unterminated string) (token, error) {
 	start := lx.pos
 	lx.pos++
 	var b strings.Builder
 	for lx.pos < len(lx.src) {
 		c := lx.src[lx.pos]
 		switch {
-		case c == '/':
+		case c == delim:
 			lx.pos++
-			return token{kind: tRegex, val: b.String(), pos: start}, nil
+			return token{kind: kind, val: b.String(), pos: start}, nil
 		case c == '\\' && lx.pos+1 < len(lx.src):
-			if lx.src[lx.pos+1] != '/' {
+			next := lx.src[lx.pos+1]
+			if strings.IndexByte(escaped, next) < 0 {
 				b.WriteByte('\\')
 			}
-			b.WriteByte(lx.src[lx.pos+1])
+			b.WriteByte(next)
 			lx.pos += 2
 		default:
 			b.WriteByte(c)
 			lx.pos++
 		}
 	}
-	return token{}, lx.errorf(start, "unterminated regular expression: add the closing '/'")
+	return token{}, lx.errorf(start, "%s", unterminated)
 }
 
 // Error is a syntax or meaning error in a query, at a position.
