@@ -11,9 +11,10 @@ import (
 	"log"
 	"os"
 	"sort"
-	"syscall"
+	"strings"
 	"time"
 
+	"github.com/yagura-soc/yagura/bench/internal/procstat"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 )
@@ -61,7 +62,7 @@ func main() {
 		{name: "rare-token full-text search", queries: []string{*rare}, extras: true},
 	}
 	for _, c := range classes {
-		if c.queries[0] == "" || (*only != "" && !startsWith(c.name, *only)) {
+		if c.queries[0] == "" || (*only != "" && !strings.HasPrefix(c.name, *only)) {
 			continue
 		}
 		var all, allCPU []time.Duration
@@ -74,13 +75,13 @@ func main() {
 				var ds, cpus []time.Duration
 				var n int64
 				for range *runs {
-					start, cpu0 := time.Now(), cpuTime()
+					start, cpu0 := time.Now(), procstat.SelfCPU()
 					res, err := hunt.Run(ctx, es, hunt.Request{Tenant: *tenant, Query: q, From: rng.from, To: rng.to, Limit: 100, Extras: c.extras})
 					if err != nil {
 						log.Fatalf("%s: %v", q, err)
 					}
 					ds = append(ds, time.Since(start))
-					cpus = append(cpus, cpuTime()-cpu0)
+					cpus = append(cpus, procstat.SelfCPU()-cpu0)
 					n = res.Total
 				}
 				all = append(all, ds...)
@@ -97,19 +98,6 @@ func main() {
 	}
 	os.Stdout.Sync()
 }
-
-// cpuTime is the process's user and system CPU time so far, all threads
-// (DuckDB's workers included): on a shared machine it measures the work
-// a query costs, where wall time measures the neighbours too.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func startsWith(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // pct is the nearest-rank percentile of sorted durations.
 func pct(ds []time.Duration, p int) time.Duration {

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/yagura-soc/yagura/bench/internal/procstat"
 	"github.com/yagura-soc/yagura/internal/demo"
 )
 
@@ -57,7 +58,7 @@ func main() {
 	}
 
 	bodies := prepare(*pool, *batch)
-	cpu0 := cpuSeconds(*pid)
+	cpu0 := procstat.CPUSeconds(*pid)
 	var sent, errs atomic.Int64
 	var mu sync.Mutex
 	var latencies []time.Duration
@@ -99,9 +100,9 @@ func main() {
 	elapsed := time.Since(start).Seconds()
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	r := report{Label: *label, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
-		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: peakRSS(*pid)}
+		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: procstat.PeakRSSMB(*pid)}
 	if *pid != 0 {
-		r.ServerCPU = cpuSeconds(*pid) - cpu0
+		r.ServerCPU = procstat.CPUSeconds(*pid) - cpu0
 		if r.ServerCPU > 0 {
 			r.EventsPerCPUSec = float64(r.Events) / r.ServerCPU
 		}
@@ -136,45 +137,4 @@ func pct(d []time.Duration, p float64) float64 {
 		return 0
 	}
 	return float64(d[int(float64(len(d)-1)*p)]) / float64(time.Millisecond)
-}
-
-// peakRSS reads VmHWM (the resident set's high-water mark) in MB.
-func peakRSS(pid int) float64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-// cpuSeconds reads a process's user+system CPU time from /proc/PID/stat.
-func cpuSeconds(pid int) float64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) start after ')'.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	var utime, stime float64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	const ticks = 100 // USER_HZ on Linux
-	return (utime + stime) / ticks
 }

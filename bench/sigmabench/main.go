@@ -8,8 +8,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -17,13 +15,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/yagura-soc/yagura/bench/internal/procstat"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
@@ -68,7 +64,7 @@ func main() {
 }
 
 func run(data string, want int64) error {
-	lines, err := readLines(filepath.Join(data, "evtx-attack-samples-jsonl"))
+	lines, err := procstat.ReadLines(filepath.Join(data, "evtx-attack-samples-jsonl"))
 	if err != nil {
 		return err
 	}
@@ -90,7 +86,7 @@ func run(data string, want int64) error {
 	var total, matches atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	cpu0 := cpuSeconds()
+	cpu0 := procstat.SelfCPU()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -115,57 +111,11 @@ func run(data string, want int64) error {
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
-	rep.CPUSeconds = cpuSeconds() - cpu0
+	rep.CPUSeconds = (procstat.SelfCPU() - cpu0).Seconds()
 	rep.Events = total.Load()
 	rep.Matches = matches.Load()
 	rep.EventsPerSec = float64(rep.Events) / rep.Seconds
 	rep.EventsPerCPUSec = float64(rep.Events) / rep.CPUSeconds
-	rep.PeakRSSMB = peakRSSMB()
+	rep.PeakRSSMB = procstat.PeakRSSMB(os.Getpid())
 	return json.NewEncoder(os.Stdout).Encode(rep)
-}
-
-// readLines loads every JSON line of the folder.
-func readLines(dir string) ([][]byte, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no .jsonl under %s: %v", dir, err)
-	}
-	var out [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-				out = append(out, append([]byte(nil), sc.Bytes()...))
-			}
-		}
-	}
-	return out, nil
-}
-
-// cpuSeconds is the process's user+system CPU time so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -15,8 +15,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -25,16 +23,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	sigma "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
 
+	"github.com/yagura-soc/yagura/bench/internal/procstat"
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
 )
 
@@ -168,7 +165,7 @@ func run(data string, want int64) error {
 	rep := report{Engine: "sigma-go v0.6.6", GOMAXPROCS: runtime.GOMAXPROCS(0), Rules: loaded,
 		RulesRejected: rejected, RulesLoadSec: time.Since(t0).Seconds()}
 
-	lines, err := readLines(filepath.Join(data, "evtx-attack-samples-jsonl"))
+	lines, err := procstat.ReadLines(filepath.Join(data, "evtx-attack-samples-jsonl"))
 	if err != nil {
 		return err
 	}
@@ -178,7 +175,7 @@ func run(data string, want int64) error {
 	var wg sync.WaitGroup
 	ctx := context.Background()
 	start := time.Now()
-	cpu0 := cpuSeconds()
+	cpu0 := procstat.SelfCPU()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -215,56 +212,11 @@ func run(data string, want int64) error {
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
-	rep.CPUSeconds = cpuSeconds() - cpu0
+	rep.CPUSeconds = (procstat.SelfCPU() - cpu0).Seconds()
 	rep.Events = total.Load()
 	rep.Matches = matches.Load()
 	rep.EventsPerSec = float64(rep.Events) / rep.Seconds
 	rep.EventsPerCPUSec = float64(rep.Events) / rep.CPUSeconds
-	rep.PeakRSSMB = peakRSSMB()
+	rep.PeakRSSMB = procstat.PeakRSSMB(os.Getpid())
 	return json.NewEncoder(os.Stdout).Encode(rep)
-}
-
-func readLines(dir string) ([][]byte, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no .jsonl under %s: %v", dir, err)
-	}
-	var out [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-				out = append(out, append([]byte(nil), sc.Bytes()...))
-			}
-		}
-	}
-	return out, nil
-}
-
-// cpuSeconds is the process's user+system CPU time so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

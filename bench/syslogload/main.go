@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yagura-soc/yagura/bench/internal/procstat"
 )
 
 type report struct {
@@ -53,7 +55,7 @@ func main() {
 	if err != nil {
 		fail("reading the server's metrics: %v", err)
 	}
-	cpu0, load0 := cpuSeconds(*pid), loadavg()
+	cpu0, load0 := procstat.CPUSeconds(*pid), loadavg()
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, *conns)
@@ -90,9 +92,9 @@ func main() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	total := time.Since(start)
-	cpu := cpuSeconds(*pid) - cpu0
+	cpu := procstat.CPUSeconds(*pid) - cpu0
 	r := report{Label: *label, Events: *events, Connections: *conns, SendSeconds: sent.Seconds(),
-		StoreSeconds: total.Seconds(), EventsPerSec: float64(*events) / total.Seconds(), PeakRSSMB: peakRSS(*pid),
+		StoreSeconds: total.Seconds(), EventsPerSec: float64(*events) / total.Seconds(), PeakRSSMB: procstat.PeakRSSMB(*pid),
 		ServerCPUSeconds: cpu, LoadAverageAtStart: load0, LoadAverageAtTheEnd: loadavg()}
 	if cpu > 0 {
 		r.EventsPerServerCPU = float64(*events) / cpu
@@ -165,44 +167,6 @@ func stored(url string) (float64, error) {
 		}
 	}
 	return 0, nil
-}
-
-// peakRSS reads VmHWM (the resident set's high-water mark) in MB.
-func peakRSS(pid int) float64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-// cpuSeconds is the process's user+system CPU time (/proc/PID/stat).
-func cpuSeconds(pid int) float64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which may hold spaces: utime is the
-	// 14th field of the line, stime the 15th.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ
 }
 
 func loadavg() string {
