@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // TenantMap decides which tenant a connection's records belong to. The
@@ -81,6 +83,27 @@ func (m TenantMap) Resolve(remote net.Addr, state *tls.ConnectionState) string {
 		}
 	}
 	return m.Default
+}
+
+// handshakeTimeout bounds how long a TLS client may take to say hello, so
+// that idle sockets cannot pile up before they are even authenticated.
+const handshakeTimeout = 30 * time.Second
+
+// Conn picks the tenant of a stream connection's records, first completing
+// the TLS handshake when c is a TLS connection (its verified certificate
+// may name the tenant). An error is a failed handshake: end the connection.
+func (m TenantMap) Conn(c net.Conn) (string, error) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return m.Resolve(c.RemoteAddr(), nil), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return "", err
+	}
+	st := tc.ConnectionState()
+	return m.Resolve(c.RemoteAddr(), &st), nil
 }
 
 func addrIP(a net.Addr) (netip.Addr, bool) {

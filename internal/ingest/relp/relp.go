@@ -132,8 +132,9 @@ type session struct {
 }
 
 func (s *Source) serveConn(ctx context.Context, c net.Conn) {
-	tenant, ok := s.connTenant(c)
-	if !ok {
+	tenant, err := s.tenants.Conn(c)
+	if err != nil {
+		s.log.Warn("relp tls handshake failed", "remote", c.RemoteAddr(), "err", err)
 		return
 	}
 	ss := &session{s: s, c: c, w: bufio.NewWriter(c), tenant: tenant}
@@ -238,23 +239,4 @@ func (ss *session) flushWriter() bool {
 		return false
 	}
 	return true
-}
-
-// handshakeTimeout bounds a TLS client's hello.
-const handshakeTimeout = 30 * time.Second
-
-// connTenant completes the TLS handshake (if any) and picks the tenant.
-func (s *Source) connTenant(c net.Conn) (string, bool) {
-	tc, ok := c.(*tls.Conn)
-	if !ok {
-		return s.tenants.Resolve(c.RemoteAddr(), nil), true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		s.log.Warn("relp tls handshake failed", "remote", c.RemoteAddr(), "err", err)
-		return "", false
-	}
-	st := tc.ConnectionState()
-	return s.tenants.Resolve(c.RemoteAddr(), &st), true
 }

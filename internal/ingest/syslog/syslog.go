@@ -204,8 +204,9 @@ func (s *Source) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitGro
 // bounds memory, while letting a fast sender fill the pipeline's group
 // commits instead of waiting out every commit.
 func (s *Source) serveConn(ctx context.Context, c net.Conn) {
-	tenant, ok := s.connTenant(c)
-	if !ok {
+	tenant, err := s.tenants.Conn(c)
+	if err != nil {
+		s.log.Warn("syslog tls handshake failed", "remote", c.RemoteAddr(), "err", err)
 		return
 	}
 	r := bufio.NewReaderSize(c, 64<<10)

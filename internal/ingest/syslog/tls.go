@@ -1,16 +1,9 @@
 package syslog
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
-	"time"
 )
-
-// handshakeTimeout bounds how long a TLS client may take to say hello, so
-// that idle sockets cannot pile up before they are even authenticated.
-const handshakeTimeout = 30 * time.Second
 
 // listenTLS binds the RFC 5425 listener when one is configured. It speaks
 // the same framings as plain TCP inside TLS (RFC 5425 mandates octet
@@ -37,21 +30,4 @@ func (s *Source) TLSAddr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tlsAddr
-}
-
-// connTenant completes the TLS handshake (if any) and picks the tenant of
-// the connection's records. A failed handshake ends the connection.
-func (s *Source) connTenant(c net.Conn) (string, bool) {
-	tc, ok := c.(*tls.Conn)
-	if !ok {
-		return s.tenants.Resolve(c.RemoteAddr(), nil), true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		s.log.Warn("syslog tls handshake failed", "remote", c.RemoteAddr(), "err", err)
-		return "", false
-	}
-	st := tc.ConnectionState()
-	return s.tenants.Resolve(c.RemoteAddr(), &st), true
 }
