@@ -358,8 +358,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if !ok {
 		return
 	}
-	if err := s.audit(r, p, "audit.export", "", map[string]any{"from": f.From, "to": f.To}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "audit.export", "", map[string]any{"from": f.From, "to": f.To}) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")

@@ -109,8 +109,7 @@ func (s *Server) enrollAgent(w http.ResponseWriter, r *http.Request, _ auth.Prin
 		return
 	}
 	p := auth.Principal{TokenID: tok.ID, Tenant: tok.Tenant, Role: tok.Role}
-	if err := s.audit(r, p, "agent.enroll", ag.ID, map[string]any{"hostname": ag.Hostname, "os": ag.OS, "arch": ag.Arch}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "agent.enroll", ag.ID, map[string]any{"hostname": ag.Hostname, "os": ag.OS, "arch": ag.Arch}) {
 		return
 	}
 	key, err := agentcmd.Key(r.Context(), s.deps.State)
@@ -288,8 +287,7 @@ func (s *Server) queueAgentCommand(w http.ResponseWriter, r *http.Request, p aut
 	if c.CaseID != "" {
 		details["case_id"] = c.CaseID
 	}
-	if err := s.audit(r, p, "agent.command", c.ID, details); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "agent.command", c.ID, details) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, c)
@@ -522,8 +520,7 @@ func (s *Server) putAgentConfig(w http.ResponseWriter, r *http.Request, p auth.P
 		writeError(w, http.StatusServiceUnavailable, "storing the agent configuration failed; retry")
 		return
 	}
-	if err := s.audit(r, p, "agent.config", "agents", map[string]any{"version": c.Version, "files": len(c.Files), "journald": c.Journald, "audit": c.Audit}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "agent.config", "agents", map[string]any{"version": c.Version, "files": len(c.Files), "journald": c.Journald, "audit": c.Audit}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)

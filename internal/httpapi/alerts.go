@@ -466,9 +466,8 @@ func (s *Server) createSuppression(w http.ResponseWriter, r *http.Request, p aut
 		s.internalError(w, "creating the suppression failed", err)
 		return
 	}
-	if err := s.audit(r, p, "suppression.create", "suppression/"+sup.ID,
-		map[string]any{"rule_id": sup.RuleID, "reason": sup.Reason, "conditions": len(sup.Conditions)}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "suppression.create", "suppression/"+sup.ID,
+		map[string]any{"rule_id": sup.RuleID, "reason": sup.Reason, "conditions": len(sup.Conditions)}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, sup)
@@ -489,9 +488,8 @@ func (s *Server) updateSuppression(w http.ResponseWriter, r *http.Request, p aut
 		s.internalError(w, "updating the suppression failed", err)
 		return
 	}
-	if err := s.audit(r, p, "suppression.update", "suppression/"+sup.ID,
-		map[string]any{"rule_id": sup.RuleID, "reason": sup.Reason, "conditions": len(sup.Conditions)}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "suppression.update", "suppression/"+sup.ID,
+		map[string]any{"rule_id": sup.RuleID, "reason": sup.Reason, "conditions": len(sup.Conditions)}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, sup)
@@ -508,8 +506,7 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request, p aut
 		s.internalError(w, "deleting the suppression failed", err)
 		return
 	}
-	if err := s.audit(r, p, "suppression.delete", "suppression/"+id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "suppression.delete", "suppression/"+id, nil) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

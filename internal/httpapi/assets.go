@@ -108,9 +108,8 @@ func (s *Server) putAsset(w http.ResponseWriter, r *http.Request, p auth.Princip
 		s.assetStoreError(w, err)
 		return
 	}
-	if err := s.audit(r, p, "asset.put", "asset/"+out.ID, map[string]any{"kind": out.Kind, "name": out.Name,
-		"criticality": out.Criticality}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "asset.put", "asset/"+out.ID, map[string]any{"kind": out.Kind, "name": out.Name,
+		"criticality": out.Criticality}) {
 		return
 	}
 	writeJSON(w, status, out)
@@ -122,8 +121,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.assetStoreError(w, err)
 		return
 	}
-	if err := s.audit(r, p, "asset.delete", "asset/"+id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "asset.delete", "asset/"+id, nil) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -163,8 +161,7 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request, p auth.Pri
 			return
 		}
 	}
-	if err := s.audit(r, p, "asset.import", "assets", map[string]any{"count": len(parsed), "format": format}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "asset.import", "assets", map[string]any{"count": len(parsed), "format": format}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"imported": len(parsed)})

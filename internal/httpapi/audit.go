@@ -25,6 +25,16 @@ func (s *Server) audit(r *http.Request, p auth.Principal, action, object string,
 	return nil
 }
 
+// audited records like audit and, when the record is lost, answers 500
+// and reports false: the handler then returns without its normal reply.
+func (s *Server) audited(w http.ResponseWriter, r *http.Request, p auth.Principal, action, object string, details map[string]any) bool {
+	if err := s.audit(r, p, action, object, details); err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return false
+	}
+	return true
+}
+
 // clientAddr is the caller's IP address. Proxies are not trusted: a
 // forwarded-for header is the caller's claim, not a fact.
 func clientAddr(r *http.Request) string {

@@ -42,8 +42,7 @@ func (s *Server) complianceReport(w http.ResponseWriter, r *http.Request, p auth
 		s.internalError(w, "rendering the report failed", err)
 		return
 	}
-	if err := s.audit(r, p, "compliance.report", "", nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "compliance.report", "", nil) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

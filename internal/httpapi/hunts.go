@@ -154,8 +154,7 @@ func (s *Server) createHunt(w http.ResponseWriter, r *http.Request, p auth.Princ
 		s.huntStoreError(w, err)
 		return
 	}
-	if err := s.audit(r, p, "hunt.create", h.ID, map[string]any{"name": h.Name, "query": h.Query, "interval_seconds": int64(h.Interval / time.Second)}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "hunt.create", h.ID, map[string]any{"name": h.Name, "query": h.Query, "interval_seconds": int64(h.Interval / time.Second)}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, toHuntJSON(h))
@@ -181,8 +180,7 @@ func (s *Server) updateHunt(w http.ResponseWriter, r *http.Request, p auth.Princ
 		s.huntStoreError(w, err)
 		return
 	}
-	if err := s.audit(r, p, "hunt.update", h.ID, map[string]any{"name": h.Name, "query": h.Query, "enabled": h.Enabled}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "hunt.update", h.ID, map[string]any{"name": h.Name, "query": h.Query, "enabled": h.Enabled}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toHuntJSON(h))
@@ -194,8 +192,7 @@ func (s *Server) deleteHunt(w http.ResponseWriter, r *http.Request, p auth.Princ
 		s.huntStoreError(w, err)
 		return
 	}
-	if err := s.audit(r, p, "hunt.delete", id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "hunt.delete", id, nil) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -110,9 +110,8 @@ func (s *Server) intelImport(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.intelError(w, "import", err)
 		return
 	}
-	if err := s.audit(r, p, "intel.import", "", map[string]any{"format": o.Format, "source": o.Feed.Source,
-		"imported": res.Imported, "created": res.Created, "updated": res.Updated, "rejected": len(res.Rejected)}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.import", "", map[string]any{"format": o.Format, "source": o.Feed.Source,
+		"imported": res.Imported, "created": res.Created, "updated": res.Updated, "rejected": len(res.Rejected)}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -216,9 +215,8 @@ func (s *Server) intelCreate(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.intelError(w, "adding the indicator", err)
 		return
 	}
-	if err := s.audit(r, p, "intel.create", "ioc/"+stored.ID, map[string]any{"type": stored.Type, "value": stored.Value,
-		"to_block": stored.ToBlock, "confidence": stored.Confidence}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.create", "ioc/"+stored.ID, map[string]any{"type": stored.Type, "value": stored.Value,
+		"to_block": stored.ToBlock, "confidence": stored.Confidence}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, stored)
@@ -279,9 +277,8 @@ func (s *Server) intelUpdate(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.intelError(w, "updating the indicator", err)
 		return
 	}
-	if err := s.audit(r, p, "intel.update", "ioc/"+out.ID, map[string]any{"before": before,
-		"after": map[string]any{"confidence": out.Confidence, "tlp": out.TLP, "to_block": out.ToBlock}}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.update", "ioc/"+out.ID, map[string]any{"before": before,
+		"after": map[string]any{"confidence": out.Confidence, "tlp": out.TLP, "to_block": out.ToBlock}}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -297,8 +294,7 @@ func (s *Server) intelRevoke(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.intelError(w, "revoking the indicator", err)
 		return
 	}
-	if err := s.audit(r, p, "intel.revoke", "ioc/"+out.ID, map[string]any{"type": out.Type, "value": out.Value}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.revoke", "ioc/"+out.ID, map[string]any{"type": out.Type, "value": out.Value}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -353,8 +349,7 @@ func (s *Server) consumerPolicy(w http.ResponseWriter, r *http.Request, p auth.P
 		s.intelError(w, "reading the consumer's threshold", err)
 		return nil, pol, false
 	}
-	if err := s.audit(r, p, "intel.export", what, map[string]any{"min_confidence": pol.MinConfidence, "query": r.URL.RawQuery}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.export", what, map[string]any{"min_confidence": pol.MinConfidence, "query": r.URL.RawQuery}) {
 		return nil, pol, false
 	}
 	return svc, pol, true
@@ -438,8 +433,7 @@ func (s *Server) intelSetConsumer(w http.ResponseWriter, r *http.Request, p auth
 		s.intelError(w, "setting the threshold", err)
 		return
 	}
-	if err := s.audit(r, p, "intel.consumer", "token/"+id, map[string]any{"min_confidence": *in.MinConfidence}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "intel.consumer", "token/"+id, map[string]any{"min_confidence": *in.MinConfidence}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token": id, "min_confidence": *in.MinConfidence})

@@ -167,8 +167,7 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			AlertsByDay: kpi.Daily(in.Alerts, from, to), Report: rep})
 		return
 	}
-	if err := s.audit(r, p, "kpis.export", "kpis", map[string]any{"tenant": label, "from": from, "to": to}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "kpis.export", "kpis", map[string]any{"tenant": label, "from": from, "to": to}) {
 		return
 	}
 	var b bytes.Buffer

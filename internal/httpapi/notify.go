@@ -140,8 +140,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.internalError(w, "creating the channel failed", err)
 		return
 	}
-	if err := s.audit(r, p, "channel.create", "channel/"+c.ID, map[string]any{"name": c.Name, "kind": c.Kind}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "channel.create", "channel/"+c.ID, map[string]any{"name": c.Name, "kind": c.Kind}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.shown(c))
@@ -165,9 +164,8 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.internalError(w, "updating the channel failed", err)
 		return
 	}
-	if err := s.audit(r, p, "channel.update", "channel/"+c.ID, map[string]any{"name": c.Name, "kind": c.Kind,
-		"enabled": c.Enabled}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "channel.update", "channel/"+c.ID, map[string]any{"name": c.Name, "kind": c.Kind,
+		"enabled": c.Enabled}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.shown(c))
@@ -184,8 +182,7 @@ func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.internalError(w, "deleting the channel failed", err)
 		return
 	}
-	if err := s.audit(r, p, "channel.delete", "channel/"+id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "channel.delete", "channel/"+id, nil) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -207,8 +204,7 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "queueing the test failed", err)
 		return
 	}
-	if err := s.audit(r, p, "channel.test", "channel/"+c.ID, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "channel.test", "channel/"+c.ID, nil) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued",
@@ -286,8 +282,7 @@ func (s *Server) createRoute(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "creating the route failed", err)
 		return
 	}
-	if err := s.audit(r, p, "route.create", "route/"+rt.ID, map[string]any{"route": rt}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "route.create", "route/"+rt.ID, map[string]any{"route": rt}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, rt)
@@ -311,8 +306,7 @@ func (s *Server) updateRoute(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "updating the route failed", err)
 		return
 	}
-	if err := s.audit(r, p, "route.update", "route/"+rt.ID, map[string]any{"route": rt}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "route.update", "route/"+rt.ID, map[string]any{"route": rt}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rt)
@@ -329,8 +323,7 @@ func (s *Server) deleteRoute(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "deleting the route failed", err)
 		return
 	}
-	if err := s.audit(r, p, "route.delete", "route/"+id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "route.delete", "route/"+id, nil) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -380,8 +373,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.internalError(w, "requeueing failed", err)
 		return
 	}
-	if err := s.audit(r, p, "notification.retry", "notification/"+id, nil); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "notification.retry", "notification/"+id, nil) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued"})

@@ -189,8 +189,7 @@ func (s *Server) setRuleEnabled(w http.ResponseWriter, r *http.Request, p auth.P
 	if *in.Enabled {
 		action = "rule.enable"
 	}
-	if err := s.audit(r, p, action, rule.ID, map[string]any{"title": rule.Title}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, action, rule.ID, map[string]any{"title": rule.Title}) {
 		return
 	}
 	hits, err := s.deps.State.Scope(p.Tenant).Rules().Hits(r.Context())
@@ -215,9 +214,8 @@ func (s *Server) reloadRules(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	rep := d.Reload(r.Context())
-	if err := s.audit(r, p, "rules.reload", "", map[string]any{"applied": rep.Applied, "rules": rep.Rules,
-		"rejected": len(rep.Rejected), "error": rep.Error}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !s.audited(w, r, p, "rules.reload", "", map[string]any{"applied": rep.Applied, "rules": rep.Rules,
+		"rejected": len(rep.Rejected), "error": rep.Error}) {
 		return
 	}
 	code := http.StatusOK

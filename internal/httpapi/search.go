@@ -207,10 +207,9 @@ func (s *Server) searchExport(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	rows := len(res.Events) + len(res.Rows)
-	if err := s.audit(r, p, "search.export", "search", map[string]any{
+	if !s.audited(w, r, p, "search.export", "search", map[string]any{
 		"query": req.Query, "from": req.From, "to": req.To, "format": format, "rows": rows, "total": res.Total,
-	}); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	}) {
 		return
 	}
 	name := "yagura-search-" + s.deps.Now().Format("20060102T150405Z") + "." + format
