@@ -122,6 +122,19 @@ func Seed(f *testing.F, name string) {
 	}
 }
 
+// Fuzz seeds the fuzz corpus with testdata/<name>.input and checks that no
+// input panics p and that a record p accepts always names its format.
+func Fuzz(f *testing.F, name string, p parse.Parser) {
+	f.Helper()
+	Seed(f, name)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, err := p.Parse(data)
+		if err == nil && rec.Format == "" {
+			t.Errorf("parsed without a format: %q", data)
+		}
+	})
+}
+
 // Flat renders fields as "key=value" pairs sorted by key and joined by sep,
 // for table tests that compare a whole record in one string.
 func Flat(f map[string]any, sep string) string {
