@@ -16,10 +16,12 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -89,6 +91,43 @@ func HTTPStatusError(what string, resp *http.Response) error {
 		return Permanent(err)
 	}
 	return err
+}
+
+// Call sends one HTTP request with client (http.DefaultClient when nil):
+// header's fields, and body, when not nil, as JSON (its Content-Type
+// application/json over header's). It returns the first 4 MiB of a 2xx answer's body; a
+// body that cannot be read is returned short, for the caller's decoder to
+// judge. Errors name what and never show u's path or query (webhook URLs
+// embed their secret there); a non-2xx answer is an HTTPStatusError, and a
+// request that cannot be built is Permanent.
+func Call(ctx context.Context, client *http.Client, what, method, u string, header http.Header, body []byte) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("%s request: %w", what, RedactURL(err)))
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, RedactURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, HTTPStatusError(what, resp)
+	}
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return answer, nil
 }
 
 // RedactURL returns an error about a request to u that does not contain

@@ -7,11 +7,9 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,9 +64,6 @@ func New(raw json.RawMessage, deps notify.Deps) (notify.Connector, error) {
 		cfg.CloseTransition = "Done"
 	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
-	if deps.HTTP == nil {
-		deps.HTTP = http.DefaultClient
-	}
 	return &Connector{cfg: cfg, deps: deps}, nil
 }
 
@@ -187,34 +182,24 @@ func (c *Connector) transition(ctx context.Context, key, name string) error {
 }
 
 func (c *Connector) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
+	var body []byte
 	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
+		body, _ = json.Marshal(in)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.cfg.URL+path, body)
-	if err != nil {
-		return notify.Permanent(fmt.Errorf("jira request: %w", err))
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	auth := &http.Request{Header: http.Header{}} // only to carry the headers
+	auth.Header.Set("Accept", "application/json")
 	if c.cfg.User != "" {
-		req.SetBasicAuth(c.cfg.User, c.cfg.Token)
+		auth.SetBasicAuth(c.cfg.User, c.cfg.Token)
 	} else {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+		auth.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
-	resp, err := c.deps.HTTP.Do(req)
+	what := "jira " + method + " " + strings.SplitN(path, "?", 2)[0]
+	answer, err := notify.Call(ctx, c.deps.HTTP, what, method, c.cfg.URL+path, auth.Header, body)
 	if err != nil {
-		return fmt.Errorf("jira: %w", notify.RedactURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return notify.HTTPStatusError("jira "+method+" "+strings.SplitN(path, "?", 2)[0], resp)
+		return err
 	}
 	if out != nil {
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(out); err != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
 			return fmt.Errorf("jira %s: unreadable answer: %w", path, err)
 		}
 	}

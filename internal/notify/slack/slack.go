@@ -5,10 +5,8 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/yagura-soc/yagura/internal/notify"
@@ -39,9 +37,6 @@ func New(raw json.RawMessage, deps notify.Deps) (notify.Connector, error) {
 	if err := notify.CheckURL("url", cfg.URL); err != nil {
 		return nil, err
 	}
-	if deps.HTTP == nil {
-		deps.HTTP = http.DefaultClient
-	}
 	return &Connector{cfg: cfg, deps: deps}, nil
 }
 
@@ -56,18 +51,6 @@ type message struct {
 func (c *Connector) Send(ctx context.Context, m notify.Message) (string, error) {
 	text := "*" + notify.Subject(m) + "*\n```\n" + notify.Text(m) + "```"
 	body, _ := json.Marshal(message{Text: text, Username: c.cfg.Username, Channel: c.cfg.Channel})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("slack request: %w", notify.RedactURL(err)))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.deps.HTTP.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("slack: %w", notify.RedactURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return "", notify.HTTPStatusError("slack webhook", resp)
-	}
-	return "", nil
+	_, err := notify.Call(ctx, c.deps.HTTP, "slack webhook", http.MethodPost, c.cfg.URL, nil, body)
+	return "", err
 }

@@ -7,11 +7,9 @@
 package ticket
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/yagura-soc/yagura/internal/notify"
@@ -41,9 +39,6 @@ func New(raw json.RawMessage, deps notify.Deps) (notify.Connector, error) {
 	}
 	if err := notify.CheckURL("url", cfg.URL); err != nil {
 		return nil, err
-	}
-	if deps.HTTP == nil {
-		deps.HTTP = http.DefaultClient
 	}
 	return &Connector{cfg: cfg, deps: deps}, nil
 }
@@ -101,26 +96,18 @@ func (c *Connector) Send(ctx context.Context, m notify.Message) (string, error) 
 
 func (c *Connector) post(ctx context.Context, a Action) (string, error) {
 	body, _ := json.Marshal(a)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("ticket request: %w", notify.RedactURL(err)))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", a.IdempotencyKey)
+	header := http.Header{}
+	header.Set("Idempotency-Key", a.IdempotencyKey)
 	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+		header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
-	resp, err := c.deps.HTTP.Do(req)
+	got, err := notify.Call(ctx, c.deps.HTTP, "ticket endpoint", http.MethodPost, c.cfg.URL, header, body)
 	if err != nil {
-		return "", fmt.Errorf("ticket: %w", notify.RedactURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return "", notify.HTTPStatusError("ticket endpoint", resp)
+		return "", err
 	}
 	var answer struct {
 		ID string `json:"id"`
 	}
-	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&answer) // an empty or non-JSON answer is fine
+	json.Unmarshal(got, &answer) // an empty or non-JSON answer is fine
 	return answer.ID, nil
 }

@@ -5,13 +5,11 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/yagura-soc/yagura/internal/notify"
@@ -45,9 +43,6 @@ func New(raw json.RawMessage, deps notify.Deps) (notify.Connector, error) {
 	if err := notify.CheckURL("url", cfg.URL); err != nil {
 		return nil, err
 	}
-	if deps.HTTP == nil {
-		deps.HTTP = http.DefaultClient
-	}
 	return &Connector{cfg: cfg, deps: deps}, nil
 }
 
@@ -65,26 +60,15 @@ func (c *Connector) Send(ctx context.Context, m notify.Message) (string, error) 
 	if err != nil {
 		return "", notify.Permanent(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("webhook request: %w", notify.RedactURL(err)))
-	}
+	header := http.Header{}
 	for k, v := range c.cfg.Headers {
-		req.Header.Set(k, v)
+		header.Set(k, v)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Yagura")
-	req.Header.Set("Idempotency-Key", m.IdempotencyKey)
+	header.Set("User-Agent", "Yagura")
+	header.Set("Idempotency-Key", m.IdempotencyKey)
 	if c.cfg.Secret != "" {
-		req.Header.Set("X-Yagura-Signature", Sign(c.cfg.Secret, body))
+		header.Set("X-Yagura-Signature", Sign(c.cfg.Secret, body))
 	}
-	resp, err := c.deps.HTTP.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("webhook: %w", notify.RedactURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return "", notify.HTTPStatusError("webhook", resp)
-	}
-	return "", nil
+	_, err = notify.Call(ctx, c.deps.HTTP, "webhook", http.MethodPost, c.cfg.URL, header, body)
+	return "", err
 }
