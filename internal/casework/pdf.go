@@ -55,12 +55,7 @@ func (s *Service) ReportPDF(ctx context.Context, tenant string, actor Actor, id,
 		return err
 	}
 	ts := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
-	stageName := func(i int) string {
-		if lang == "ja" && v.StageDefs[i].NameJA != "" {
-			return v.StageDefs[i].NameJA
-		}
-		return v.StageDefs[i].Name
-	}
+	stageName := func(i int) string { return v.StageDefs[i].Label(lang) }
 
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetTitle(msgs["report"]+": "+v.Title, true)

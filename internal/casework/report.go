@@ -54,22 +54,17 @@ func (s *Service) Report(ctx context.Context, tenant string, actor Actor, id, la
 		return err
 	}
 	tmpl, err := template.New("report").Funcs(template.FuncMap{
-		"t":       func(k string) string { return msgs[k] },
-		"fmtTime": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") },
-		"stageName": func(st incident.Stage) string {
-			if lang == "ja" && st.NameJA != "" {
-				return st.NameJA
-			}
-			return st.Name
-		},
+		"t":         func(k string) string { return msgs[k] },
+		"fmtTime":   func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") },
+		"stageName": func(st incident.Stage) string { return st.Label(lang) },
 	}).Parse(reportHTML)
 	if err != nil {
 		return err
 	}
 	lessons := lessonsOf(v)
 	title := v.PlaybookTitle
-	if p, ok := s.Playbooks[v.Playbook]; ok && lang == "ja" && p.TitleJA != "" {
-		title = p.TitleJA
+	if p, ok := s.Playbooks[v.Playbook]; ok {
+		title = p.Label(lang)
 	}
 	return tmpl.Execute(w, map[string]any{"Lang": lang, "V": v, "PlaybookTitle": title, "Lessons": lessons,
 		"Now": s.now().In(loc).Format("2006-01-02 15:04:05 MST")})

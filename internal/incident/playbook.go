@@ -51,6 +51,23 @@ type EvidenceRequirement struct {
 	NameJA string `yaml:"name_ja" json:"name_ja"`
 }
 
+// Label is the playbook's title in lang: the Japanese one when lang is
+// "ja" and the playbook has one, else the English one.
+func (p Playbook) Label(lang string) string { return inLang(lang, p.Title, p.TitleJA) }
+
+// Label is the stage's name in lang (see Playbook.Label).
+func (s Stage) Label(lang string) string { return inLang(lang, s.Name, s.NameJA) }
+
+// Label is the evidence's name in lang (see Playbook.Label).
+func (e EvidenceRequirement) Label(lang string) string { return inLang(lang, e.Name, e.NameJA) }
+
+func inLang(lang, en, ja string) string {
+	if lang == "ja" && ja != "" {
+		return ja
+	}
+	return en
+}
+
 // playbookFile is a template as written: either full stages, or a base it
 // extends with extra tasks and evidence per stage key.
 type playbookFile struct {

@@ -313,12 +313,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		if s.deps.Cases != nil {
 			p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
 			for i, st := range p.Stages {
-				name := st.Name
-				if v.Lang == "ja" {
-					name = st.NameJA
-				}
 				if i < len(counts.ByStage) {
-					d.CasesByStage = append(d.CasesByStage, stageCount{name, counts.ByStage[i]})
+					d.CasesByStage = append(d.CasesByStage, stageCount{st.Label(v.Lang), counts.ByStage[i]})
 				}
 			}
 		}

@@ -229,11 +229,7 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	p := s.deps.Cases.Playbooks[incident.DefaultPlaybook]
 	for _, st := range p.Stages {
-		name := st.Name
-		if v.Lang == "ja" {
-			name = st.NameJA
-		}
-		d.Stages = append(d.Stages, name)
+		d.Stages = append(d.Stages, st.Label(v.Lang))
 	}
 	items, total, err := s.deps.State.Scope(v.Tenant).Cases().List(r.Context(), store.CaseFilter{Status: d.Status, Stage: -1, Limit: 500, CSIRT: v.P.Role == "csirt"})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -181,5 +182,38 @@ func TestPages(t *testing.T) {
 	}
 	if code, _, _ := get(t, c, f.srv.URL+"/ui/alerts?tenant=acme"); code != 404 {
 		t.Errorf("unbound tenant: %d", code)
+	}
+}
+
+// A playbook without Japanese names shows its English ones in a Japanese
+// console, not blanks.
+func TestStageNamesFallBackToEnglish(t *testing.T) {
+	f := newFixtureWith(t, func(d *Deps) {
+		p := d.Cases.Playbooks[incident.DefaultPlaybook]
+		p.Stages = slices.Clone(p.Stages)
+		for i := range p.Stages {
+			p.Stages[i].NameJA = ""
+			p.Stages[i].Evidence = slices.Clone(p.Stages[i].Evidence)
+			for j := range p.Stages[i].Evidence {
+				p.Stages[i].Evidence[j].NameJA = ""
+			}
+		}
+		d.Cases.Playbooks[incident.DefaultPlaybook] = p
+	})
+	c := f.session(t, "ana")
+	get(t, c, f.srv.URL+"/ui/lang/ja?back=/ui/cases")
+	cs, _, _ := f.state.Scope(store.DefaultTenant).Cases().List(context.Background(), store.CaseFilter{Stage: -1})
+	for path, want := range map[string][]string{
+		"/ui/cases":             {"1. Detect</h2>"},
+		"/ui/cases?view=list":   {"<td>Detect</td>"},
+		"/ui/":                  {"Detect"},
+		"/ui/cases/" + cs[0].ID: {`class="current">Detect</li>`, "<li>Alert content <code>alert_content</code>"},
+	} {
+		_, body, _ := get(t, c, f.srv.URL+path)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: no %q", path, w)
+			}
+		}
 	}
 }
