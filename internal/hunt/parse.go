@@ -147,15 +147,21 @@ func (p *parser) parseNot(m mode) (Expr, error) {
 		return p.parsePrimary(m)
 	}
 	p.lx.next(m)
-	if p.depth++; p.depth > maxDepth {
-		return nil, p.errorf(t.pos, "expression nested deeper than %d levels", maxDepth)
-	}
-	x, err := p.parseNot(m)
-	p.depth--
+	x, err := p.nested(t.pos, func() (Expr, error) { return p.parseNot(m) })
 	if err != nil {
 		return nil, err
 	}
 	return &Not{At: t.pos, X: x}, nil
+}
+
+// nested parses one level deeper (a group or a NOT), refusing to go past
+// maxDepth.
+func (p *parser) nested(pos int, parse func() (Expr, error)) (Expr, error) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, p.errorf(pos, "expression nested deeper than %d levels", maxDepth)
+	}
+	defer func() { p.depth-- }()
+	return parse()
 }
 
 // parsePrimary: ( or ) | field:value | word | "phrase" | (where) word OP value
@@ -169,11 +175,7 @@ func (p *parser) parsePrimary(m mode) (Expr, error) {
 	}
 	switch t.kind {
 	case tLParen:
-		if p.depth++; p.depth > maxDepth {
-			return nil, p.errorf(t.pos, "expression nested deeper than %d levels", maxDepth)
-		}
-		x, err := p.parseOr(m)
-		p.depth--
+		x, err := p.nested(t.pos, func() (Expr, error) { return p.parseOr(m) })
 		if err != nil {
 			return nil, err
 		}
@@ -468,14 +470,11 @@ func (p *parser) parseStage(pipe int) (Stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := p.lx.next(modePipe)
+		f, err := p.fieldName("%s needs a field name, e.g. %s 10 user.name; found %s", t.val, t.val)
 		if err != nil {
 			return nil, err
 		}
-		if f.kind != tWord || isNumber(f.val) {
-			return nil, p.errorf(f.pos, "%s needs a field name, e.g. %s 10 user.name; found %s", t.val, t.val, f.describe())
-		}
-		return &Top{At: t.pos, Rare: t.val == "rare", N: n, Field: f.val}, p.endStage(t.val)
+		return &Top{At: t.pos, Rare: t.val == "rare", N: n, Field: f}, p.endStage(t.val)
 	case "timechart":
 		return p.parseTimechart(t)
 	}
@@ -515,18 +514,28 @@ func (p *parser) endStage(name string) error {
 func (p *parser) fieldList(what string) ([]string, error) {
 	var out []string
 	for {
-		t, err := p.lx.next(modePipe)
+		f, err := p.fieldName("%s needs field names separated by ',', found %s", what)
 		if err != nil {
 			return nil, err
 		}
-		if t.kind != tWord || isNumber(t.val) {
-			return nil, p.errorf(t.pos, "%s needs field names separated by ',', found %s", what, t.describe())
-		}
-		out = append(out, t.val)
+		out = append(out, f)
 		if !p.accept(tComma) {
 			return out, nil
 		}
 	}
+}
+
+// fieldName reads a field name in a stage; a number is not one. The error
+// message is format with a, then a description of the token found.
+func (p *parser) fieldName(format string, a ...any) (string, error) {
+	t, err := p.lx.next(modePipe)
+	if err != nil {
+		return "", err
+	}
+	if t.kind != tWord || isNumber(t.val) {
+		return "", p.errorf(t.pos, format, append(a, t.describe())...)
+	}
+	return t.val, nil
 }
 
 func isNumber(s string) bool {
@@ -632,14 +641,9 @@ func (p *parser) parseTimechart(t token) (Stage, error) {
 	}
 	st.Aggs = aggs
 	if p.acceptWord("by") {
-		f, err := p.lx.next(modePipe)
-		if err != nil {
+		if st.By, err = p.fieldName("timechart ... by needs one field name, found %s"); err != nil {
 			return nil, err
 		}
-		if f.kind != tWord || isNumber(f.val) {
-			return nil, p.errorf(f.pos, "timechart ... by needs one field name, found %s", f.describe())
-		}
-		st.By = f.val
 	}
 	return st, p.endStage("timechart")
 }
