@@ -1,6 +1,7 @@
 // Package webhook is a response connector that posts each action as JSON
 // to a URL (an automation platform, a firewall manager, a SOAR). The body is
-// signed with HMAC-SHA256 in X-Yagura-Signature and carries the action id
+// signed with HMAC-SHA256 in X-Yagura-Signature (the same signature as
+// notification webhooks, so one receiver checks both) and carries the action id
 // as Idempotency-Key, so the receiver can authenticate it and ignore
 // retries. Any 2xx answer is success.
 package webhook
@@ -8,15 +9,13 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
+	notifywebhook "github.com/yagura-soc/yagura/internal/notify/webhook"
 	"github.com/yagura-soc/yagura/internal/respond"
 )
 
@@ -44,13 +43,6 @@ func New(cfg Config, client *http.Client) *Connector {
 // Name implements respond.Connector.
 func (c *Connector) Name() string { return c.cfg.Name }
 
-// Sign is the signature header value for body.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
 // Execute implements respond.Connector.
 func (c *Connector) Execute(ctx context.Context, r respond.Request) (respond.Result, error) {
 	body, err := json.Marshal(r)
@@ -63,7 +55,7 @@ func (c *Connector) Execute(ctx context.Context, r respond.Request) (respond.Res
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", r.ID)
-	req.Header.Set("X-Yagura-Signature", Sign(c.cfg.Secret, body))
+	req.Header.Set("X-Yagura-Signature", notifywebhook.Sign(c.cfg.Secret, body))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return respond.Result{}, fmt.Errorf("webhook %s: %w", c.cfg.Name, err)

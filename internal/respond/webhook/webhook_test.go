@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	notifywebhook "github.com/yagura-soc/yagura/internal/notify/webhook"
 	"github.com/yagura-soc/yagura/internal/respond"
 )
 
@@ -17,7 +18,7 @@ func TestExecute(t *testing.T) {
 	var got respond.Request
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get("X-Yagura-Signature") != Sign("s3cret", body) {
+		if r.Header.Get("X-Yagura-Signature") != notifywebhook.Sign("s3cret", body) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
