@@ -231,7 +231,7 @@ func (s *Server) cases(w http.ResponseWriter, r *http.Request, v *view) {
 	for _, st := range p.Stages {
 		d.Stages = append(d.Stages, st.Label(v.Lang))
 	}
-	items, total, err := s.deps.State.Scope(v.Tenant).Cases().List(r.Context(), store.CaseFilter{Status: d.Status, Stage: -1, Limit: 500, CSIRT: v.P.Role == "csirt"})
+	items, total, err := s.deps.State.Scope(v.Tenant).Cases().List(r.Context(), store.CaseFilter{Status: d.Status, Stage: -1, Limit: 500, CSIRT: v.P.Role == auth.RoleCSIRT})
 	if err != nil {
 		s.fail(w, v, err)
 		return

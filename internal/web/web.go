@@ -314,20 +314,21 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: "yagura_lang", Value: lang, Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
-	back := r.URL.Query().Get("back")
-	if !strings.HasPrefix(back, "/ui/") || strings.HasPrefix(back, "//") {
-		back = "/ui/"
+	http.Redirect(w, r, consolePath(r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+// consolePath is p if it is a console page, else the overview: where a
+// login or a language switch may send the user back to (never off-site).
+func consolePath(p string) string {
+	if !strings.HasPrefix(p, "/ui/") {
+		return "/ui/"
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	return p
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	v := &view{Lang: language(r), Loc: time.UTC, Path: r.URL.Path}
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") {
-		next = "/ui/"
-	}
-	v.Data = next
+	v.Data = consolePath(r.URL.Query().Get("next"))
 	s.render(w, "login", v)
 }
 

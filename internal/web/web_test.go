@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -175,6 +176,11 @@ func TestPages(t *testing.T) {
 	}
 	if code, body, _ := get(t, anon, f.srv.URL+"/ui/login"); code != 200 || !strings.Contains(body, `autocomplete="current-password"`) {
 		t.Errorf("login page: %d", code)
+	}
+	for next, want := range map[string]string{"/ui/cases": `data-next="/ui/cases"`, "//evil.example": `data-next="/ui/"`, "https://evil.example/ui/": `data-next="/ui/"`} {
+		if _, body, _ := get(t, anon, f.srv.URL+"/ui/login?next="+url.QueryEscape(next)); !strings.Contains(body, want) {
+			t.Errorf("login page with next=%s: no %s", next, want)
+		}
 	}
 	// An auditor may read alerts but the hunt page needs events:read — which auditors have; and another tenant is 404.
 	if code, _, _ := get(t, f.session(t, "ingo"), f.srv.URL+"/ui/alerts"); code != 200 {
