@@ -3,6 +3,7 @@ package alert
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/detect"
@@ -28,7 +29,7 @@ func ValidateSuppression(s store.Suppression) error {
 		if op == "" {
 			op = "equals"
 		}
-		if !contains(conditionOps, op) {
+		if !slices.Contains(conditionOps, op) {
 			return fmt.Errorf("condition %d: op %q: use one of %v", i+1, c.Op, conditionOps)
 		}
 		if op == "cidr" {
@@ -41,15 +42,6 @@ func ValidateSuppression(s store.Suppression) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // suppressor holds a tenant's active suppressions indexed by rule, so a
@@ -165,7 +157,7 @@ func (c compiledCond) test(v string, present bool) bool {
 	case "suffix":
 		return strings.HasSuffix(lv, c.value)
 	case "in":
-		return contains(c.any, lv)
+		return slices.Contains(c.any, lv)
 	case "cidr":
 		addr, err := netip.ParseAddr(v)
 		return err == nil && c.prefix.Contains(addr.Unmap())
