@@ -116,8 +116,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 		s.internalError(w, "binding the role failed", err)
 		return
 	}
-	if s.audit(r, p, "user.bind", "user/"+req.Name, map[string]any{"role": req.Role, "created": req.Password != ""}) != nil {
-		writeError(w, http.StatusInternalServerError, "the change was made but could not be audited")
+	if !s.audited(w, r, p, "user.bind", "user/"+req.Name, map[string]any{"role": req.Role, "created": req.Password != ""}) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, store.RoleBinding{User: req.Name, Tenant: p.Tenant, Role: req.Role})
@@ -173,7 +172,9 @@ func (s *Server) setUserRole(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	s.deps.State.Sessions().DeleteUser(r.Context(), name) // new rights take effect at the next login
-	s.audit(r, p, "user.role", "user/"+name, map[string]any{"role": []string{old.Role, req.Role}})
+	if !s.audited(w, r, p, "user.role", "user/"+name, map[string]any{"role": []string{old.Role, req.Role}}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, store.RoleBinding{User: name, Tenant: p.Tenant, Role: req.Role})
 }
 
@@ -188,7 +189,9 @@ func (s *Server) removeUserRole(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	s.deps.State.Sessions().DeleteUser(r.Context(), name)
-	s.audit(r, p, "user.unbind", "user/"+name, map[string]any{"role": old.Role})
+	if !s.audited(w, r, p, "user.unbind", "user/"+name, map[string]any{"role": old.Role}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "removed"})
 }
 
@@ -236,7 +239,9 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, p auth.Pri
 		s.internalError(w, "creating the tenant failed", err)
 		return
 	}
-	s.audit(r, p, "tenant.create", "tenant/"+req.Name, nil)
+	if !s.audited(w, r, p, "tenant.create", "tenant/"+req.Name, nil) {
+		return
+	}
 	writeJSON(w, http.StatusCreated, t)
 }
 
@@ -276,7 +281,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.audit(r, p, "token.create", "token/"+tok.ID, map[string]any{"role": tok.Role, "name": tok.Name})
+	if !s.audited(w, r, p, "token.create", "token/"+tok.ID, map[string]any{"role": tok.Role, "name": tok.Name}) {
+		return
+	}
 	writeJSON(w, http.StatusCreated, struct {
 		store.Token
 		Secret string `json:"secret"`
@@ -292,7 +299,9 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "revoking the token failed", err)
 		return
 	}
-	s.audit(r, p, "token.revoke", "token/"+id, nil)
+	if !s.audited(w, r, p, "token.revoke", "token/"+id, nil) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
 }
 

@@ -378,7 +378,9 @@ func (s *Server) caseReport(w http.ResponseWriter, r *http.Request, p auth.Princ
 		s.caseError(w, err)
 		return
 	}
-	s.audit(r, p, "case.report", "case/"+r.PathValue("id"), map[string]any{"lang": lang, "format": format})
+	if !s.audited(w, r, p, "case.report", "case/"+r.PathValue("id"), map[string]any{"lang": lang, "format": format}) {
+		return
+	}
 	if format == "pdf" {
 		w.Header().Set("Content-Type", "application/pdf")
 		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "case-" + r.PathValue("id") + "-" + lang + ".pdf"}))

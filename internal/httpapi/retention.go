@@ -65,9 +65,11 @@ func (s *Server) putRetention(w http.ResponseWriter, r *http.Request, p auth.Pri
 		s.internalError(w, "saving the retention policy failed", err)
 		return
 	}
-	s.audit(r, p, "retention.policy", "retention", map[string]any{
+	if !s.audited(w, r, p, "retention.policy", "retention", map[string]any{
 		"hot_days": []int{old.HotDays, req.HotDays}, "delete_after_days": []int{old.DeleteAfterDays, req.DeleteAfterDays},
-		"alert_days": []int{old.AlertDays, req.AlertDays}, "case_days": []int{old.CaseDays, req.CaseDays}})
+		"alert_days": []int{old.AlertDays, req.AlertDays}, "case_days": []int{old.CaseDays, req.CaseDays}}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, policy)
 }
 
@@ -117,7 +119,9 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request, p auth.Principa
 		s.internalError(w, "adding the legal hold failed", err)
 		return
 	}
-	s.audit(r, p, "legal_hold.add", "legal_hold/"+h.ID, map[string]any{"reason": h.Reason, "from": from, "to": to, "case_id": h.CaseID})
+	if !s.audited(w, r, p, "legal_hold.add", "legal_hold/"+h.ID, map[string]any{"reason": h.Reason, "from": from, "to": to, "case_id": h.CaseID}) {
+		return
+	}
 	writeJSON(w, http.StatusCreated, h)
 }
 
@@ -132,6 +136,8 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.internalError(w, "releasing the legal hold failed", err)
 		return
 	}
-	s.audit(r, p, "legal_hold.release", "legal_hold/"+id, nil)
+	if !s.audited(w, r, p, "legal_hold.release", "legal_hold/"+id, nil) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "released", "at": s.deps.Now().Format(time.RFC3339)})
 }
