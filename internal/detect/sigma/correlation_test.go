@@ -30,6 +30,17 @@ detection:
 level: informational
 `
 
+// threeFailures fires on the third failed logon of a user within 5 minutes.
+const threeFailures = `title: Three failures
+id: cccccccc-0000-0000-0000-000000000020
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 5m
+  condition: {gte: 3}
+`
+
 func logon(id int64, user string, at time.Duration) *event.Event {
 	return &event.Event{Tenant: "t1", Timestamp: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(at),
 		Fields: event.Fields{"EventID": id, "TargetUserName": user}, ECS: event.Fields{"event.dataset": event.DatasetWindowsSecurity}}
@@ -109,16 +120,7 @@ correlation:
 func TestCorrelationECSGroupBy(t *testing.T) {
 	// Group-by uses the same field resolution as rules: TargetUserName
 	// falls back to user.target.name on normalized events.
-	corr := `title: Three failures
-id: cccccccc-0000-0000-0000-000000000020
-correlation:
-  type: event_count
-  rules: [failed_logon]
-  group-by: [TargetUserName]
-  timespan: 5m
-  condition: {gte: 3}
-`
-	eng := engineFromDocs(t, Options{}, failedLogonRule, corr)
+	eng := engineFromDocs(t, Options{}, failedLogonRule, threeFailures)
 	var all []detect.Match
 	for i := 0; i < 3; i++ {
 		ev := &event.Event{Tenant: "t1", Timestamp: time.Date(2024, 1, 1, 0, i, 0, 0, time.UTC),
@@ -169,16 +171,7 @@ func TestCorrelationParseErrors(t *testing.T) {
 }
 
 func TestMergedDuplicatesDoNotBreakCompilation(t *testing.T) {
-	corr := `title: Three failures
-id: cccccccc-0000-0000-0000-000000000040
-correlation:
-  type: event_count
-  rules: [failed_logon]
-  group-by: [TargetUserName]
-  timespan: 5m
-  condition: {gte: 3}
-`
-	rules, rej := ParseRules("a.yml", []byte(failedLogonRule+"---\n"+corr))
+	rules, rej := ParseRules("a.yml", []byte(failedLogonRule+"---\n"+threeFailures))
 	if len(rej) != 0 {
 		t.Fatal(rej)
 	}

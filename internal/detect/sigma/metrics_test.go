@@ -8,16 +8,7 @@ import (
 )
 
 func TestCollectors(t *testing.T) {
-	corr := `title: Three failures
-id: cccccccc-0000-0000-0000-000000000050
-correlation:
-  type: event_count
-  rules: [failed_logon]
-  group-by: [TargetUserName]
-  timespan: 5m
-  condition: {gte: 3}
-`
-	eng := engineFromDocs(t, Options{}, failedLogonRule, corr)
+	eng := engineFromDocs(t, Options{}, failedLogonRule, threeFailures)
 	reg := prometheus.NewRegistry()
 	for _, c := range eng.Collectors() {
 		if err := reg.Register(c); err != nil {
