@@ -19,7 +19,6 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
 	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
-	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
 )
 
 // Format is the record format name.
@@ -52,15 +51,7 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 	f := make(event.Fields, 24)
 	var ts time.Time
 	if start > 0 {
-		prefix := []byte(strings.TrimSpace(s[:start]) + " x")
-		var hdr parse.Record
-		var err error
-		if rfc5424.Looks(prefix) {
-			hdr, err = rfc5424.Parser{}.Parse(prefix)
-		} else {
-			hdr, err = p.Syslog.Parse(prefix)
-		}
-		if err == nil {
+		if hdr, err := p.Syslog.Header(s[:start]); err == nil {
 			ts = hdr.Time
 			if h, ok := hdr.Fields["host"]; ok {
 				f["syslog.host"] = h

@@ -18,6 +18,7 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
+	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
 )
 
 // Format is the record format name.
@@ -33,6 +34,19 @@ type Parser struct {
 
 // Name implements parse.Parser.
 func (Parser) Name() string { return Format }
+
+// Header reads the syslog header that wraps another format's record (the
+// text before "CEF:" or "LEEF:"): RFC 5424 when it looks like one, else
+// RFC 3164 with p's zone and clock. The record carries the header's time
+// and host.
+func (p Parser) Header(hdr string) (parse.Record, error) {
+	// A header alone has no message: " x" stands in for one.
+	b := []byte(strings.TrimSpace(hdr) + " x")
+	if rfc5424.Looks(b) {
+		return rfc5424.Parser{}.Parse(b)
+	}
+	return p.Parse(b)
+}
 
 var errEmpty = errors.New("rfc3164: empty record")
 

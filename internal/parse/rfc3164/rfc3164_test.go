@@ -160,3 +160,18 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestHeader(t *testing.T) {
+	for _, c := range []struct{ hdr, host, time string }{
+		{"<134>Jan  9 07:40:01 fw-01 ", "fw-01", "2026-01-09T07:40:01Z"},
+		{"<134>1 2026-01-09T07:40:01.5Z fw-02 app - - -", "fw-02", "2026-01-09T07:40:01.5Z"},
+	} {
+		rec, err := (Parser{Now: now}).Header(c.hdr)
+		if err != nil || rec.Fields["host"] != c.host || rec.Time.Format(time.RFC3339Nano) != c.time {
+			t.Errorf("Header(%q) = %v %v, %v; want host %s at %s", c.hdr, rec.Time, rec.Fields["host"], err, c.host, c.time)
+		}
+	}
+	if _, err := (Parser{Now: now}).Header("<999>"); err == nil {
+		t.Error("Header accepted a bad priority")
+	}
+}
