@@ -126,6 +126,29 @@ func get(t *testing.T, c *http.Client, url string) (int, string, http.Header) {
 	return resp.StatusCode, string(body), resp.Header
 }
 
+// getPage reads a page and checks it answers 200, contains every string of
+// want and none of not; ok is false (and the body not checked) on another
+// status.
+func getPage(t *testing.T, c *http.Client, base, path string, want, not []string) (body string, ok bool) {
+	t.Helper()
+	code, body, _ := get(t, c, base+path)
+	if code != 200 {
+		t.Errorf("%s: %d", path, code)
+		return body, false
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: no %q", path, w)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(body, w) {
+			t.Errorf("%s: has %q", path, w)
+		}
+	}
+	return body, true
+}
+
 func TestPages(t *testing.T) {
 	f := newFixture(t)
 	c := f.session(t, "ana")
@@ -215,11 +238,6 @@ func TestStageNamesFallBackToEnglish(t *testing.T) {
 		"/ui/":                  {"Detect"},
 		"/ui/cases/" + cs[0].ID: {`class="current">Detect</li>`, "<li>Alert content <code>alert_content</code>"},
 	} {
-		_, body, _ := get(t, c, f.srv.URL+path)
-		for _, w := range want {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s: no %q", path, w)
-			}
-		}
+		getPage(t, c, f.srv.URL, path, want, nil)
 	}
 }
