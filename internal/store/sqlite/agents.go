@@ -76,20 +76,8 @@ func (a agents) Get(ctx context.Context, id string) (store.Agent, error) {
 }
 
 func (a agents) List(ctx context.Context) ([]store.Agent, error) {
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE tenant = ? ORDER BY hostname, id`, a.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list agents: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Agent{}
-	for rows.Next() {
-		ag, err := scanAgent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ag)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, a.s.db, "list agents", scanAgent,
+		`SELECT `+agentColumns+` FROM agents WHERE tenant = ? ORDER BY hostname, id`, a.tenant)
 }
 
 // exec runs an update of one agent of this tenant; no row means not found.
@@ -227,21 +215,9 @@ func (a agentCommands) Queue(ctx context.Context, c store.AgentCommand) error {
 }
 
 func (a agentCommands) query(ctx context.Context, where string, args ...any) ([]store.AgentCommand, error) {
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+agentCommandColumns+` FROM agent_commands WHERE tenant = ? AND `+where+` ORDER BY created_at, id`,
+	return queryAll(ctx, a.s.db, "agent commands", scanAgentCommand,
+		`SELECT `+agentCommandColumns+` FROM agent_commands WHERE tenant = ? AND `+where+` ORDER BY created_at, id`,
 		append([]any{a.tenant}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("agent commands: %w", err)
-	}
-	defer rows.Close()
-	out := []store.AgentCommand{}
-	for rows.Next() {
-		c, err := scanAgentCommand(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 func (a agentCommands) Pending(ctx context.Context, agentID string, now time.Time) ([]store.AgentCommand, error) {

@@ -325,44 +325,23 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE `+where+
+	out, err := queryAll(ctx, a.s.db, "list alerts", scanAlert, `SELECT `+alertColumns+` FROM alerts WHERE `+where+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Alert{}
-	for rows.Next() {
-		al, err := scanAlert(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, al)
-	}
-	return out, total, rows.Err()
+	return out, total, err
 }
 
 func (a alerts) Comments(ctx context.Context, alertID string) ([]store.Comment, error) {
 	if _, err := a.Get(ctx, alertID); err != nil {
 		return nil, err
 	}
-	rows, err := a.s.db.QueryContext(ctx, `SELECT id, alert_id, author, body, created_at FROM alert_comments
-		WHERE tenant = ? AND alert_id = ? ORDER BY created_at, id`, a.tenant, alertID)
-	if err != nil {
-		return nil, fmt.Errorf("list comments: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Comment{}
-	for rows.Next() {
+	return queryAll(ctx, a.s.db, "list comments", func(r scanner) (store.Comment, error) {
 		var c store.Comment
 		var at int64
-		if err := rows.Scan(&c.ID, &c.AlertID, &c.Author, &c.Body, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.ID, &c.AlertID, &c.Author, &c.Body, &at)
 		c.CreatedAt = fromNanos(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, err
+	}, `SELECT id, alert_id, author, body, created_at FROM alert_comments
+		WHERE tenant = ? AND alert_id = ? ORDER BY created_at, id`, a.tenant, alertID)
 }
 
 func scanAlert(r scanner) (store.Alert, error) {

@@ -20,7 +20,7 @@ type assets scoped
 
 const assetColumns = `id, tenant, kind, name, criticality, owner, tags, networks, created_at, updated_at`
 
-func scanAsset(row interface{ Scan(...any) error }) (store.Asset, error) {
+func scanAsset(row scanner) (store.Asset, error) {
 	var a store.Asset
 	var tags, nets string
 	var created, updated int64
@@ -76,21 +76,8 @@ func (as assets) Get(ctx context.Context, id string) (store.Asset, error) {
 }
 
 func (as assets) List(ctx context.Context, kind string) ([]store.Asset, error) {
-	rows, err := as.s.db.QueryContext(ctx, `SELECT `+assetColumns+` FROM assets WHERE tenant = ? AND (? = '' OR kind = ?)
-		ORDER BY kind, name`, as.tenant, kind, kind)
-	if err != nil {
-		return nil, fmt.Errorf("list assets: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Asset{}
-	for rows.Next() {
-		a, err := scanAsset(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, as.s.db, "list assets", scanAsset, `SELECT `+assetColumns+` FROM assets
+		WHERE tenant = ? AND (? = '' OR kind = ?) ORDER BY kind, name`, as.tenant, kind, kind)
 }
 
 func (as assets) Delete(ctx context.Context, id string) error {

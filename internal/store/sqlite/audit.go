@@ -93,21 +93,9 @@ func (a audit) List(ctx context.Context, f store.AuditFilter) ([]store.AuditReco
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := a.s.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit WHERE `+where+` ORDER BY seq LIMIT ? OFFSET ?`,
+	out, err := queryAll(ctx, a.s.db, "audit: list", scanAudit, `SELECT `+auditColumns+` FROM audit WHERE `+where+` ORDER BY seq LIMIT ? OFFSET ?`,
 		append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("audit: list: %w", err)
-	}
-	defer rows.Close()
-	out := []store.AuditRecord{}
-	for rows.Next() {
-		rec, err := scanAudit(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, rec)
-	}
-	return out, total, rows.Err()
+	return out, total, err
 }
 
 func scanAudit(r scanner) (store.AuditRecord, error) {

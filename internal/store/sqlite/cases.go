@@ -54,17 +54,12 @@ func (c cases) saveEntities(ctx context.Context, tx *sql.Tx, cs incident.Case) e
 }
 
 func (c cases) Get(ctx context.Context, id string) (incident.Case, error) {
-	var body string
-	err := c.s.db.QueryRowContext(ctx, `SELECT body FROM cases WHERE tenant = ? AND id = ?`, c.tenant, id).Scan(&body)
+	cs, err := scanJSON[incident.Case](c.s.db.QueryRowContext(ctx, `SELECT body FROM cases WHERE tenant = ? AND id = ?`, c.tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return incident.Case{}, store.ErrNotFound
 	}
 	if err != nil {
-		return incident.Case{}, fmt.Errorf("get case: %w", err)
-	}
-	var cs incident.Case
-	if err := json.Unmarshal([]byte(body), &cs); err != nil {
-		return incident.Case{}, fmt.Errorf("case %s: %w", id, err)
+		return incident.Case{}, fmt.Errorf("get case %s: %w", id, err)
 	}
 	return cs, nil
 }
@@ -136,25 +131,9 @@ func (c cases) List(ctx context.Context, f store.CaseFilter) ([]incident.Case, i
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := c.s.db.QueryContext(ctx, `SELECT body FROM cases WHERE `+where+` ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
+	out, err := queryAll(ctx, c.s.db, "list cases", scanJSON[incident.Case], `SELECT body FROM cases WHERE `+where+` ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list cases: %w", err)
-	}
-	defer rows.Close()
-	out := []incident.Case{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, 0, err
-		}
-		var cs incident.Case
-		if err := json.Unmarshal([]byte(body), &cs); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, cs)
-	}
-	return out, total, rows.Err()
+	return out, total, err
 }
 
 func likeEscape(s string) string {
@@ -175,24 +154,17 @@ func (c cases) AddTimeline(ctx context.Context, e store.TimelineEntry) error {
 }
 
 func (c cases) Timeline(ctx context.Context, caseID string) ([]store.TimelineEntry, error) {
-	rows, err := c.s.db.QueryContext(ctx, `SELECT id, at, kind, actor, text, data FROM case_timeline WHERE tenant = ? AND case_id = ? ORDER BY at, id`, c.tenant, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
-	}
-	defer rows.Close()
-	out := []store.TimelineEntry{}
-	for rows.Next() {
+	return queryAll(ctx, c.s.db, "timeline", func(r scanner) (store.TimelineEntry, error) {
 		e := store.TimelineEntry{CaseID: caseID}
 		var at int64
 		var data string
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.Text, &data); err != nil {
-			return nil, err
+		if err := r.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.Text, &data); err != nil {
+			return e, err
 		}
 		e.At = fromNanos(at)
 		json.Unmarshal([]byte(data), &e.Data)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, nil
+	}, `SELECT id, at, kind, actor, text, data FROM case_timeline WHERE tenant = ? AND case_id = ? ORDER BY at, id`, c.tenant, caseID)
 }
 
 func (c cases) AddEvidence(ctx context.Context, e store.Evidence) error {
@@ -205,23 +177,14 @@ func (c cases) AddEvidence(ctx context.Context, e store.Evidence) error {
 }
 
 func (c cases) Evidence(ctx context.Context, caseID string) ([]store.Evidence, error) {
-	rows, err := c.s.db.QueryContext(ctx, `SELECT id, stage, requirement, name, content_type, sha256, size, added_by, added_at
-		FROM case_evidence WHERE tenant = ? AND case_id = ? ORDER BY added_at, id`, c.tenant, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Evidence{}
-	for rows.Next() {
+	return queryAll(ctx, c.s.db, "evidence", func(r scanner) (store.Evidence, error) {
 		e := store.Evidence{CaseID: caseID}
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Stage, &e.Requirement, &e.Name, &e.ContentType, &e.SHA256, &e.Size, &e.AddedBy, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.ID, &e.Stage, &e.Requirement, &e.Name, &e.ContentType, &e.SHA256, &e.Size, &e.AddedBy, &at)
 		e.AddedAt = fromNanos(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, `SELECT id, stage, requirement, name, content_type, sha256, size, added_by, added_at
+		FROM case_evidence WHERE tenant = ? AND case_id = ? ORDER BY added_at, id`, c.tenant, caseID)
 }
 
 func (c cases) AddCustody(ctx context.Context, cu store.Custody) error {
@@ -239,23 +202,14 @@ func (c cases) AddCustody(ctx context.Context, cu store.Custody) error {
 }
 
 func (c cases) Custody(ctx context.Context, caseID string) ([]store.Custody, error) {
-	rows, err := c.s.db.QueryContext(ctx, `SELECT evidence_id, action, actor, remote, at FROM evidence_custody
-		WHERE tenant = ? AND case_id = ? ORDER BY at, id`, c.tenant, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("custody: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Custody{}
-	for rows.Next() {
+	return queryAll(ctx, c.s.db, "custody", func(r scanner) (store.Custody, error) {
 		var cu store.Custody
 		var at int64
-		if err := rows.Scan(&cu.EvidenceID, &cu.Action, &cu.Actor, &cu.Remote, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&cu.EvidenceID, &cu.Action, &cu.Actor, &cu.Remote, &at)
 		cu.At = fromNanos(at)
-		out = append(out, cu)
-	}
-	return out, rows.Err()
+		return cu, err
+	}, `SELECT evidence_id, action, actor, remote, at FROM evidence_custody
+		WHERE tenant = ? AND case_id = ? ORDER BY at, id`, c.tenant, caseID)
 }
 
 // saveBody upserts a JSON-bodied row (tasks, actions).
@@ -274,22 +228,10 @@ func (c cases) saveBody(ctx context.Context, table, id, caseID string, extra map
 	return err
 }
 
-func (c cases) bodies(ctx context.Context, table, caseID string, each func([]byte) error) error {
-	rows, err := c.s.db.QueryContext(ctx, `SELECT body FROM `+table+` WHERE tenant = ? AND case_id = ? ORDER BY rowid`, c.tenant, caseID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return err
-		}
-		if err := each(body); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// bodies reads the JSON-bodied rows of one case (tasks, actions).
+func bodies[T any](ctx context.Context, c cases, table, caseID string) ([]T, error) {
+	return queryAll(ctx, c.s.db, table, scanJSON[T],
+		`SELECT body FROM `+table+` WHERE tenant = ? AND case_id = ? ORDER BY rowid`, c.tenant, caseID)
 }
 
 func (c cases) SaveTask(ctx context.Context, t store.Task) error {
@@ -297,14 +239,7 @@ func (c cases) SaveTask(ctx context.Context, t store.Task) error {
 }
 
 func (c cases) Tasks(ctx context.Context, caseID string) ([]store.Task, error) {
-	out := []store.Task{}
-	err := c.bodies(ctx, "case_tasks", caseID, func(b []byte) error {
-		var t store.Task
-		err := json.Unmarshal(b, &t)
-		out = append(out, t)
-		return err
-	})
-	return out, err
+	return bodies[store.Task](ctx, c, "case_tasks", caseID)
 }
 
 func (c cases) SaveAction(ctx context.Context, a store.Action) error {
@@ -312,14 +247,7 @@ func (c cases) SaveAction(ctx context.Context, a store.Action) error {
 }
 
 func (c cases) Actions(ctx context.Context, caseID string) ([]store.Action, error) {
-	out := []store.Action{}
-	err := c.bodies(ctx, "case_actions", caseID, func(b []byte) error {
-		var a store.Action
-		err := json.Unmarshal(b, &a)
-		out = append(out, a)
-		return err
-	})
-	return out, err
+	return bodies[store.Action](ctx, c, "case_actions", caseID)
 }
 
 func (c cases) Delete(ctx context.Context, id string) ([]string, error) {

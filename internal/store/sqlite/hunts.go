@@ -18,7 +18,7 @@ type hunts scoped
 const huntColumns = `id, tenant, name, description, query, interval_ns, lookback_ns, threshold, severity, enabled,
 	created_by, created_at, updated_at, last_run, last_total, last_alerts, last_error`
 
-func scanHunt(row interface{ Scan(...any) error }) (store.Hunt, error) {
+func scanHunt(row scanner) (store.Hunt, error) {
 	var h store.Hunt
 	var interval, lookback, created, updated int64
 	var lastRun sql.NullInt64
@@ -67,20 +67,8 @@ func (hs hunts) Get(ctx context.Context, id string) (store.Hunt, error) {
 }
 
 func (hs hunts) List(ctx context.Context) ([]store.Hunt, error) {
-	rows, err := hs.s.db.QueryContext(ctx, `SELECT `+huntColumns+` FROM hunts WHERE tenant = ? ORDER BY name, id`, hs.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list hunts: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Hunt{}
-	for rows.Next() {
-		h, err := scanHunt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list hunts: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, hs.s.db, "list hunts", scanHunt,
+		`SELECT `+huntColumns+` FROM hunts WHERE tenant = ? ORDER BY name, id`, hs.tenant)
 }
 
 func (hs hunts) Update(ctx context.Context, h store.Hunt) (store.Hunt, error) {

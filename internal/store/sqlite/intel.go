@@ -231,20 +231,7 @@ func (c iocs) List(ctx context.Context, f store.IOCFilter) ([]intel.IOC, int, er
 }
 
 func (c iocs) query(ctx context.Context, q string, args ...any) ([]intel.IOC, error) {
-	rows, err := c.s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list indicators: %w", err)
-	}
-	defer rows.Close()
-	out := []intel.IOC{}
-	for rows.Next() {
-		i, err := scanIOC(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, c.s.db, "list indicators", scanIOC, q, args...)
 }
 
 func (c iocs) Update(ctx context.Context, in intel.IOC) (intel.IOC, error) {

@@ -86,20 +86,8 @@ func (n notifications) Channel(ctx context.Context, id string) (store.Channel, e
 }
 
 func (n notifications) Channels(ctx context.Context) ([]store.Channel, error) {
-	rows, err := n.s.db.QueryContext(ctx, `SELECT `+channelColumns+` FROM notify_channels WHERE tenant = ? ORDER BY name`, n.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Channel{}
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, n.s.db, "list channels", scanChannel,
+		`SELECT `+channelColumns+` FROM notify_channels WHERE tenant = ? ORDER BY name`, n.tenant)
 }
 
 func (n notifications) UpdateChannel(ctx context.Context, c store.Channel) (store.Channel, error) {
@@ -145,12 +133,8 @@ func (n notifications) CreateRoute(ctx context.Context, r store.Route) (store.Ro
 }
 
 func scanRoute(r scanner) (store.Route, error) {
-	var rt store.Route
-	var body string
-	if err := r.Scan(&body); err != nil {
-		return rt, err
-	}
-	if err := json.Unmarshal([]byte(body), &rt); err != nil {
+	rt, err := scanJSON[store.Route](r)
+	if err != nil {
 		return rt, fmt.Errorf("route: %w", err)
 	}
 	return rt, nil
@@ -165,20 +149,7 @@ func (n notifications) Route(ctx context.Context, id string) (store.Route, error
 }
 
 func (n notifications) Routes(ctx context.Context) ([]store.Route, error) {
-	rows, err := n.s.db.QueryContext(ctx, `SELECT body FROM notify_routes WHERE tenant = ? ORDER BY name`, n.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list routes: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Route{}
-	for rows.Next() {
-		rt, err := scanRoute(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rt)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, n.s.db, "list routes", scanRoute, `SELECT body FROM notify_routes WHERE tenant = ? ORDER BY name`, n.tenant)
 }
 
 func (n notifications) UpdateRoute(ctx context.Context, r store.Route) (store.Route, error) {
@@ -211,25 +182,8 @@ func (n notifications) DeleteRoute(ctx context.Context, id string) error {
 }
 
 func (n notifications) Unrouted(ctx context.Context, limit int) ([]store.OutboxEvent, error) {
-	rows, err := n.s.db.QueryContext(ctx, `SELECT body FROM notify_outbox WHERE tenant = ? AND routed_at IS NULL
-		ORDER BY id LIMIT ?`, n.tenant, limit)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	defer rows.Close()
-	out := []store.OutboxEvent{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var ev store.OutboxEvent
-		if err := json.Unmarshal([]byte(body), &ev); err != nil {
-			return nil, fmt.Errorf("outbox event: %w", err)
-		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, n.s.db, "outbox", scanJSON[store.OutboxEvent], `SELECT body FROM notify_outbox
+		WHERE tenant = ? AND routed_at IS NULL ORDER BY id LIMIT ?`, n.tenant, limit)
 }
 
 func (n notifications) Routed(ctx context.Context, eventID string, ds []store.Delivery) error {
@@ -295,20 +249,7 @@ func scanDelivery(r scanner) (store.Delivery, error) {
 }
 
 func (n notifications) deliveries(ctx context.Context, q string, args ...any) ([]store.Delivery, error) {
-	rows, err := n.s.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM notify_deliveries WHERE `+q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, n.s.db, "deliveries", scanDelivery, `SELECT `+deliveryColumns+` FROM notify_deliveries WHERE `+q, args...)
 }
 
 func (n notifications) Due(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {

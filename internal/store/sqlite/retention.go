@@ -49,24 +49,15 @@ func (r retention) SetPolicy(ctx context.Context, p store.RetentionPolicy) error
 }
 
 func (r retention) Holds(ctx context.Context) ([]store.LegalHold, error) {
-	rows, err := r.s.db.QueryContext(ctx, `SELECT id, case_id, reason, from_time, to_time, created_by, created_at, released_at
-		FROM legal_holds WHERE tenant = ? ORDER BY created_at`, r.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("legal holds: %w", err)
-	}
-	defer rows.Close()
-	out := []store.LegalHold{}
-	for rows.Next() {
+	return queryAll(ctx, r.s.db, "legal holds", func(row scanner) (store.LegalHold, error) {
 		h := store.LegalHold{Tenant: r.tenant}
 		var from, to, created int64
 		var released sql.NullInt64
-		if err := rows.Scan(&h.ID, &h.CaseID, &h.Reason, &from, &to, &h.CreatedBy, &created, &released); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&h.ID, &h.CaseID, &h.Reason, &from, &to, &h.CreatedBy, &created, &released)
 		h.From, h.To, h.CreatedAt, h.ReleasedAt = fromNanos(from), fromNanos(to), fromNanos(created), timePtr(released)
-		out = append(out, h)
-	}
-	return out, rows.Err()
+		return h, err
+	}, `SELECT id, case_id, reason, from_time, to_time, created_by, created_at, released_at
+		FROM legal_holds WHERE tenant = ? ORDER BY created_at`, r.tenant)
 }
 
 func (r retention) AddHold(ctx context.Context, h store.LegalHold) (store.LegalHold, error) {
@@ -98,24 +89,15 @@ func (r retention) ReleaseHold(ctx context.Context, id string, at time.Time) err
 }
 
 func (r retention) Archives(ctx context.Context) ([]store.Archive, error) {
-	rows, err := r.s.db.QueryContext(ctx, `SELECT day, path, sha256, events, bytes, archived_at, deleted_at
-		FROM archives WHERE tenant = ? ORDER BY day`, r.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("archives: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Archive{}
-	for rows.Next() {
+	return queryAll(ctx, r.s.db, "archives", func(row scanner) (store.Archive, error) {
 		a := store.Archive{Tenant: r.tenant}
 		var day, archived int64
 		var deleted sql.NullInt64
-		if err := rows.Scan(&day, &a.Path, &a.SHA256, &a.Events, &a.Bytes, &archived, &deleted); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&day, &a.Path, &a.SHA256, &a.Events, &a.Bytes, &archived, &deleted)
 		a.Day, a.ArchivedAt, a.DeletedAt = fromNanos(day), fromNanos(archived), timePtr(deleted)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, `SELECT day, path, sha256, events, bytes, archived_at, deleted_at
+		FROM archives WHERE tenant = ? ORDER BY day`, r.tenant)
 }
 
 func (r retention) RecordArchive(ctx context.Context, a store.Archive) error {

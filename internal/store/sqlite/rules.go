@@ -49,20 +49,11 @@ func (rs rules) States(ctx context.Context) ([]store.RuleState, error) {
 }
 
 func (rs rules) Disabled(ctx context.Context) ([]string, error) {
-	rows, err := rs.s.db.QueryContext(ctx, `SELECT rule_id FROM rule_states WHERE tenant = ? AND enabled = 0 ORDER BY rule_id`, rs.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list disabled rules: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return queryAll(ctx, rs.s.db, "list disabled rules", func(r scanner) (string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read disabled rule: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		err := r.Scan(&id)
+		return id, err
+	}, `SELECT rule_id FROM rule_states WHERE tenant = ? AND enabled = 0 ORDER BY rule_id`, rs.tenant)
 }
 
 func (rs rules) Hits(ctx context.Context) (map[string]store.RuleHits, error) {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -176,6 +177,35 @@ func timePtr(n sql.NullInt64) *time.Time {
 	}
 	t := fromNanos(n.Int64)
 	return &t
+}
+
+// queryAll runs q and scans every row with scan; what names the rows in
+// the error of a failed query.
+func queryAll[T any](ctx context.Context, db dbtx, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanJSON reads a row of one JSON column (a body) into a T.
+func scanJSON[T any](r scanner) (T, error) {
+	var v T
+	var body []byte
+	if err := r.Scan(&body); err != nil {
+		return v, err
+	}
+	return v, json.Unmarshal(body, &v)
 }
 
 func isUniqueViolation(err error) bool {

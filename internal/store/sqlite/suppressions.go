@@ -68,20 +68,7 @@ func (s suppressions) Active(ctx context.Context, at time.Time) ([]store.Suppres
 }
 
 func (s suppressions) query(ctx context.Context, q string, args ...any) ([]store.Suppression, error) {
-	rows, err := s.s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list suppressions: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Suppression{}
-	for rows.Next() {
-		sup, err := scanSuppression(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sup)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.s.db, "list suppressions", scanSuppression, q, args...)
 }
 
 func (s suppressions) Update(ctx context.Context, sup store.Suppression) (store.Suppression, error) {
@@ -170,23 +157,14 @@ func (t alertTx) RiskContributions(ctx context.Context, typ, value string, since
 }
 
 func contributions(ctx context.Context, db dbtx, tenant, typ, value string, since time.Time) ([]store.RiskContribution, error) {
-	rows, err := db.QueryContext(ctx, `SELECT alert_id, rule_id, points, score_after, at FROM entity_risk_log
-		WHERE tenant = ? AND type = ? AND value = ? AND at >= ? ORDER BY at, rowid`, tenant, typ, value, toNanos(since))
-	if err != nil {
-		return nil, fmt.Errorf("entity risk contributions: %w", err)
-	}
-	defer rows.Close()
-	out := []store.RiskContribution{}
-	for rows.Next() {
+	return queryAll(ctx, db, "entity risk contributions", func(r scanner) (store.RiskContribution, error) {
 		var c store.RiskContribution
 		var at int64
-		if err := rows.Scan(&c.AlertID, &c.RuleID, &c.Points, &c.ScoreAfter, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.AlertID, &c.RuleID, &c.Points, &c.ScoreAfter, &at)
 		c.At = fromNanos(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, err
+	}, `SELECT alert_id, rule_id, points, score_after, at FROM entity_risk_log
+		WHERE tenant = ? AND type = ? AND value = ? AND at >= ? ORDER BY at, rowid`, tenant, typ, value, toNanos(since))
 }
 
 func (t alertTx) EntityRisk(ctx context.Context, typ, value string) (store.EntityRisk, error) {

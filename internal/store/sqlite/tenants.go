@@ -36,20 +36,11 @@ func (t tenants) Get(ctx context.Context, name string) (store.Tenant, error) {
 }
 
 func (t tenants) List(ctx context.Context) ([]store.Tenant, error) {
-	rows, err := t.s.db.QueryContext(ctx, `SELECT name, created_at FROM tenants ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Tenant
-	for rows.Next() {
+	return queryAll(ctx, t.s.db, "list tenants", func(r scanner) (store.Tenant, error) {
 		var tn store.Tenant
 		var created int64
-		if err := rows.Scan(&tn.Name, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&tn.Name, &created)
 		tn.CreatedAt = fromNanos(created)
-		out = append(out, tn)
-	}
-	return out, rows.Err()
+		return tn, err
+	}, `SELECT name, created_at FROM tenants ORDER BY name`)
 }

@@ -50,20 +50,8 @@ func (t tokens) Touch(ctx context.Context, id string, at time.Time) error {
 }
 
 func (t tokens) List(ctx context.Context, tenant string) ([]store.Token, error) {
-	rows, err := t.s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE tenant = ? ORDER BY created_at`, tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		tok, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tok)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, t.s.db, "list tokens", scanToken,
+		`SELECT `+tokenColumns+` FROM tokens WHERE tenant = ? ORDER BY created_at`, tenant)
 }
 
 func (t tokens) Revoke(ctx context.Context, tenant, id string) error {

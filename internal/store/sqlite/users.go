@@ -64,20 +64,7 @@ func (u users) Get(ctx context.Context, name string) (store.User, error) {
 }
 
 func (u users) List(ctx context.Context) ([]store.User, error) {
-	rows, err := u.s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	out := []store.User{}
-	for rows.Next() {
-		usr, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, usr)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, u.s.db, "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY name`)
 }
 
 func (u users) Update(ctx context.Context, usr store.User) error {
@@ -115,20 +102,11 @@ func (u users) Unbind(ctx context.Context, user, tenant string) error {
 }
 
 func (u users) bindings(ctx context.Context, where string, arg string) ([]store.RoleBinding, error) {
-	rows, err := u.s.db.QueryContext(ctx, `SELECT user, tenant, role FROM role_bindings WHERE `+where+` ORDER BY tenant, user`, arg)
-	if err != nil {
-		return nil, fmt.Errorf("role bindings: %w", err)
-	}
-	defer rows.Close()
-	out := []store.RoleBinding{}
-	for rows.Next() {
+	return queryAll(ctx, u.s.db, "role bindings", func(r scanner) (store.RoleBinding, error) {
 		var b store.RoleBinding
-		if err := rows.Scan(&b.User, &b.Tenant, &b.Role); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		err := r.Scan(&b.User, &b.Tenant, &b.Role)
+		return b, err
+	}, `SELECT user, tenant, role FROM role_bindings WHERE `+where+` ORDER BY tenant, user`, arg)
 }
 
 func (u users) Bindings(ctx context.Context, user string) ([]store.RoleBinding, error) {
