@@ -67,10 +67,23 @@ func setStr(ev *event.Event, name string, v any) {
 	}
 }
 
-// actionOutcome maps the words devices use for what happened to a flow or
-// request to ECS event.type and event.outcome.
-func actionOutcome(ev *event.Event, action string) {
-	switch strings.ToLower(action) {
+// setTransport sets network.transport from a protocol name or number.
+func setTransport(ev *event.Event, p string) {
+	if p != "" {
+		ev.SetECS("network.transport", transport(p))
+	}
+}
+
+// setAction sets event.action (lower case) and maps the words devices use
+// for what happened to a flow or request to ECS event.type and
+// event.outcome.
+func setAction(ev *event.Event, action string) {
+	if action == "" {
+		return
+	}
+	action = strings.ToLower(action)
+	ev.SetECS("event.action", action)
+	switch action {
 	case "allow", "allowed", "accept", "accepted", "permit", "permitted", "pass", "success":
 		ev.SetECS("event.type", []any{"allowed", "connection"})
 		ev.SetECS("event.outcome", "success")
@@ -80,13 +93,31 @@ func actionOutcome(ev *event.Event, action string) {
 	}
 }
 
+// setDevice maps the vendor, product and version of a CEF or LEEF header.
+func setDevice(ev *event.Event) {
+	f := ev.Fields
+	setStr(ev, "observer.vendor", f["device.vendor"])
+	setStr(ev, "observer.product", f["device.product"])
+	setStr(ev, "observer.version", f["device.version"])
+}
+
+// deviceCategory files a CEF or LEEF record with an address under the
+// firewall dataset, any other under the generic one.
+func deviceCategory(ev *event.Event) {
+	if _, net := ev.ECS["source.ip"]; net || ev.ECS["destination.ip"] != nil {
+		ev.SetECS("event.category", []any{"network"})
+		ev.SetECS("event.dataset", event.DatasetFirewall)
+	} else {
+		ev.SetECS("event.category", []any{"host"})
+		ev.SetECS("event.dataset", event.DatasetGeneric)
+	}
+}
+
 // cefECS maps CEF's standard extension keys (the ArcSight dictionary).
 func cefECS(ev *event.Event) {
 	f := ev.Fields
 	ev.SetECS("event.module", "cef")
-	setStr(ev, "observer.vendor", f["device.vendor"])
-	setStr(ev, "observer.product", f["device.product"])
-	setStr(ev, "observer.version", f["device.version"])
+	setDevice(ev)
 	setStr(ev, "event.code", f["signature_id"])
 	setStr(ev, "message", f["name"])
 	if m := str(f, "msg"); m != "" {
@@ -103,9 +134,7 @@ func cefECS(ev *event.Event) {
 	setStr(ev, "destination.domain", f["dhost"])
 	setInt(ev, "source.bytes", f["in"])
 	setInt(ev, "destination.bytes", f["out"])
-	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", transport(p))
-	}
+	setTransport(ev, str(f, "proto"))
 	setStr(ev, "network.protocol", f["app"])
 	setUser(ev, "source.user", str(f, "suser"))
 	setUser(ev, "destination.user", str(f, "duser"))
@@ -124,29 +153,18 @@ func cefECS(ev *event.Event) {
 		setHost(ev, h)
 	}
 	setIP(ev, "observer.ip", str(f, "dvc"))
-	if act := str(f, "act"); act != "" {
-		ev.SetECS("event.action", strings.ToLower(act))
-		actionOutcome(ev, act)
-	}
+	setAction(ev, str(f, "act"))
 	if o := strings.ToLower(str(f, "outcome")); o == "success" || o == "failure" {
 		ev.SetECS("event.outcome", o)
 	}
-	if _, net := ev.ECS["source.ip"]; net || ev.ECS["destination.ip"] != nil {
-		ev.SetECS("event.category", []any{"network"})
-		ev.SetECS("event.dataset", event.DatasetFirewall)
-	} else {
-		ev.SetECS("event.category", []any{"host"})
-		ev.SetECS("event.dataset", event.DatasetGeneric)
-	}
+	deviceCategory(ev)
 }
 
 // leefECS maps LEEF's predefined attributes.
 func leefECS(ev *event.Event) {
 	f := ev.Fields
 	ev.SetECS("event.module", "leef")
-	setStr(ev, "observer.vendor", f["device.vendor"])
-	setStr(ev, "observer.product", f["device.product"])
-	setStr(ev, "observer.version", f["device.version"])
+	setDevice(ev)
 	setStr(ev, "event.code", f["event_id"])
 	setInt(ev, "event.severity", f["sev"])
 	setIP(ev, "source.ip", str(f, "src"))
@@ -159,9 +177,7 @@ func leefECS(ev *event.Event) {
 	setStr(ev, "destination.mac", f["dstMAC"])
 	setInt(ev, "source.bytes", f["srcBytes"])
 	setInt(ev, "destination.bytes", f["dstBytes"])
-	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", transport(p))
-	}
+	setTransport(ev, str(f, "proto"))
 	setUser(ev, "user", firstOf(str(f, "usrName"), str(f, "accountName")))
 	setStr(ev, "url.original", f["url"])
 	setStr(ev, "rule.name", f["policy"])
@@ -169,17 +185,8 @@ func leefECS(ev *event.Event) {
 	if h := firstOf(str(f, "identHostName"), str(f, "syslog.host")); h != "" {
 		setHost(ev, h)
 	}
-	if a := firstOf(str(f, "action"), str(f, "act")); a != "" {
-		ev.SetECS("event.action", strings.ToLower(a))
-		actionOutcome(ev, a)
-	}
-	if _, net := ev.ECS["source.ip"]; net || ev.ECS["destination.ip"] != nil {
-		ev.SetECS("event.category", []any{"network"})
-		ev.SetECS("event.dataset", event.DatasetFirewall)
-	} else {
-		ev.SetECS("event.category", []any{"host"})
-		ev.SetECS("event.dataset", event.DatasetGeneric)
-	}
+	setAction(ev, firstOf(str(f, "action"), str(f, "act")))
+	deviceCategory(ev)
 }
 
 // suricataECS maps EVE records (alert, flow, http, dns, tls, …).
@@ -192,9 +199,7 @@ func suricataECS(ev *event.Event) {
 	setPortValue(ev, "source.port", f["src_port"])
 	setIP(ev, "destination.ip", str(f, "dest_ip"))
 	setPortValue(ev, "destination.port", f["dest_port"])
-	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", transport(p))
-	}
+	setTransport(ev, str(f, "proto"))
 	setStr(ev, "network.protocol", f["app_proto"])
 	setStr(ev, "observer.ingress.interface.name", f["in_iface"])
 	if h := str(f, "host"); h != "" {
@@ -250,9 +255,7 @@ func zeekECS(ev *event.Event) {
 	setIP(ev, "destination.ip", str(f, "id.resp_h"))
 	setPortValue(ev, "destination.port", f["id.resp_p"])
 	setStr(ev, "zeek.session_id", f["uid"])
-	if p := str(f, "proto"); p != "" {
-		ev.SetECS("network.transport", transport(p))
-	}
+	setTransport(ev, str(f, "proto"))
 	category := []any{"network"}
 	typ := []any{"connection", "protocol"}
 	success := func(k string) {

@@ -133,9 +133,7 @@ func firewall(ev *event.Event, f map[string]any) bool {
 	if p, ok := kv.Int(f, "dstport"); ok {
 		ev.SetECS("destination.port", p)
 	}
-	if proto := get("proto", "protocol"); proto != "" {
-		ev.SetECS("network.transport", transport(proto))
-	}
+	setTransport(ev, get("proto", "protocol"))
 	if dev := get("devname"); dev != "" {
 		ev.SetECS("observer.name", dev)
 		setHost(ev, dev)
