@@ -86,37 +86,7 @@ func (s *Source) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	go func() {
-		<-ctx.Done()
-		s.ln.Close()
-		// Unblock readers: each connection then acknowledges what it has
-		// stored and ends.
-		conns.Range(func(k, _ any) bool { k.(net.Conn).SetReadDeadline(time.Now()); return true })
-	}()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("relp accept", "err", err)
-				continue
-			}
-			break
-		}
-		conns.Store(c, nil)
-		if ctx.Err() != nil {
-			c.SetReadDeadline(time.Now())
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer conns.Delete(c)
-			defer c.Close()
-			s.serveConn(ctx, c)
-		}()
-	}
-	wg.Wait()
+	ingest.ServeStream(ctx, s.ln, s.log, "relp", func(c net.Conn) { s.serveConn(ctx, c) })
 	return nil
 }
 

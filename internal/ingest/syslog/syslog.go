@@ -154,49 +154,25 @@ func (s *Source) Run(ctx context.Context) error {
 		}
 	}
 	var wg sync.WaitGroup
+	serveStream := func(ln net.Listener, name string) {
+		defer wg.Done()
+		ingest.ServeStream(ctx, ln, s.log, name, func(c net.Conn) { s.serveConn(ctx, c) })
+	}
 	if s.tcp != nil {
 		wg.Add(2)
 		go func() { defer wg.Done(); s.serveUDP(ctx) }()
-		go func() { defer wg.Done(); s.serveTCP(ctx, s.tcp, &wg) }()
+		go serveStream(s.tcp, "syslog tcp")
 	}
 	if s.tlsLn != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.serveTCP(ctx, s.tlsLn, &wg) }()
+		go serveStream(s.tlsLn, "syslog tls")
 	}
 	<-ctx.Done()
-	if s.tcp != nil {
-		s.tcp.Close()
+	if s.udp != nil {
 		s.udp.Close()
-	}
-	if s.tlsLn != nil {
-		s.tlsLn.Close()
 	}
 	wg.Wait()
 	return nil
-}
-
-func (s *Source) serveTCP(ctx context.Context, ln net.Listener, wg *sync.WaitGroup) {
-	var conns sync.Map
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("syslog tcp accept", "err", err)
-				continue
-			}
-			// Unblock readers so their connections end and flush.
-			conns.Range(func(k, _ any) bool { k.(net.Conn).SetReadDeadline(time.Now()); return true })
-			return
-		}
-		conns.Store(c, nil)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer conns.Delete(c)
-			defer c.Close()
-			s.serveConn(ctx, c)
-		}()
-	}
 }
 
 // serveConn frames records and hands them over in batches. At most
