@@ -2,6 +2,8 @@ package ingesttest
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -28,4 +30,17 @@ func (e *Env) Token(t testing.TB, tenant, role string) string {
 func (e *Env) HTTPDeps() ingest.HTTPDeps {
 	return ingest.HTTPDeps{Sink: e.Pipeline, Tokens: e.State.Tokens(), Metrics: e.Metrics, Log: e.Log,
 		MaxBodyBytes: 1 << 20, MaxRecordBytes: 4096}
+}
+
+// Serve mounts an HTTP source's routes on a test server that is closed
+// when the test ends.
+func Serve(t testing.TB, routes []ingest.Route) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.Pattern(), rt.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }

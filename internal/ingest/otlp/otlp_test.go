@@ -22,13 +22,7 @@ import (
 
 func serve(t *testing.T, env *ingesttest.Env) *httptest.Server {
 	t.Helper()
-	mux := http.NewServeMux()
-	for _, rt := range New(Config{HTTPDeps: env.HTTPDeps()}).Routes() {
-		mux.Handle(rt.Pattern(), rt.Handler)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	return ingesttest.Serve(t, New(Config{HTTPDeps: env.HTTPDeps()}).Routes())
 }
 
 func post(t *testing.T, url, ctype, authz, encoding string, body []byte) (int, string, []byte) {
