@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/yagura-soc/yagura/internal/ingest"
 )
 
 // CA is a throwaway certificate authority for one test.
@@ -97,4 +99,21 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ServerTLS issues a certificate for "yagura.test" and loads it the way a
+// listener's configuration does (ingest.TLSFiles). With clientCerts the
+// listener requires client certificates signed by ca.
+func (ca *CA) ServerTLS(t testing.TB, clientCerts bool) *tls.Config {
+	t.Helper()
+	server := ca.Issue(t, "yagura.test")
+	files := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile}
+	if clientCerts {
+		files.ClientCA, files.RequireClientCert = ca.CertFile, true
+	}
+	cfg, err := files.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -2,67 +2,22 @@ package relp
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/yagura-soc/yagura/internal/ingest"
 	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
 )
 
 func runSource(t *testing.T, env *ingesttest.Env, cfg Config) *Source {
 	t.Helper()
 	src := New(cfg, env.Pipeline, env.Metrics, env.Log)
-	if err := src.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { src.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	ingesttest.Start(t, src)
 	return src
-}
-
-func lines(tag string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s line %05d of %d", tag, i, n)
-	}
-	return out
-}
-
-// eachOnce checks that every line is the message of exactly one stored
-// record of tenant.
-func eachOnce(t *testing.T, env *ingesttest.Env, tenant string, want []string) {
-	t.Helper()
-	ingesttest.WaitFor(t, fmt.Sprintf("%d records in %s", len(want), tenant), func() bool {
-		return env.Count(t, tenant) >= len(want)
-	})
-	seen := map[string]int{}
-	got := env.Stored(t, tenant)
-	for _, rec := range got {
-		if i := strings.Index(rec, " - "); i >= 0 {
-			rec = rec[strings.LastIndex(rec, " - ")+3:]
-		}
-		seen[rec]++
-	}
-	bad := 0
-	for _, l := range want {
-		if seen[l] != 1 {
-			if bad++; bad <= 5 {
-				t.Errorf("%q arrived %d times in %s", l, seen[l], tenant)
-			}
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("%s holds %d records, %d were sent", tenant, len(got), len(want))
-	}
 }
 
 // rsyslogd's omrelp forwards a tailed file over RELP, plain and over TLS
@@ -70,13 +25,8 @@ func eachOnce(t *testing.T, env *ingesttest.Env, tenant string, want []string) {
 // exactly once (omrelp would resend anything Yagura did not acknowledge).
 func TestRsyslogOmrelp(t *testing.T) {
 	ca := ingesttest.NewCA(t)
-	server := ca.Issue(t, "yagura.test")
+	tlsCfg := ca.ServerTLS(t, true)
 	client := ca.Issue(t, "branch-b.example")
-	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile, ClientCA: ca.CertFile,
-		RequireClientCert: true}.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := ingesttest.New(t, ingesttest.Options{})
 	plain := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "relp-plain"})
 	secure := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", TLS: tlsCfg,
@@ -85,9 +35,9 @@ func TestRsyslogOmrelp(t *testing.T) {
 	_, tlsPort, _ := net.SplitHostPort(secure.Addr())
 
 	dir := t.TempDir()
-	a, b := lines("relp-plain", 2000), lines("relp-tls", 500)
-	write(t, filepath.Join(dir, "a.log"), a)
-	write(t, filepath.Join(dir, "b.log"), b)
+	a, b := ingesttest.Lines("relp-plain", 2000), ingesttest.Lines("relp-tls", 500)
+	ingesttest.WriteLines(t, filepath.Join(dir, "a.log"), a)
+	ingesttest.WriteLines(t, filepath.Join(dir, "b.log"), b)
 	ingesttest.StartRsyslog(t, fmt.Sprintf(`
 module(load="imfile")
 module(load="omrelp")
@@ -102,17 +52,10 @@ ruleset(name="tls") {
          tls.authMode="name" tls.permittedPeer=["yagura.test"])
 }
 `, dir, plainPort, tlsPort, ca.CertFile, client.CertFile, client.KeyFile))
-	eachOnce(t, env, "relp-plain", a)
-	eachOnce(t, env, "branch-b", b)
+	env.EachOnce(t, "relp-plain", a)
+	env.EachOnce(t, "branch-b", b)
 	if n := env.Count(t, "default"); n != 0 {
 		t.Errorf("%d records fell back to the default tenant", n)
-	}
-}
-
-func write(t *testing.T, path string, ls []string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(strings.Join(ls, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -162,17 +105,7 @@ func TestBackpressureAcksOnlyDurable(t *testing.T) {
 		}
 		w.Flush()
 	}()
-	last, still := int64(-1), 0
-	ingesttest.WaitFor(t, "the sender to be held back", func() bool {
-		now := written.Load()
-		if now == last && now > 0 {
-			still++
-		} else {
-			still = 0
-		}
-		last = now
-		return still >= 10
-	})
+	ingesttest.WaitStalled(t, &written)
 	if written.Load() >= n {
 		t.Fatalf("all %d records were written with the store stalled: the server does not stop reading", n)
 	}

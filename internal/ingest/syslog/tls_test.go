@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -24,56 +23,8 @@ import (
 func runSource(t *testing.T, env *ingesttest.Env, cfg Config) *Source {
 	t.Helper()
 	src := New(cfg, env.Pipeline, env.Metrics, env.Log)
-	if err := src.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { src.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	ingesttest.Start(t, src)
 	return src
-}
-
-// uniqueLines makes n distinct lines tagged with the test's name.
-func uniqueLines(tag string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s line %05d of %d", tag, i, n)
-	}
-	return out
-}
-
-// assertEachOnce checks that every line arrived exactly once among the
-// stored records of tenant (a record contains its line as its message).
-func assertEachOnce(t *testing.T, env *ingesttest.Env, tenant string, lines []string) {
-	t.Helper()
-	ingesttest.WaitFor(t, fmt.Sprintf("%d records in tenant %s", len(lines), tenant), func() bool {
-		return env.Count(t, tenant) >= len(lines)
-	})
-	got := env.Stored(t, tenant)
-	seen := map[string]int{}
-	for _, rec := range got {
-		i := strings.Index(rec, lines[0][:strings.Index(lines[0], " line ")])
-		if i < 0 {
-			t.Errorf("unexpected record in tenant %s: %q", tenant, rec)
-			continue
-		}
-		seen[rec[i:]]++
-	}
-	bad := 0
-	for _, l := range lines {
-		if seen[l] != 1 {
-			if bad++; bad <= 5 {
-				t.Errorf("%q arrived %d times in tenant %s (of %d stored)", l, seen[l], tenant, len(got))
-			}
-		}
-	}
-	if bad > 5 {
-		t.Errorf("… and %d more lines", bad-5)
-	}
-	if len(got) != len(lines) {
-		t.Errorf("tenant %s holds %d records, sent %d", tenant, len(got), len(lines))
-	}
 }
 
 // rsyslogd tails a file and forwards it over TCP with octet counting and
@@ -82,13 +33,8 @@ func assertEachOnce(t *testing.T, env *ingesttest.Env, tenant string, lines []st
 // tenant. Every line arrives exactly once, in the right tenant.
 func TestRsyslogTCPAndTLS(t *testing.T) {
 	ca := ingesttest.NewCA(t)
-	server := ca.Issue(t, "yagura.test")
+	tlsCfg := ca.ServerTLS(t, true)
 	client := ca.Issue(t, "branch-a.example")
-	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile, ClientCA: ca.CertFile,
-		RequireClientCert: true}.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := ingesttest.New(t, ingesttest.Options{})
 	nets, _ := ingest.ParseNetworks(map[string]string{"127.0.0.0/8": "loopback-tenant"})
 	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", Networks: nets,
@@ -97,9 +43,9 @@ func TestRsyslogTCPAndTLS(t *testing.T) {
 	_, tlsPort, _ := net.SplitHostPort(src.TLSAddr())
 
 	dir := t.TempDir()
-	plain, secure := uniqueLines("rsyslog-tcp", 500), uniqueLines("rsyslog-tls", 500)
-	writeLines(t, filepath.Join(dir, "plain.log"), plain)
-	writeLines(t, filepath.Join(dir, "secure.log"), secure)
+	plain, secure := ingesttest.Lines("rsyslog-tcp", 500), ingesttest.Lines("rsyslog-tls", 500)
+	ingesttest.WriteLines(t, filepath.Join(dir, "plain.log"), plain)
+	ingesttest.WriteLines(t, filepath.Join(dir, "secure.log"), secure)
 	ingesttest.StartRsyslog(t, fmt.Sprintf(`
 global(DefaultNetstreamDriverCAFile="%[1]s" DefaultNetstreamDriverCertFile="%[2]s" DefaultNetstreamDriverKeyFile="%[3]s")
 module(load="imfile")
@@ -116,17 +62,10 @@ ruleset(name="tls") {
 }
 `, ca.CertFile, client.CertFile, client.KeyFile, dir, tcpPort, tlsPort))
 
-	assertEachOnce(t, env, "loopback-tenant", plain)
-	assertEachOnce(t, env, "branch-a", secure)
+	env.EachOnce(t, "loopback-tenant", plain)
+	env.EachOnce(t, "branch-a", secure)
 	if n := env.Count(t, "default"); n != 0 {
 		t.Errorf("%d records fell back to the default tenant", n)
-	}
-}
-
-func writeLines(t *testing.T, path string, lines []string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -134,12 +73,7 @@ func writeLines(t *testing.T, path string, lines []string) {
 // nothing it sent is stored.
 func TestTLSRequiresClientCertificate(t *testing.T) {
 	ca := ingesttest.NewCA(t)
-	server := ca.Issue(t, "yagura.test")
-	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile, ClientCA: ca.CertFile,
-		RequireClientCert: true}.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsCfg := ca.ServerTLS(t, true)
 	env := ingesttest.New(t, ingesttest.Options{})
 	// TLS only: no plain-text listener is opened.
 	src := runSource(t, env, Config{Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg})
@@ -166,11 +100,7 @@ func TestTLSRequiresClientCertificate(t *testing.T) {
 // and when the store recovers every record arrives exactly once.
 func TestTLSBackpressureNeverDrops(t *testing.T) {
 	ca := ingesttest.NewCA(t)
-	server := ca.Issue(t, "yagura.test")
-	tlsCfg, err := ingest.TLSFiles{Cert: server.CertFile, Key: server.KeyFile}.ServerConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsCfg := ca.ServerTLS(t, false)
 	env := ingesttest.New(t, ingesttest.Options{Stalled: true, QueueBatches: 1, Workers: 1})
 	src := runSource(t, env, Config{Addr: "127.0.0.1:0", Tenant: "default", TLSAddr: "127.0.0.1:0", TLS: tlsCfg,
 		BatchSize: 100})
@@ -180,7 +110,7 @@ func TestTLSBackpressureNeverDrops(t *testing.T) {
 	}
 	// Far more than the pipeline (a few batches of 100) and the socket
 	// buffers can hold.
-	lines := uniqueLines("backpressure-"+strings.Repeat("x", 200), 100000)
+	lines := ingesttest.Lines("backpressure-"+strings.Repeat("x", 200), 100000)
 	var written atomic.Int64
 	sent := make(chan error, 1)
 	go func() {
@@ -195,7 +125,7 @@ func TestTLSBackpressureNeverDrops(t *testing.T) {
 		sent <- w.Flush()
 		c.Close()
 	}()
-	waitStalled(t, &written)
+	ingesttest.WaitStalled(t, &written)
 	if n := written.Load(); n >= int64(len(lines)) {
 		t.Fatalf("the client wrote all %d records while the store was stalled: the server buffers without bound", n)
 	}
@@ -207,23 +137,6 @@ func TestTLSBackpressureNeverDrops(t *testing.T) {
 	if n := env.Count(t, "default"); n != len(lines) {
 		t.Fatalf("stored %d records, sent %d", n, len(lines))
 	}
-}
-
-// waitStalled waits until the counter stops moving: the writer is blocked.
-// A slow machine only makes the stall look longer, never the test fail.
-func waitStalled(t *testing.T, n *atomic.Int64) {
-	t.Helper()
-	last, still := int64(-1), 0
-	ingesttest.WaitFor(t, "the sender to be held back", func() bool {
-		now := n.Load()
-		if now == last && now > 0 {
-			still++
-		} else {
-			still = 0
-		}
-		last = now
-		return still >= 10 // unchanged for ten polls in a row
-	})
 }
 
 // Records over the limit are cut and flagged, invalid UTF-8 is kept as
