@@ -97,7 +97,7 @@ func TestEnrollmentTokens(t *testing.T) {
 // enroll returns an agent secret of the default tenant.
 func enroll(t *testing.T, e *env, host string) string {
 	t.Helper()
-	tok, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	tok := roleToken(t, e, store.DefaultTenant, auth.RoleEnroll)
 	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"`+host+`"}`), false)
 	if code != 201 {
 		t.Fatalf("enroll: %d %v", code, out)
@@ -150,7 +150,7 @@ func TestAgentBatchIsStoredOnce(t *testing.T) {
 // only the chunks the event store does not hold yet.
 func TestAgentBatchRetryAfterCrashStoresMissingChunks(t *testing.T) {
 	e := newEnv(t)
-	tok, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	tok := roleToken(t, e, store.DefaultTenant, auth.RoleEnroll)
 	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"web-2"}`), false)
 	if code != 201 {
 		t.Fatal(out)
@@ -209,13 +209,13 @@ func TestAgentHeartbeatListAndConfig(t *testing.T) {
 		t.Errorf("no buffer-full alert: %v", alerts)
 	}
 	// Another tenant does not see it.
-	acme, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), "acme", auth.RoleAdmin, "", 0, time.Now())
+	acme := roleToken(t, e, "acme", auth.RoleAdmin)
 	if _, l := e.do(t, "GET", "/api/v1/agents", acme, ""); l["total"].(float64) != 0 {
 		t.Errorf("acme sees default's agents: %v", l)
 	}
 
 	// Central configuration: a lead sets it, the next heartbeat carries it.
-	lead, _, _ := auth.CreateToken(context.Background(), e.state.Tokens(), store.DefaultTenant, auth.RoleLead, "", 0, time.Now())
+	lead := roleToken(t, e, store.DefaultTenant, auth.RoleLead)
 	bad := []string{`{"files":[{"glob":""}]}`, `{"files":[{"glob":"/x/*.log","multiline":"("}]}`, `{"files":[{"glob":"/x/[.log"}]}`}
 	for _, b := range bad {
 		if code, _ := e.do(t, "PUT", "/api/v1/agents/config", lead, b); code != 400 {
@@ -242,8 +242,7 @@ func mustJSON(v any) string {
 // audited.
 func TestAgentCommandRoundTrip(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
-	tok, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleEnroll, "", 0, time.Now())
+	tok := roleToken(t, e, store.DefaultTenant, auth.RoleEnroll)
 	code, out := post(t, e, wire.PathEnroll, tok, []byte(`{"hostname":"pc-7"}`), false)
 	if code != 201 {
 		t.Fatal(out)
@@ -251,8 +250,8 @@ func TestAgentCommandRoundTrip(t *testing.T) {
 	id, secret := out["agent_id"].(string), out["secret"].(string)
 	var enrolled wire.EnrollResponse
 	json.Unmarshal([]byte(mustJSON(out)), &enrolled)
-	responder, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleResponder, "", 0, time.Now())
-	auditor, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleAuditor, "", 0, time.Now())
+	responder := roleToken(t, e, store.DefaultTenant, auth.RoleResponder)
+	auditor := roleToken(t, e, store.DefaultTenant, auth.RoleAuditor)
 
 	bad := []string{`{"action":"format-disk"}`, `{"action":"block-ip","targets":["not-an-ip"],"ttl_seconds":60}`, `{"action":"block-ip","targets":["192.0.2.1"]}`}
 	for _, b := range bad {

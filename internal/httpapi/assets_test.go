@@ -1,13 +1,11 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 )
@@ -16,11 +14,7 @@ import (
 // names its lines; another tenant never sees them.
 func TestAssetsAPI(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
-	lead, _, err := auth.CreateToken(ctx, e.state.Tokens(), "acme", auth.RoleLead, "", 0, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	lead := roleToken(t, e, "acme", auth.RoleLead)
 	send := func(method, path, ctype, token, body string) (int, map[string]any) {
 		req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)

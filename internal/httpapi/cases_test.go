@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/bundle"
@@ -19,13 +17,9 @@ import (
 // the report and the evidence bundle come out verified.
 func TestCaseEndToEndThroughTheAPI(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
 	token := map[string]string{}
 	for _, role := range []string{auth.RoleMonitor, auth.RoleAnalyst, auth.RoleLead, auth.RoleResponder, auth.RoleCSIRT} {
-		secret, _, err := auth.CreateToken(ctx, e.state.Tokens(), "acme", role, "", 0, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		secret := roleToken(t, e, "acme", role)
 		token[role] = secret
 	}
 	if code, _ := e.do(t, "POST", "/api/v1/events", e.tokens["acme/ingest"], `{"host":"evil"}`); code != 202 {

@@ -67,10 +67,7 @@ func TestKPIsAPI(t *testing.T) {
 		t.Errorf("bad from: %d", code)
 	}
 	// The provider's lead sees every tenant.
-	lead, _, err := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleLead, "", 0, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	lead := roleToken(t, e, store.DefaultTenant, auth.RoleLead)
 	code, out = e.do(t, "GET", "/api/v1/kpis?tenant=*", lead, "")
 	if code != 200 || out["alerts"] != float64(3) || out["tenant"] != "*" {
 		t.Errorf("all tenants: %d alerts %v", code, out["alerts"])

@@ -79,7 +79,7 @@ func TestCrossTenantAccessIs404(t *testing.T) {
 	ctx := context.Background()
 	client := &http.Client{Timeout: 20 * time.Second}
 	acmeAdmin, acmeTok, _ := auth.CreateToken(ctx, e.state.Tokens(), "acme", auth.RoleAdmin, "", 0, time.Now())
-	defAdmin, _, _ := auth.CreateToken(ctx, e.state.Tokens(), store.DefaultTenant, auth.RoleAdmin, "", 0, time.Now())
+	defAdmin := roleToken(t, e, store.DefaultTenant, auth.RoleAdmin)
 	e.state.Users().Create(ctx, store.User{Name: "carol", PasswordHash: "x"})
 	e.state.Users().Bind(ctx, store.RoleBinding{User: "carol", Tenant: "acme", Role: auth.RoleAnalyst})
 	// An alert in acme.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -13,8 +12,8 @@ import (
 func TestRetentionAPI(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	admin, _, _ := auth.CreateToken(ctx, e.state.Tokens(), "acme", auth.RoleAdmin, "", 0, time.Now())
-	lead, _, _ := auth.CreateToken(ctx, e.state.Tokens(), "acme", auth.RoleLead, "", 0, time.Now())
+	admin := roleToken(t, e, "acme", auth.RoleAdmin)
+	lead := roleToken(t, e, "acme", auth.RoleLead)
 	steps := []struct {
 		name, method, path, token, body string
 		want                            int
