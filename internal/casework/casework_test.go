@@ -190,7 +190,7 @@ func TestPlaybookEndToEnd(t *testing.T) {
 	// The report, in both languages.
 	for lang, want := range map[string][]string{
 		"en": {"Incident report: Phishing on ws-01", "203.0.113.66", "Enable attachment sandboxing", "Record &amp; review"},
-		"ja": {"インシデント報告書", "対処", "記録と振り返り", "203.0.113.66"},
+		"ja": {"インシデント報告書", "一般インシデント", "対処", "記録と振り返り", "203.0.113.66"},
 	} {
 		var b bytes.Buffer
 		if err := d.svc.Report(ctx, "default", lead, c.ID, lang, time.UTC, &b); err != nil {
@@ -210,7 +210,7 @@ func TestPlaybookEndToEnd(t *testing.T) {
 	}
 	for lang, want := range map[string][]string{
 		"en": {"Incident report: Phishing on ws-01", "203.0.113.66", "Enable attachment sandboxing", "Record & review", "host.name=ws-01"},
-		"ja": {"インシデント報告書", "記録と振り返り", "203.0.113.66", "証跡"},
+		"ja": {"インシデント報告書", "一般インシデント", "記録と振り返り", "203.0.113.66", "証跡"},
 	} {
 		path := filepath.Join(t.TempDir(), "report-"+lang+".pdf")
 		f, _ := os.Create(path)

@@ -88,7 +88,7 @@ func (s *Service) ReportPDF(ctx context.Context, tenant string, actor Actor, id,
 	heading(msgs["summary"])
 	row(msgs["severity"], v.Severity)
 	row(msgs["status"], fmt.Sprintf("%s — %s: %s", v.Status, msgs["stage"], stageName(v.Stage)))
-	row(msgs["playbook"], v.PlaybookTitle)
+	row(msgs["playbook"], s.playbookTitle(v, lang))
 	row(msgs["opened"], ts(v.CreatedAt))
 	if v.ClosedAt != nil {
 		row(msgs["closed"], ts(*v.ClosedAt))

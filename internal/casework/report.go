@@ -62,12 +62,17 @@ func (s *Service) Report(ctx context.Context, tenant string, actor Actor, id, la
 		return err
 	}
 	lessons := lessonsOf(v)
-	title := v.PlaybookTitle
-	if p, ok := s.Playbooks[v.Playbook]; ok {
-		title = p.Label(lang)
-	}
-	return tmpl.Execute(w, map[string]any{"Lang": lang, "V": v, "PlaybookTitle": title, "Lessons": lessons,
+	return tmpl.Execute(w, map[string]any{"Lang": lang, "V": v, "PlaybookTitle": s.playbookTitle(v, lang), "Lessons": lessons,
 		"Now": s.now().In(loc).Format("2006-01-02 15:04:05 MST")})
+}
+
+// playbookTitle is the case's playbook name in lang, falling back to the
+// title stored on the view when the playbook is no longer loaded.
+func (s *Service) playbookTitle(v View, lang string) string {
+	if p, ok := s.Playbooks[v.Playbook]; ok {
+		return p.Label(lang)
+	}
+	return v.PlaybookTitle
 }
 
 // lessonsOf is what a case learned: what was filed as improvement
