@@ -3,7 +3,6 @@ package winevent
 import (
 	"errors"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -71,19 +70,19 @@ func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
 	switch head {
 	case "Provider":
 		if nested {
-			if s := flatText(v); s != "" {
+			if s := text(v); s != "" {
 				f["Provider_"+leaf] = s
 			}
-		} else if s := flatText(v); s != "" {
+		} else if s := text(v); s != "" {
 			f["Provider_Name"] = s // python-evtx classic providers
 		}
 	case "EventID":
 		if !nested || leaf == "#text" || leaf == "Value" {
-			f["EventID"] = flatText(v)
+			f["EventID"] = text(v)
 		}
 	case "TimeCreated":
 		if !nested || leaf == "SystemTime" || leaf == "#text" {
-			s := flatText(v)
+			s := text(v)
 			if t, err := ParseTime(s); err == nil {
 				rec.Time = t
 				f["TimeCreated"] = FormatTime(t)
@@ -93,24 +92,24 @@ func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
 		}
 	case "Execution":
 		if nested && !strings.Contains(leaf, ".") {
-			if s := flatText(v); s != "" {
+			if s := text(v); s != "" {
 				f[leaf] = s
 			}
 		}
 	case "Security":
 		if leaf == "UserID" {
-			if s := flatText(v); s != "" {
+			if s := text(v); s != "" {
 				f["Security_UserID"] = s
 			}
 		}
 	case "Keywords":
 		if !nested || leaf == "#text" {
-			f["Keywords"] = hexText(flatText(v))
+			f["Keywords"] = hexText(text(v))
 		}
 	case "EventID_attrs", "Correlation", "#attributes", "xmlns":
 	default:
 		if v != nil && (!nested || leaf == "#text") {
-			f[head] = flatText(v)
+			f[head] = text(v)
 		}
 	}
 }
@@ -174,7 +173,7 @@ func payload(f, flat event.Fields, prefix string) {
 		if skipLeaf(parts, leaf) {
 			continue
 		}
-		f[leaf] = flatRender(v)
+		f[leaf] = render(v)
 	}
 	if len(items) > 0 {
 		keys := make([]string, 0, len(items))
@@ -184,8 +183,8 @@ func payload(f, flat event.Fields, prefix string) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			it := items[k]
-			if name := flatText(it.name); name != "" {
-				f[name] = flatRender(it.value)
+			if name := text(it.name); name != "" {
+				f[name] = render(it.value)
 			}
 		}
 	}
@@ -219,22 +218,22 @@ func flatWinlogbeat(flat event.Fields) (parse.Record, error) {
 	}
 	for k, name := range sys {
 		if v, ok := flat[k]; ok {
-			if s := flatText(v); s != "" {
+			if s := text(v); s != "" {
 				f[name] = s
 			}
 		}
 	}
 	if _, ok := f["EventID"]; !ok {
-		if s := flatText(flat["event.code"]); s != "" {
+		if s := text(flat["event.code"]); s != "" {
 			f["EventID"] = s
 		}
 	}
 	if kw, ok := flat["winlog.keywords"]; ok {
-		f["Keywords"] = event.String(flatRender(kw))
+		f["Keywords"] = event.String(render(kw))
 	}
-	ts := flatText(flat["@timestamp"])
+	ts := text(flat["@timestamp"])
 	if ts == "" {
-		ts = flatText(flat["winlog.time_created"])
+		ts = text(flat["winlog.time_created"])
 	}
 	if t, err := ParseTime(ts); err == nil {
 		rec.Time = t
@@ -248,33 +247,4 @@ func flatWinlogbeat(flat event.Fields) (parse.Record, error) {
 	payload(f, flat, "winlog.event_data.")
 	payload(f, flat, "winlog.user_data.")
 	return rec, nil
-}
-
-// flatText renders a flattened scalar as a string.
-func flatText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return text(v)
-}
-
-// flatRender renders a flattened value: scalars to strings, lists item by
-// item, null kept.
-func flatRender(v any) any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		out := make([]any, 0, len(x))
-		for _, it := range x {
-			out = append(out, flatRender(it))
-		}
-		return out
-	}
-	return flatText(v)
 }

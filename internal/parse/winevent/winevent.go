@@ -288,8 +288,6 @@ func render(v any) any {
 			out = append(out, render(it))
 		}
 		return out
-	case map[string]any:
-		return text(x)
 	}
 	return text(v)
 }
@@ -301,6 +299,8 @@ func text(v any) string {
 		return ""
 	case string:
 		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
 	case json.Number:
 		return x.String()
 	case float64:
