@@ -266,12 +266,8 @@ func alertLikePattern(v string) string {
 }
 
 func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, int, error) {
-	conds := []string{"tenant = ?"}
-	args := []any{a.tenant}
-	add := func(cond string, v ...any) {
-		conds = append(conds, cond)
-		args = append(args, v...)
-	}
+	w := tenantFilter(a.tenant)
+	add := w.add
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
@@ -316,18 +312,7 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 		}
 		order = alertOrder["-last_seen"]
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if err := a.s.db.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count alerts: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	out, err := queryAll(ctx, a.s.db, "list alerts", scanAlert, `SELECT `+alertColumns+` FROM alerts WHERE `+where+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-	return out, total, err
+	return listPage(ctx, a.s.db, "alerts", scanAlert, alertColumns, "alerts", w, order, f.Limit, 100, f.Offset)
 }
 
 func (a alerts) Comments(ctx context.Context, alertID string) ([]store.Comment, error) {

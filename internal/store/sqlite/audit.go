@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/yagura-soc/yagura/internal/store"
 )
@@ -70,32 +69,20 @@ func (a audit) appendTx(ctx context.Context, tx *sql.Tx, rec store.AuditRecord) 
 const auditColumns = `tenant, seq, time, actor, role, remote, action, object, details, prev_hash, hash`
 
 func (a audit) List(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, int, error) {
-	conds := []string{"tenant = ?"}
-	args := []any{a.tenant}
+	w := tenantFilter(a.tenant)
 	if !f.From.IsZero() {
-		conds, args = append(conds, "time >= ?"), append(args, toNanos(f.From))
+		w.add("time >= ?", toNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		conds, args = append(conds, "time < ?"), append(args, toNanos(f.To))
+		w.add("time < ?", toNanos(f.To))
 	}
 	if f.Action != "" {
-		conds, args = append(conds, "action = ?"), append(args, f.Action)
+		w.add("action = ?", f.Action)
 	}
 	if f.Object != "" {
-		conds, args = append(conds, "object = ?"), append(args, f.Object)
+		w.add("object = ?", f.Object)
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if err := a.s.db.QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("audit: count: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	out, err := queryAll(ctx, a.s.db, "audit: list", scanAudit, `SELECT `+auditColumns+` FROM audit WHERE `+where+` ORDER BY seq LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	return out, total, err
+	return listPage(ctx, a.s.db, "audit records", scanAudit, auditColumns, "audit", w, "seq", f.Limit, 1000, f.Offset)
 }
 
 func scanAudit(r scanner) (store.AuditRecord, error) {

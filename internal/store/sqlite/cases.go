@@ -91,9 +91,8 @@ func (c cases) Update(ctx context.Context, cs incident.Case) error {
 }
 
 func (c cases) List(ctx context.Context, f store.CaseFilter) ([]incident.Case, int, error) {
-	conds := []string{"tenant = ?"}
-	args := []any{c.tenant}
-	add := func(cond string, v any) { conds, args = append(conds, cond), append(args, v) }
+	w := tenantFilter(c.tenant)
+	add := w.add
 	if f.Status != "" {
 		add("status = ?", f.Status)
 	}
@@ -119,21 +118,9 @@ func (c cases) List(ctx context.Context, f store.CaseFilter) ([]incident.Case, i
 		add("updated_at < ?", toNanos(f.UpdatedBefore))
 	}
 	if f.Entity != "" {
-		add("id IN (SELECT case_id FROM case_entities WHERE tenant = ? AND entity = ?)", c.tenant)
-		args = append(args, f.Entity)
+		add("id IN (SELECT case_id FROM case_entities WHERE tenant = ? AND entity = ?)", c.tenant, f.Entity)
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if err := c.s.db.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count cases: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	out, err := queryAll(ctx, c.s.db, "list cases", scanJSON[incident.Case], `SELECT body FROM cases WHERE `+where+` ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	return out, total, err
+	return listPage(ctx, c.s.db, "cases", scanJSON[incident.Case], "body", "cases", w, "updated_at DESC, id DESC", f.Limit, 100, f.Offset)
 }
 
 func likeEscape(s string) string {

@@ -192,12 +192,8 @@ func (c iocs) one(ctx context.Context, query string, args ...any) (intel.IOC, er
 }
 
 func (c iocs) List(ctx context.Context, f store.IOCFilter) ([]intel.IOC, int, error) {
-	conds := []string{"tenant = ?"}
-	args := []any{c.tenant}
-	add := func(cond string, v any) {
-		conds = append(conds, cond)
-		args = append(args, v)
-	}
+	w := tenantFilter(c.tenant)
+	add := w.add
 	if f.Type != "" {
 		add("type = ?", f.Type)
 	}
@@ -214,20 +210,9 @@ func (c iocs) List(ctx context.Context, f store.IOCFilter) ([]intel.IOC, int, er
 		add("to_block = ?", *f.ToBlock)
 	}
 	if !f.Revoked {
-		conds = append(conds, "revoked = 0")
+		add("revoked = 0")
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if err := c.s.db.QueryRowContext(ctx, `SELECT count(*) FROM iocs WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count indicators: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	out, err := c.query(ctx, `SELECT `+iocColumns+` FROM iocs WHERE `+where+` ORDER BY seq DESC LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	return out, total, err
+	return listPage(ctx, c.s.db, "indicators", scanIOC, iocColumns, "iocs", w, "seq DESC", f.Limit, 100, f.Offset)
 }
 
 func (c iocs) query(ctx context.Context, q string, args ...any) ([]intel.IOC, error) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -298,25 +297,15 @@ func (n notifications) Failed(ctx context.Context, id, reason string, next time.
 }
 
 func (n notifications) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, int, error) {
-	conds := []string{"tenant = ?"}
-	args := []any{n.tenant}
+	w := tenantFilter(n.tenant)
 	if f.State != "" {
-		conds, args = append(conds, "state = ?"), append(args, f.State)
+		w.add("state = ?", f.State)
 	}
 	if f.Channel != "" {
-		conds, args = append(conds, "channel = ?"), append(args, f.Channel)
+		w.add("channel = ?", f.Channel)
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if err := n.s.db.QueryRowContext(ctx, `SELECT count(*) FROM notify_deliveries WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count deliveries: %w", err)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	out, err := n.deliveries(ctx, where+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-	return out, total, err
+	return listPage(ctx, n.s.db, "deliveries", scanDelivery, deliveryColumns, "notify_deliveries", w,
+		"created_at DESC, id DESC", f.Limit, 100, f.Offset)
 }
 
 func (n notifications) Delivery(ctx context.Context, id string) (store.Delivery, error) {

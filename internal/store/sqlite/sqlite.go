@@ -179,6 +179,41 @@ func timePtr(n sql.NullInt64) *time.Time {
 	return &t
 }
 
+// filter is a WHERE clause being built. It starts with the tenant, so no
+// list can leave that predicate out.
+type filter struct {
+	conds []string
+	args  []any
+}
+
+func tenantFilter(tenant string) *filter {
+	return &filter{conds: []string{"tenant = ?"}, args: []any{tenant}}
+}
+
+func (f *filter) add(cond string, args ...any) {
+	f.conds = append(f.conds, cond)
+	f.args = append(f.args, args...)
+}
+
+// listPage counts the rows of table that f matches and reads the page of
+// them at offset in order; limit 0 or less reads defaultLimit rows. what
+// names the rows in errors.
+func listPage[T any](ctx context.Context, db dbtx, what string, scan func(scanner) (T, error),
+	columns, table string, f *filter, order string, limit, defaultLimit, offset int) ([]T, int, error) {
+	where := strings.Join(f.conds, " AND ")
+	var total int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+where, f.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	args := append(append([]any{}, f.args...), limit, offset)
+	out, err := queryAll(ctx, db, "list "+what, scan,
+		`SELECT `+columns+` FROM `+table+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
+	return out, total, err
+}
+
 // queryAll runs q and scans every row with scan; what names the rows in
 // the error of a failed query.
 func queryAll[T any](ctx context.Context, db dbtx, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
