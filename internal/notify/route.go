@@ -2,13 +2,17 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
-var severityRank = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+// rank orders severities as alert.Severities does; an unknown one ranks
+// lowest.
+func rank(severity string) int { return max(slices.Index(alert.Severities, severity), 0) }
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
@@ -21,7 +25,7 @@ func ValidateRoute(r store.Route) error {
 	if len(r.Channels) == 0 && len(r.Escalation) == 0 {
 		return fmt.Errorf("route %q sends nowhere: give it channels or an escalation chain", r.Name)
 	}
-	if _, ok := severityRank[r.MinSeverity]; r.MinSeverity != "" && !ok {
+	if r.MinSeverity != "" && !slices.Contains(alert.Severities, r.MinSeverity) {
 		return fmt.Errorf("min_severity %q: use informational, low, medium, high or critical", r.MinSeverity)
 	}
 	if r.Hours != "" {
@@ -80,8 +84,7 @@ func Matches(r store.Route, a store.Alert, now time.Time) bool {
 		return false
 	}
 	if r.MinSeverity != "" {
-		min, ok := severityRank[r.MinSeverity]
-		if !ok || severityRank[a.Severity] < min {
+		if !slices.Contains(alert.Severities, r.MinSeverity) || rank(a.Severity) < rank(r.MinSeverity) {
 			return false // a route that does not validate takes nothing
 		}
 	}
