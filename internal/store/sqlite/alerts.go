@@ -260,11 +260,6 @@ var alertOrder = map[string]string{
 	"created_at": "created_at ASC, id ASC", "-created_at": "created_at DESC, id DESC",
 }
 
-// alertLikePattern makes v a literal LIKE pattern (with \ as the escape).
-func alertLikePattern(v string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
-}
-
 func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, int, error) {
 	w := tenantFilter(a.tenant)
 	add := w.add
@@ -290,7 +285,7 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 		add(`EXISTS (SELECT 1 FROM json_each(alerts.entities) WHERE json_each.value = ?)`, f.EntityValue)
 	}
 	if f.Text != "" {
-		pat := "%" + alertLikePattern(f.Text) + "%"
+		pat := "%" + likeEscape(f.Text) + "%"
 		add(`(rule_title LIKE ? ESCAPE '\' OR rule_id LIKE ? ESCAPE '\' OR entities LIKE ? ESCAPE '\')`, pat, pat, pat)
 	}
 	if !f.From.IsZero() {

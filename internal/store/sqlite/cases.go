@@ -123,6 +123,7 @@ func (c cases) List(ctx context.Context, f store.CaseFilter) ([]incident.Case, i
 	return listPage(ctx, c.s.db, "cases", scanJSON[incident.Case], "body", "cases", w, "updated_at DESC, id DESC", f.Limit, 100, f.Offset)
 }
 
+// likeEscape makes s literal inside a LIKE pattern (with \ as the escape).
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
