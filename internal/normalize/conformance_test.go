@@ -24,7 +24,8 @@ import (
 
 var ingest = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 
-func gunzipLines(t *testing.T, path string) [][]byte {
+// gunzip reads a whole gzip file.
+func gunzip(t *testing.T, path string) []byte {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
@@ -35,8 +36,17 @@ func gunzipLines(t *testing.T, path string) [][]byte {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
+
+func gunzipLines(t *testing.T, path string) [][]byte {
+	t.Helper()
 	var out [][]byte
-	sc := bufio.NewScanner(zr)
+	sc := bufio.NewScanner(bytes.NewReader(gunzip(t, path)))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		out = append(out, bytes.Clone(sc.Bytes()))

@@ -3,8 +3,6 @@ package normalize
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,24 +24,8 @@ func streamAll(s *Stream, data []byte) []*event.Event {
 // A Stream with no format reads a Zeek TSV file (header state) exactly as
 // the JSON writer's file reads line by line.
 func TestStreamZeekTSV(t *testing.T) {
-	read := func(path string) []byte {
-		fh, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fh.Close()
-		zr, err := gzip.NewReader(fh)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		if _, err := b.ReadFrom(zr); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	tsv := streamAll(&Stream{}, read(shareddata.Path(t, "zeek", "tsv", "ntlm.log.gz")))
-	js := streamAll(&Stream{}, read(shareddata.Path(t, "zeek", "json", "ntlm.json.gz")))
+	tsv := streamAll(&Stream{}, gunzip(t, shareddata.Path(t, "zeek", "tsv", "ntlm.log.gz")))
+	js := streamAll(&Stream{}, gunzip(t, shareddata.Path(t, "zeek", "json", "ntlm.json.gz")))
 	if len(tsv) == 0 || len(tsv) != len(js) {
 		t.Fatalf("%d TSV events, %d JSON events", len(tsv), len(js))
 	}
