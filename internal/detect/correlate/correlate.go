@@ -90,6 +90,12 @@ type Stats struct {
 	Fired          uint64 // correlation matches emitted
 }
 
+// Add returns the counters of s and o summed.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{GroupEvictions: s.GroupEvictions + o.GroupEvictions, EntryEvictions: s.EntryEvictions + o.EntryEvictions,
+		Late: s.Late + o.Late, Fired: s.Fired + o.Fired}
+}
+
 // Engine holds correlation state. It is safe for concurrent use.
 type Engine struct {
 	opts   Options

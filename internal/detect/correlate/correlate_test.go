@@ -259,3 +259,11 @@ func TestPercentile(t *testing.T) {
 		t.Fatalf("matches = %+v, want one at p95 = 90", ms)
 	}
 }
+
+func TestStatsAdd(t *testing.T) {
+	a := Stats{GroupEvictions: 1, EntryEvictions: 2, Late: 3, Fired: 4}
+	b := Stats{GroupEvictions: 10, EntryEvictions: 20, Late: 30, Fired: 40}
+	if got, want := a.Add(b), (Stats{GroupEvictions: 11, EntryEvictions: 22, Late: 33, Fired: 44}); got != want {
+		t.Errorf("Add = %+v, want %+v", got, want)
+	}
+}

@@ -247,10 +247,7 @@ func (d *Detector) Reload(ctx context.Context) Report {
 func (d *Detector) retire(e *sigma.Engine) {
 	st := e.CorrelationStats()
 	d.retiredMu.Lock()
-	d.retired.Fired += st.Fired
-	d.retired.GroupEvictions += st.GroupEvictions
-	d.retired.EntryEvictions += st.EntryEvictions
-	d.retired.Late += st.Late
+	d.retired = d.retired.Add(st)
 	d.retiredMu.Unlock()
 }
 
@@ -260,12 +257,7 @@ func (d *Detector) CorrelationStats() correlate.Stats {
 	cur := d.cur.Load().engine.CorrelationStats()
 	d.retiredMu.Lock()
 	defer d.retiredMu.Unlock()
-	return correlate.Stats{
-		Fired:          d.retired.Fired + cur.Fired,
-		GroupEvictions: d.retired.GroupEvictions + cur.GroupEvictions,
-		EntryEvictions: d.retired.EntryEvictions + cur.EntryEvictions,
-		Late:           d.retired.Late + cur.Late,
-	}
+	return d.retired.Add(cur)
 }
 
 // Detect implements detect.Detector: the running engine's matches, less
