@@ -16,8 +16,9 @@ type Listener interface {
 	Run(ctx context.Context) error
 }
 
-// Start binds src and runs it; it stops (and drains) when the test ends.
-func Start(t testing.TB, src Listener) {
+// Start binds src and runs it. It stops (and drains) when the test ends,
+// or earlier when the test calls stop, which returns once Run has.
+func Start(t testing.TB, src Listener) (stop func()) {
 	t.Helper()
 	if err := src.Listen(); err != nil {
 		t.Fatal(err)
@@ -25,7 +26,9 @@ func Start(t testing.TB, src Listener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { src.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
 }
 
 // Lines makes n distinct lines "<tag> line NNNNN of n".

@@ -23,12 +23,7 @@ func BenchmarkTCPToDuckDB(b *testing.B) {
 	m := metrics.New()
 	p := pipeline.New(pipeline.Config{QueueBatches: 64, MaxWriteEvents: 20000}, env.Events, env.State, normalize.Event, nil, m, env.Log)
 	src := New(Config{Addr: "127.0.0.1:0", Tenant: "default"}, p, m, env.Log)
-	if err := src.Listen(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { src.Run(ctx); close(done) }()
+	stop := ingesttest.Start(b, src)
 	b.ResetTimer()
 	c, err := net.Dial("tcp", src.Addr())
 	if err != nil {
@@ -54,8 +49,7 @@ func BenchmarkTCPToDuckDB(b *testing.B) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.StopTimer()
-	cancel()
-	<-done
+	stop()
 	p.Close(context.Background())
 	if n := env.Count(b, "default"); n != b.N {
 		b.Fatalf("stored %d of %d", n, b.N)

@@ -4,69 +4,28 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/yagura-soc/yagura/internal/event"
-	"github.com/yagura-soc/yagura/internal/metrics"
-	"github.com/yagura-soc/yagura/internal/pipeline"
+	"github.com/yagura-soc/yagura/internal/ingest/ingesttest"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
-// rawOnly keeps the record as its message; parsing is tested elsewhere.
-func rawOnly(ev *event.Event, data []byte, _ string) { ev.ECS = event.Fields{"message": string(data)} }
-
-func startSource(t *testing.T) (*Source, store.EventStore, func()) {
+// startSource runs a source on a fresh Env; stop ends it and drains the
+// pipeline, so that everything it received is stored.
+func startSource(t *testing.T) (*Source, *ingesttest.Env, func()) {
 	t.Helper()
-	dir := t.TempDir()
-	evs, err := duckdb.Open(context.Background(), filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		t.Fatal(err)
+	env := ingesttest.New(t, ingesttest.Options{})
+	src := New(Config{Addr: "127.0.0.1:0", Tenant: store.DefaultTenant}, env.Pipeline, env.Metrics, env.Log)
+	stopSource := ingesttest.Start(t, src)
+	return src, env, func() {
+		stopSource()
+		env.Pipeline.Close(context.Background())
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := metrics.New()
-	p := pipeline.New(pipeline.Config{Workers: 2}, evs, st, rawOnly, nil, m, log)
-	src := New(Config{Addr: "127.0.0.1:0", Tenant: store.DefaultTenant}, p, m, log)
-	if err := src.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { src.Run(ctx); close(done) }()
-	stop := func() {
-		cancel()
-		<-done
-		p.Close(context.Background())
-	}
-	t.Cleanup(func() { evs.Close(); st.Close() })
-	return src, evs, stop
-}
-
-func storedMessages(t *testing.T, evs store.EventStore) []string {
-	t.Helper()
-	page, err := evs.Search(context.Background(), store.EventQuery{Tenant: store.DefaultTenant, Limit: 10000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, ev := range page.Items {
-		out = append(out, ev.Raw)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Real logger(1) clients over UDP and TCP, in both RFC formats and both
@@ -75,7 +34,7 @@ func TestRealLoggerClients(t *testing.T) {
 	if _, err := exec.LookPath("logger"); err != nil {
 		t.Fatal("logger(1) is required (Debian package bsdutils; make deps installs it)")
 	}
-	src, evs, stop := startSource(t)
+	src, env, stop := startSource(t)
 	host, port, _ := net.SplitHostPort(src.Addr())
 	cases := []struct {
 		name, msg string
@@ -96,11 +55,11 @@ func TestRealLoggerClients(t *testing.T) {
 	// UDP is fire-and-forget: stop only once everything arrived (or give
 	// up after a generous bound and report what is missing).
 	deadline := time.Now().Add(10 * time.Second)
-	for len(storedMessages(t, evs)) < len(cases) && time.Now().Before(deadline) {
+	for len(env.Stored(t, store.DefaultTenant)) < len(cases) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	got := storedMessages(t, evs)
+	got := env.Stored(t, store.DefaultTenant)
 	if len(got) != len(cases) {
 		t.Fatalf("stored %d records, want %d: %q", len(got), len(cases), got)
 	}
@@ -118,7 +77,7 @@ func TestRealLoggerClients(t *testing.T) {
 }
 
 func TestTCPFramingMixedAndOversized(t *testing.T) {
-	src, evs, stop := startSource(t)
+	src, env, stop := startSource(t)
 	c, err := net.Dial("tcp", src.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -133,11 +92,11 @@ func TestTCPFramingMixedAndOversized(t *testing.T) {
 	w.Flush()
 	c.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(storedMessages(t, evs)) < 4 && time.Now().Before(deadline) {
+	for len(env.Stored(t, store.DefaultTenant)) < 4 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	got := storedMessages(t, evs)
+	got := env.Stored(t, store.DefaultTenant)
 	if len(got) != 4 {
 		t.Fatalf("got %d records: %.80q", len(got), got)
 	}
