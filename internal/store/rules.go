@@ -25,8 +25,6 @@ type RuleHits struct {
 type Rules interface {
 	// Set records whether the rule runs for the tenant.
 	Set(ctx context.Context, s RuleState) error
-	// States lists every recorded decision, by rule id.
-	States(ctx context.Context) ([]RuleState, error)
 	// Disabled lists the ids of the rules the tenant turned off.
 	Disabled(ctx context.Context) ([]string, error)
 	// Hits counts the tenant's alerts per rule id (from the alert store).

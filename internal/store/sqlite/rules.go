@@ -28,26 +28,6 @@ func (rs rules) Set(ctx context.Context, st store.RuleState) error {
 	return nil
 }
 
-func (rs rules) States(ctx context.Context) ([]store.RuleState, error) {
-	rows, err := rs.s.db.QueryContext(ctx, `SELECT rule_id, enabled, changed_by, changed_at FROM rule_states
-		WHERE tenant = ? ORDER BY rule_id`, rs.tenant)
-	if err != nil {
-		return nil, fmt.Errorf("list rule states: %w", err)
-	}
-	defer rows.Close()
-	var out []store.RuleState
-	for rows.Next() {
-		var st store.RuleState
-		var at int64
-		if err := rows.Scan(&st.RuleID, &st.Enabled, &st.ChangedBy, &at); err != nil {
-			return nil, fmt.Errorf("read rule state: %w", err)
-		}
-		st.ChangedAt = fromNanos(at)
-		out = append(out, st)
-	}
-	return out, rows.Err()
-}
-
 func (rs rules) Disabled(ctx context.Context) ([]string, error) {
 	return queryAll(ctx, rs.s.db, "list disabled rules", func(r scanner) (string, error) {
 		var id string
