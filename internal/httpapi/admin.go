@@ -30,10 +30,17 @@ func adminRoutes() []route {
 
 // decodeBody reads a small JSON body into v, naming what is wrong.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	return decodeJSON(w, r, v, 1<<20, "the body is not the expected JSON")
+}
+
+// decodeJSON reads a JSON body of at most limit bytes into v, refusing
+// unknown fields; a bad body answers 400 with want (what the body must
+// be) and the decoder's complaint.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, want string) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "the body is not the expected JSON: "+err.Error())
+		writeError(w, http.StatusBadRequest, want+": "+err.Error())
 		return false
 	}
 	return true

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,10 +72,7 @@ func (s *Server) getAsset(w http.ResponseWriter, r *http.Request, p auth.Princip
 // PUT replaces the asset with that id.
 func (s *Server) putAsset(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var in assetInput
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "the body must be an asset {kind, name, criticality, owner, tags, networks}: "+err.Error())
+	if !decodeJSON(w, r, &in, 1<<20, "the body must be an asset {kind, name, criticality, owner, tags, networks}") {
 		return
 	}
 	a := store.Asset{Kind: in.Kind, Name: in.Name, Criticality: in.Criticality, Owner: in.Owner, Tags: in.Tags, Networks: in.Networks}

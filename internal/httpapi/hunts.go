@@ -71,10 +71,7 @@ type huntInput struct {
 // readHunt decodes and checks a hunt definition; the query must compile.
 func readHunt(w http.ResponseWriter, r *http.Request) (store.Hunt, bool) {
 	var in huntInput
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "the body must be a hunt: "+err.Error())
+	if !decodeJSON(w, r, &in, 1<<20, "the body must be a hunt") {
 		return store.Hunt{}, false
 	}
 	if in.Name == "" || len(in.Name) > 200 {
@@ -243,10 +240,7 @@ type retroRequest struct {
 // then {"result": …} with the matches and the alerts raised.
 func (s *Server) retroHunt(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var in retroRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, `the body must be {"rule": "<Sigma YAML>" or "builtin": true, "from": "...", "to": "..."}: `+err.Error())
+	if !decodeJSON(w, r, &in, 4<<20, `the body must be {"rule": "<Sigma YAML>" or "builtin": true, "from": "...", "to": "..."}`) {
 		return
 	}
 	now := s.deps.Now()

@@ -178,13 +178,8 @@ type iocInput struct {
 
 func decodeIOC(w http.ResponseWriter, r *http.Request) (iocInput, bool) {
 	var in iocInput
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "body must be a JSON indicator: "+err.Error())
-		return in, false
-	}
-	return in, true
+	ok := decodeJSON(w, r, &in, 1<<20, "body must be a JSON indicator")
+	return in, ok
 }
 
 func (s *Server) intelCreate(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,10 +73,7 @@ type queryError struct {
 func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, maxLimit int) (hunt.Request, searchRequest, bool) {
 	var in searchRequest
 	if r.Method == http.MethodPost {
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			writeError(w, http.StatusBadRequest, `the body must be a JSON object {"query": "...", "from": "...", "to": "...", "limit": N}: `+err.Error())
+		if !decodeJSON(w, r, &in, 1<<20, `the body must be a JSON object {"query": "...", "from": "...", "to": "...", "limit": N}`) {
 			return hunt.Request{}, in, false
 		}
 	} else {
