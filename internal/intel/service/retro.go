@@ -90,11 +90,7 @@ func (s *Service) RetroHunt(ctx context.Context, tenant string, iocs []intel.IOC
 		matches[k].RuleTitle = "Retro-hunt: " + matches[k].RuleTitle
 		matches[k].Tags = append(matches[k].Tags, RetroTag)
 	}
-	alerts := alert.FromMatches(matches)[tenant]
-	for k := range alerts {
-		alerts[k].Tags = append(alerts[k].Tags, RetroTag)
-		alerts[k].Tags = dedupStrings(alerts[k].Tags)
-	}
+	alerts := alert.FromMatches(matches)[tenant] // each takes its first match's tags, RetroTag among them
 	stored, err := s.state.Scope(tenant).Alerts().Upsert(ctx, alerts, s.cfg.AlertWindow)
 	if err != nil {
 		return 0, fmt.Errorf("retro-hunt alerts: %w", err)
@@ -139,16 +135,4 @@ func searchTerm(i intel.IOC) (string, bool) {
 		}
 	}
 	return i.Value, true
-}
-
-func dedupStrings(in []string) []string {
-	seen := map[string]bool{}
-	out := in[:0]
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

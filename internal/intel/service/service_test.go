@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,7 +213,7 @@ func TestRetroHunt(t *testing.T) {
 	got := map[string]store.Alert{}
 	for _, a := range alerts {
 		got[a.RuleID] = a
-		if !contains(a.Tags, RetroTag) || !strings.HasPrefix(a.RuleTitle, "Retro-hunt: ") {
+		if !slices.Contains(a.Tags, RetroTag) || !strings.HasPrefix(a.RuleTitle, "Retro-hunt: ") {
 			t.Errorf("alert not marked retrospective: %+v", a)
 		}
 	}
@@ -238,13 +239,4 @@ func TestSearchTerm(t *testing.T) {
 			t.Errorf("searchTerm(%s) = %q %v, want %q", in, got, ok, want)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
