@@ -128,15 +128,7 @@ func (in *inputs) start(s spec, pos map[string]any) *runningInput {
 		return r
 	}
 	if s.file.Format == evtxin.Format {
-		eps := map[string]evtxin.Position{}
-		for k, v := range pos {
-			if strings.HasPrefix(k, "evtx:") {
-				var p evtxin.Position
-				if decode(v, &p) {
-					eps[k] = p
-				}
-			}
-		}
+		eps := checkpoints[evtxin.Position](pos, "evtx:")
 		go func() {
 			defer close(r.done)
 			if err := evtxin.Run(ctx, evtxin.Config{Glob: s.file.Glob, Checkpoints: eps, Log: log}, in.a.records); err != nil {
@@ -147,15 +139,7 @@ func (in *inputs) start(s spec, pos map[string]any) *runningInput {
 		log.Info("evtx input started", "glob", s.file.Glob)
 		return r
 	}
-	cps := map[string]tail.Position{}
-	for k, v := range pos {
-		if strings.HasPrefix(k, "file:") {
-			var p tail.Position
-			if decode(v, &p) {
-				cps[k] = p
-			}
-		}
-	}
+	cps := checkpoints[tail.Position](pos, "file:")
 	var ml *regexp.Regexp
 	if s.file.Multiline != "" {
 		ml = regexp.MustCompile(s.file.Multiline) // checked before apply
@@ -175,6 +159,20 @@ func (in *inputs) start(s spec, pos map[string]any) *runningInput {
 
 // decode reads a position that is either live (a typed value) or restored
 // from disk (JSON).
+// checkpoints decodes the saved positions whose keys start with prefix.
+func checkpoints[P any](pos map[string]any, prefix string) map[string]P {
+	out := map[string]P{}
+	for k, v := range pos {
+		if strings.HasPrefix(k, prefix) {
+			var p P
+			if decode(v, &p) {
+				out[k] = p
+			}
+		}
+	}
+	return out
+}
+
 func decode(v any, into any) bool {
 	if v == nil {
 		return false
