@@ -90,6 +90,20 @@ func (e *Engine) buildCorrelations(set *RuleSet, opts correlate.Options, generat
 		rules[i].Silent = !generateAll && referenced[rules[i].Key] && !generated[rules[i].Key]
 	}
 	if opts.Field == nil {
+		e.corrKeys = make(map[string][]string)
+		for _, r := range rules {
+			names := append([]string{r.Field}, r.GroupBy...)
+			for _, perRule := range r.Aliases {
+				for _, f := range perRule {
+					names = append(names, f)
+				}
+			}
+			for _, name := range names {
+				if _, ok := e.corrKeys[name]; !ok && name != "" {
+					e.corrKeys[name] = e.candidates(name, nil)
+				}
+			}
+		}
 		opts.Field = e.fieldText
 	}
 	corr, err := correlate.New(rules, opts)
@@ -108,7 +122,11 @@ func (e *Engine) buildCorrelations(set *RuleSet, opts correlate.Options, generat
 // fieldText reads a field for correlation grouping the way rules read it:
 // the native name, then its ECS fallbacks.
 func (e *Engine) fieldText(ev *event.Event, name string) (string, bool) {
-	for _, key := range e.candidates(name, nil) {
+	keys, ok := e.corrKeys[name]
+	if !ok {
+		keys = e.candidates(name, nil)
+	}
+	for _, key := range keys {
 		if v, ok := lookup(ev, key); ok && v != nil {
 			return event.String(v), true
 		}

@@ -72,7 +72,10 @@ type Engine struct {
 	fallback   map[string][]string
 	fieldNames []string
 	corr       *correlate.Engine
-	byID       map[string]*Rule // detection and correlation rules by id
+	// corrKeys holds the candidate event keys of every field the
+	// correlations group or aggregate by, resolved once at build time.
+	corrKeys map[string][]string
+	byID     map[string]*Rule // detection and correlation rules by id
 	// noIndex evaluates every rule of a selected group (tests compare it
 	// with the indexed path).
 	noIndex bool
