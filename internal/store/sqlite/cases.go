@@ -128,17 +128,31 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// ofOwnCase ends an INSERT … SELECT into a table of a case's records: the
+// row is written only when the case (the last two arguments: tenant, case
+// id) is the tenant's. The foreign keys check only the case id, and a row
+// of one tenant on another's case would block that case's deletion.
+const ofOwnCase = ` WHERE EXISTS (SELECT 1 FROM cases WHERE tenant = ? AND id = ?)`
+
+// caseRowWritten reads the result of an insert guarded by ofOwnCase.
+func caseRowWritten(what string, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 func (c cases) AddTimeline(ctx context.Context, e store.TimelineEntry) error {
 	data, err := json.Marshal(e.Data)
 	if err != nil {
 		return err
 	}
-	_, err = c.s.db.ExecContext(ctx, `INSERT INTO case_timeline(tenant, case_id, at, kind, actor, text, data) VALUES (?,?,?,?,?,?,?)`,
-		c.tenant, e.CaseID, toNanos(e.At), e.Kind, e.Actor, e.Text, string(data))
-	if err != nil {
-		return fmt.Errorf("timeline: %w", err)
-	}
-	return nil
+	res, err := c.s.db.ExecContext(ctx, `INSERT INTO case_timeline(tenant, case_id, at, kind, actor, text, data) SELECT ?,?,?,?,?,?,?`+ofOwnCase,
+		c.tenant, e.CaseID, toNanos(e.At), e.Kind, e.Actor, e.Text, string(data), c.tenant, e.CaseID)
+	return caseRowWritten("timeline", res, err)
 }
 
 func (c cases) Timeline(ctx context.Context, caseID string) ([]store.TimelineEntry, error) {
@@ -156,12 +170,10 @@ func (c cases) Timeline(ctx context.Context, caseID string) ([]store.TimelineEnt
 }
 
 func (c cases) AddEvidence(ctx context.Context, e store.Evidence) error {
-	_, err := c.s.db.ExecContext(ctx, `INSERT INTO case_evidence(id, tenant, case_id, stage, requirement, name, content_type, sha256, size, added_by, added_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, e.ID, c.tenant, e.CaseID, e.Stage, e.Requirement, e.Name, e.ContentType, e.SHA256, e.Size, e.AddedBy, toNanos(e.AddedAt))
-	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
-	}
-	return nil
+	res, err := c.s.db.ExecContext(ctx, `INSERT INTO case_evidence(id, tenant, case_id, stage, requirement, name, content_type, sha256, size, added_by, added_at)
+		SELECT ?,?,?,?,?,?,?,?,?,?,?`+ofOwnCase, e.ID, c.tenant, e.CaseID, e.Stage, e.Requirement, e.Name, e.ContentType, e.SHA256, e.Size, e.AddedBy,
+		toNanos(e.AddedAt), c.tenant, e.CaseID)
+	return caseRowWritten("evidence", res, err)
 }
 
 func (c cases) Evidence(ctx context.Context, caseID string) ([]store.Evidence, error) {
@@ -200,7 +212,8 @@ func (c cases) Custody(ctx context.Context, caseID string) ([]store.Custody, err
 		WHERE tenant = ? AND case_id = ? ORDER BY at, id`, c.tenant, caseID)
 }
 
-// saveBody upserts a JSON-bodied row (tasks, actions).
+// saveBody upserts a JSON-bodied row (tasks, actions) of one of the
+// tenant's cases; another tenant's row with the same id is left alone.
 func (c cases) saveBody(ctx context.Context, table, id, caseID string, extra map[string]any, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -210,10 +223,10 @@ func (c cases) saveBody(ctx context.Context, table, id, caseID string, extra map
 	for k, val := range extra {
 		cols, vals, sets = append(cols, k), append(vals, val), append(sets, k+" = excluded."+k)
 	}
-	q := `INSERT INTO ` + table + `(` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(",?", len(cols)-1) +
-		`) ON CONFLICT(id) DO UPDATE SET ` + strings.Join(sets, ", ") + ` WHERE tenant = excluded.tenant`
-	_, err = c.s.db.ExecContext(ctx, q, vals...)
-	return err
+	q := `INSERT INTO ` + table + `(` + strings.Join(cols, ", ") + `) SELECT ?` + strings.Repeat(",?", len(cols)-1) +
+		ofOwnCase + ` ON CONFLICT(id) DO UPDATE SET ` + strings.Join(sets, ", ") + ` WHERE tenant = excluded.tenant`
+	res, err := c.s.db.ExecContext(ctx, q, append(vals, c.tenant, caseID)...)
+	return caseRowWritten(table, res, err)
 }
 
 // bodies reads the JSON-bodied rows of one case (tasks, actions).

@@ -128,6 +128,23 @@ func RunCases(t *testing.T, open OpenState) {
 	if as, _ := cs.Actions(ctx, "case-1"); len(as) != 1 || as[0].Status != "done" {
 		t.Errorf("actions = %+v", as)
 	}
+	// No records on another tenant's case: they would leak into it and
+	// block its deletion below.
+	if err := other.AddTimeline(ctx, store.TimelineEntry{CaseID: "case-1", At: t0, Kind: "comment", Actor: "eve", Text: "x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("timeline on another tenant's case: %v", err)
+	}
+	if err := other.AddEvidence(ctx, store.Evidence{ID: "ev-eve", CaseID: "case-1", Stage: "detect", Name: "x", ContentType: "x", SHA256: "eee", AddedBy: "eve", AddedAt: t0}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("evidence on another tenant's case: %v", err)
+	}
+	if err := other.SaveTask(ctx, store.Task{ID: "t-eve", CaseID: "case-1", Title: "x", CreatedAt: t0}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("task on another tenant's case: %v", err)
+	}
+	if err := other.SaveAction(ctx, store.Action{ID: "a-eve", CaseID: "case-1", Status: "pending_approval", CreatedAt: t0}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("action on another tenant's case: %v", err)
+	}
+	if err := cs.AddTimeline(ctx, store.TimelineEntry{CaseID: "no-such-case", At: t0, Kind: "comment", Actor: "ann", Text: "x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("timeline on a missing case: %v", err)
+	}
 
 	// Retention: cases changed before a time, and deletion with evidence.
 	old, _, _ := cs.List(ctx, store.CaseFilter{Stage: -1, UpdatedBefore: t0.Add(150 * time.Second)})
