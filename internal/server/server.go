@@ -213,40 +213,28 @@ func (s *Server) Run(ctx context.Context) error {
 	intake, stopIntake := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	if s.syslog != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.syslog.Run(intake) }()
+		wg.Go(func() { s.syslog.Run(intake) })
 	}
 	if s.relp != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.relp.Run(intake) }()
+		wg.Go(func() { s.relp.Run(intake) })
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); s.tickCases(intake, time.Minute) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); s.alerting.dispatcher.Run(intake) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); s.watchAgents(intake, 15*time.Second) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); s.maintainIntel(intake) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); s.reloadRulesOnHangup(intake) }()
+	wg.Go(func() { s.tickCases(intake, time.Minute) })
+	wg.Go(func() { s.alerting.dispatcher.Run(intake) })
+	wg.Go(func() { s.watchAgents(intake, 15*time.Second) })
+	wg.Go(func() { s.maintainIntel(intake) })
+	wg.Go(func() { s.reloadRulesOnHangup(intake) })
 	if every := time.Duration(s.cfg.Retention.Interval); every > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.enforceRetention(intake, every) }()
+		wg.Go(func() { s.enforceRetention(intake, every) })
 	}
-	wg.Add(1)
-	go func() { // scheduled hunts raise their alerts
-		defer wg.Done()
+	wg.Go(func() { // scheduled hunts raise their alerts
 		(&hunt.Scheduler{Events: s.Events, State: s.State, Log: s.log}).Run(intake)
-	}()
+	})
 	for _, feed := range s.deps.Feeders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := feed(intake, s.Pipeline); err != nil && intake.Err() == nil {
 				s.log.Error("feeder stopped", "err", err)
 			}
-		}()
+		})
 	}
 
 	var runErr error
