@@ -288,12 +288,9 @@ func readText(r io.Reader, path string, fn func(*event.Event, error)) error {
 		if len(bytes.TrimSpace(b)) == 0 || b[0] == '#' {
 			continue
 		}
-		ev := &event.Event{Tenant: Tenant, Source: path, Raw: string(b)}
-		normalize.Event(ev, b, "")
-		var rerr error
-		if ev.ParseError != "" && len(ev.Fields) == 0 {
-			rerr = fmt.Errorf("line %d: %s", line, ev.ParseError)
-			ev = nil
+		ev, rerr := normalizeRaw(b, path)
+		if rerr != nil {
+			rerr = fmt.Errorf("line %d: %w", line, rerr)
 		}
 		if !known {
 			probed++
@@ -361,16 +358,21 @@ func readJSON(r io.Reader, path string, fn func(*event.Event, error)) error {
 				fn(nil, fmt.Errorf("re-encode JSON: %w", merr))
 				continue
 			}
-			ev := &event.Event{Tenant: Tenant, Source: path, Raw: string(raw)}
-			normalize.Event(ev, raw, "")
-			if ev.ParseError != "" && len(ev.Fields) == 0 {
-				fn(nil, errors.New(ev.ParseError))
-				continue
-			}
-			fn(ev, nil)
+			fn(normalizeRaw(raw, path))
 		}
 	}
 	return nil
+}
+
+// normalizeRaw reads one raw record through the shared normalizer; a record
+// no parser made any field of is an error.
+func normalizeRaw(raw []byte, source string) (*event.Event, error) {
+	ev := &event.Event{Tenant: Tenant, Source: source, Raw: string(raw)}
+	normalize.Event(ev, raw, "")
+	if ev.ParseError != "" && len(ev.Fields) == 0 {
+		return nil, errors.New(ev.ParseError)
+	}
+	return ev, nil
 }
 
 // NewEvent wraps a parsed Windows record as a normalized event.
