@@ -12,16 +12,7 @@ import (
 // or batch for store.AgentSilentAfter); the agent's next heartbeat re-arms
 // it.
 func (s *Server) watchAgents(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		s.raiseSilentAgents(ctx, time.Now().UTC())
-	}
+	repeat(ctx, every, func() { s.raiseSilentAgents(ctx, time.Now().UTC()) })
 }
 
 // raiseSilentAgents raises the silence alert for every agent that became

@@ -269,17 +269,26 @@ func (s *Server) closeStores() {
 
 // enforceRetention runs the retention enforcer now and then every interval.
 func (s *Server) enforceRetention(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
+	run := func() {
 		if _, err := s.retention.Run(ctx, time.Now().UTC()); err != nil && ctx.Err() == nil {
 			s.log.Error("retention run failed", "err", err)
 		}
+	}
+	run()
+	repeat(ctx, every, run)
+}
+
+// repeat calls fn every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, fn func()) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		fn()
 	}
 }
 
@@ -305,22 +314,15 @@ func newCaseDesk(cfg config.Config, events store.EventStore, state store.State) 
 // tickCases runs the case desk's time-driven work (SLA notices,
 // escalations, expiring actions) for every tenant.
 func (s *Server) tickCases(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	repeat(ctx, every, func() {
 		tenants, err := s.State.Tenants().List(ctx)
 		if err != nil {
-			continue
+			return
 		}
 		for _, t := range tenants {
 			if err := s.cases.Tick(ctx, t.Name); err != nil && ctx.Err() == nil {
 				s.log.Error("case tick failed", "tenant", t.Name, "err", err)
 			}
 		}
-	}
+	})
 }
