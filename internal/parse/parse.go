@@ -29,3 +29,12 @@ type Parser interface {
 	// Parse parses one record. It must not retain data after returning.
 	Parse(data []byte) (Record, error)
 }
+
+// Head is at most the first n bytes of s: the part of a bad record an
+// error message quotes.
+func Head(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -44,7 +44,7 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	ident, rest2, ok2 := cut(rest, ' ')
 	user, rest3, ok3 := cut(rest2, ' ')
 	if !ok || !ok2 || !ok3 || !strings.HasPrefix(rest3, "[") {
-		return parse.Record{}, fmt.Errorf("accesslog: %q is not 'host ident user [time]'", head(s))
+		return parse.Record{}, fmt.Errorf("accesslog: %q is not 'host ident user [time]'", parse.Head(s, 40))
 	}
 	end := strings.IndexByte(rest3, ']')
 	if end < 0 {
@@ -93,7 +93,7 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 // ends at the first quote followed by a space and a three-digit status.
 func request(s string) (string, string, error) {
 	if !strings.HasPrefix(s, `"`) {
-		return "", s, fmt.Errorf("expected a quoted request at %q", head(s))
+		return "", s, fmt.Errorf("expected a quoted request at %q", parse.Head(s, 40))
 	}
 	for i := 1; i < len(s); i++ {
 		if s[i] != '"' || s[i-1] == '\\' {
@@ -127,7 +127,7 @@ func cut(s string, sep byte) (string, string, bool) {
 // inside the request and user agent).
 func quoted(s string) (string, string, error) {
 	if !strings.HasPrefix(s, `"`) {
-		return "", s, fmt.Errorf("expected a quoted value at %q", head(s))
+		return "", s, fmt.Errorf("expected a quoted value at %q", parse.Head(s, 40))
 	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
@@ -144,11 +144,4 @@ func quoted(s string) (string, string, error) {
 		}
 	}
 	return "", "", fmt.Errorf("unterminated quote")
-}
-
-func head(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }

@@ -35,7 +35,7 @@ func (p ErrorParser) Parse(data []byte) (parse.Record, error) {
 	s := strings.TrimRight(string(data), "\r\n")
 	stamp, rest, ok := bracket(s)
 	if !ok {
-		return parse.Record{}, fmt.Errorf("apache_error: %q does not start with [time]", head(s))
+		return parse.Record{}, fmt.Errorf("apache_error: %q does not start with [time]", parse.Head(s, 40))
 	}
 	loc := p.Location
 	if loc == nil {

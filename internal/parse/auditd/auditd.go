@@ -61,7 +61,7 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	s := string(data)
 	i, open := stampAt(s)
 	if i < 0 {
-		return parse.Record{}, fmt.Errorf("auditd: no msg=audit(...) in %q", head(s))
+		return parse.Record{}, fmt.Errorf("auditd: no msg=audit(...) in %q", parse.Head(s, 40))
 	}
 	end := strings.Index(s[i:], "):")
 	if end < 0 {
@@ -158,13 +158,6 @@ func joinArgs(f event.Fields) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func head(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }
 
 // Grouper joins the records of one audit event (the same serial on the

@@ -46,7 +46,7 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 	s := string(data)
 	start := strings.Index(s, "CEF:")
 	if start < 0 {
-		return parse.Record{}, fmt.Errorf("cef: no 'CEF:' in %q", head(s))
+		return parse.Record{}, fmt.Errorf("cef: no 'CEF:' in %q", parse.Head(s, 40))
 	}
 	f := make(event.Fields, 24)
 	var ts time.Time
@@ -207,11 +207,4 @@ func extTime(f event.Fields) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-func head(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }

@@ -45,7 +45,7 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 	s := string(data)
 	start := strings.Index(s, "LEEF:")
 	if start < 0 {
-		return parse.Record{}, fmt.Errorf("leef: no 'LEEF:' in %q", head(s))
+		return parse.Record{}, fmt.Errorf("leef: no 'LEEF:' in %q", parse.Head(s, 40))
 	}
 	f := make(event.Fields, 24)
 	var ts time.Time
@@ -142,11 +142,4 @@ func javaLayout(j string) string {
 	r := strings.NewReplacer("yyyy", "2006", "MMM", "Jan", "MM", "01", "dd", "02", "HH", "15", "mm", "04", "ss", "05",
 		"SSS", "000", "zzz", "MST", "z", "MST", "Z", "-0700", "XXX", "Z07:00", "a", "PM", "hh", "03")
 	return r.Replace(j)
-}
-
-func head(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }

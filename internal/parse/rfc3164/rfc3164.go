@@ -67,7 +67,7 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 			end++
 		}
 		if end == 1 || end >= len(rest) || rest[end] != '>' {
-			return parse.Record{}, fmt.Errorf("rfc3164: bad priority %q: expected <0-191>", prefix(rest, 6))
+			return parse.Record{}, fmt.Errorf("rfc3164: bad priority %q: expected <0-191>", parse.Head(rest, 6))
 		}
 		pri, _ := strconv.Atoi(rest[1:end])
 		if pri > 191 {
@@ -81,7 +81,7 @@ func (p Parser) Parse(data []byte) (parse.Record, error) {
 	rest = cisco(rest, f)
 	ts, rest, ok := p.timestamp(rest)
 	if !ok {
-		return parse.Record{}, fmt.Errorf("rfc3164: no timestamp at %q: expected 'Mmm dd hh:mm:ss' or RFC 3339", prefix(rest, 20))
+		return parse.Record{}, fmt.Errorf("rfc3164: no timestamp at %q: expected 'Mmm dd hh:mm:ss' or RFC 3339", parse.Head(rest, 20))
 	}
 	// HOST is absent when the next word is already the tag ("sshd[1]:" or "kernel:").
 	word, after := nextWord(rest)
@@ -121,13 +121,6 @@ func cisco(s string, f event.Fields) string {
 	}
 	if len(s) > 0 && (s[0] == '*' || s[0] == '.') {
 		s = s[1:]
-	}
-	return s
-}
-
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
 	}
 	return s
 }

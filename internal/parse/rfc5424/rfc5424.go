@@ -45,7 +45,7 @@ func Looks(data []byte) bool {
 func (Parser) Parse(data []byte) (parse.Record, error) {
 	s := string(data)
 	if !Looks(data) {
-		return parse.Record{}, fmt.Errorf("rfc5424: %q does not start with <PRI>1", head(s))
+		return parse.Record{}, fmt.Errorf("rfc5424: %q does not start with <PRI>1", parse.Head(s, 16))
 	}
 	end := strings.IndexByte(s, '>')
 	pri, err := strconv.Atoi(s[1:end])
@@ -98,13 +98,6 @@ func (Parser) Parse(data []byte) (parse.Record, error) {
 	return parse.Record{Format: Format, Time: ts, Fields: f}, nil
 }
 
-func head(s string) string {
-	if len(s) > 16 {
-		return s[:16]
-	}
-	return s
-}
-
 // structuredData parses "-" or "[id k="v" ...]..." into f as
 // "sd.<id>.<k>" and returns the message after it.
 func structuredData(s string, f event.Fields) (string, error) {
@@ -115,7 +108,7 @@ func structuredData(s string, f event.Fields) (string, error) {
 		return strings.TrimPrefix(s[1:], " "), nil
 	}
 	if s[0] != '[' {
-		return "", fmt.Errorf("rfc5424: structured data must be '-' or start with '[', got %q", head(s))
+		return "", fmt.Errorf("rfc5424: structured data must be '-' or start with '[', got %q", parse.Head(s, 16))
 	}
 	i := 0
 	for i < len(s) && s[i] == '[' {
