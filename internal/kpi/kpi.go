@@ -189,7 +189,7 @@ type builder struct {
 }
 
 func newBuilder(in Input, from, to time.Time) *builder {
-	all := newAcc()
+	all := &acc{}
 	// Room for a period of a million alerts without repeated growth.
 	c := len(in.Alerts) / 2
 	all.mttd, all.mtta, all.resolve = make([]float64, 0, c), make([]float64, 0, c), make([]float64, 0, c)
@@ -224,7 +224,7 @@ func (b *builder) add(a *Alert) {
 	t := b.last
 	if t == nil || a.Tenant != b.lastTenant {
 		if t = b.tenants[a.Tenant]; t == nil {
-			t = newAcc()
+			t = &acc{}
 			b.tenants[a.Tenant] = t
 		}
 		b.last, b.lastTenant = t, a.Tenant
@@ -367,8 +367,6 @@ type acc struct {
 	closed, falsePos             int
 	met, missed                  int
 }
-
-func newAcc() *acc { return &acc{} }
 
 // add counts one alert. Times are compared as Unix nanoseconds: this loop
 // runs a million times per report.

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/incident"
@@ -22,21 +23,12 @@ func SourceOf(a store.Alert) string {
 		return "risk"
 	case strings.HasPrefix(a.RuleID, HuntRulePrefix):
 		return "hunt"
-	case contains(a.Tags, TagRetroHunt):
+	case slices.Contains(a.Tags, TagRetroHunt):
 		return "retro_hunt"
 	case strings.HasPrefix(a.RuleID, "intel"):
 		return "intel"
 	}
 	return "sigma"
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // FromStore turns stored alerts and cases into KPI records. An alert in a
