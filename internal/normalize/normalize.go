@@ -19,6 +19,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/parse/rfc3164"
 	"github.com/yagura-soc/yagura/internal/parse/rfc5424"
 	"github.com/yagura-soc/yagura/internal/parse/suricata"
+	"github.com/yagura-soc/yagura/internal/parse/winevent"
 	"github.com/yagura-soc/yagura/internal/parse/zeek"
 )
 
@@ -137,7 +138,7 @@ func apply(ev *event.Event, rec parse.Record) {
 		zeekECS(ev)
 	case cloudtrail.Format:
 		cloudTrailECS(ev)
-	case "winevent":
+	case winevent.Format:
 		Windows(ev)
 	default:
 		ev.SetECS("event.dataset", event.DatasetGeneric)

@@ -62,7 +62,7 @@ func (p Parsers) parseNamed(name string, data []byte) (rec parse.Record, err err
 		rec, err = accesslog.ErrorParser{Location: p.Syslog.Location}.Parse(data)
 	case auditd.Format:
 		rec, err = auditd.Parser{}.Parse(data)
-	case "winevent":
+	case winevent.Format:
 		rec, err = winevent.Parse(data)
 	case cef.Format:
 		rec, err = cef.Parser{Syslog: p.Syslog}.Parse(data)
@@ -82,7 +82,7 @@ func (p Parsers) parseNamed(name string, data []byte) (rec parse.Record, err err
 
 // Names lists the format names Parse accepts.
 func Names() []string {
-	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, accesslog.ErrorFormat, auditd.Format, "winevent",
+	n := []string{rfc3164.Format, rfc5424.Format, jsonlog.Format, kv.Format, accesslog.Format, accesslog.ErrorFormat, auditd.Format, winevent.Format,
 		cef.Format, leef.Format, zeek.Format, suricata.Format, cloudtrail.Format}
 	sort.Strings(n)
 	return n
