@@ -17,11 +17,12 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
-// Severities, lowest first.
-var Severities = []string{"informational", "low", "medium", "high", "critical"}
+// Severities, lowest first; the scale is incident's, which cases share.
+var Severities = incident.Severities
 
 // Severity maps a Sigma level to an alert severity; unknown levels count
 // as medium so that a typo in a rule never hides an alert.

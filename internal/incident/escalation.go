@@ -6,11 +6,15 @@ import (
 	"time"
 )
 
-// severityRank orders severities, lowest first.
-var severityRank = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+// Severities, lowest first: the one scale alerts and cases share.
+var Severities = []string{"informational", "low", "medium", "high", "critical"}
+
+// severityRank is a severity's place on the scale; an unknown one ranks
+// with informational.
+func severityRank(s string) int { return max(slices.Index(Severities, s), 0) }
 
 // AtLeast reports whether severity s is at or above threshold t.
-func AtLeast(s, t string) bool { return severityRank[s] >= severityRank[t] }
+func AtLeast(s, t string) bool { return severityRank(s) >= severityRank(t) }
 
 // Settings are a tenant's incident settings.
 type Settings struct {
