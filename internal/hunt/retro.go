@@ -7,13 +7,14 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/detect"
+	"github.com/yagura-soc/yagura/internal/kpi"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 )
 
 // TagRetroHunt marks alerts raised by a retro-hunt (the KPIs count them
-// as source "retro_hunt").
-const TagRetroHunt = "yagura.retro_hunt"
+// as source "retro_hunt", so the KPIs own the value).
+const TagRetroHunt = kpi.TagRetroHunt
 
 // RetroProgress reports how far a retro-hunt has come.
 type RetroProgress struct {

@@ -11,12 +11,14 @@ import (
 	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/kpi"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
 // RulePrefix starts the rule id of alerts raised by scheduled hunts
-// ("hunt:<hunt id>"); the KPIs count them as source "hunt".
-const RulePrefix = "hunt:"
+// ("hunt:<hunt id>"); the KPIs count them as source "hunt", so the KPIs
+// own the value.
+const RulePrefix = kpi.HuntRulePrefix
 
 // evidenceRows bounds the rows written into an alert's evidence comment.
 const evidenceRows = 20
