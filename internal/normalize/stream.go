@@ -124,6 +124,11 @@ func (s *Stream) auditLine(line []byte) []*event.Event {
 	for _, done := range s.audit.Add(rec) {
 		out = append(out, s.auditEvent(done))
 	}
+	if rec.Fields["type"] == "EOE" {
+		// An EOE that closed nothing (its records came before a restart,
+		// or never) must not leave its line behind for good.
+		delete(s.raw, key)
+	}
 	return out
 }
 

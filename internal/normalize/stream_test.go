@@ -3,6 +3,7 @@ package normalize
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,5 +66,23 @@ not audit`
 	plain := streamAll(&Stream{}, []byte("<13>Jan  9 07:40:01 h app: x\n\n"))
 	if len(plain) != 1 || plain[0].ECS["event.dataset"] != event.DatasetLinuxSyslog {
 		t.Errorf("plain: %+v", plain)
+	}
+}
+
+// An EOE record with no open event completes nothing and keeps no line:
+// a long-running stream must not collect them.
+func TestStreamOrphanEOE(t *testing.T) {
+	s := &Stream{Format: "auditd"}
+	for i := range 3 {
+		line := fmt.Sprintf("type=EOE msg=audit(1604994496.155:%d):", 90000+i)
+		if evs := s.Line([]byte(line)); len(evs) != 0 {
+			t.Fatalf("orphan EOE made events: %+v", evs)
+		}
+	}
+	if len(s.raw) != 0 {
+		t.Errorf("orphan EOE lines kept: %v", s.raw)
+	}
+	if evs := s.Flush(); len(evs) != 0 {
+		t.Errorf("flush after orphan EOE: %+v", evs)
 	}
 }
