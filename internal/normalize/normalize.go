@@ -81,15 +81,21 @@ func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
 	}
 	rec, err := n.Parsers.Parse(format, data)
 	if err != nil && rec.Fields == nil {
-		ev.ParseError = err.Error()
-		ev.SetECS("message", string(data))
-		ev.SetECS("event.kind", "event")
+		unparsed(ev, err, string(data))
 		return
 	}
 	if err != nil {
 		ev.ParseError = err.Error() // fields read, something (the time) not
 	}
 	apply(ev, rec)
+}
+
+// unparsed keeps a record no parser could read: the error, and its text
+// as the message so that it stays searchable.
+func unparsed(ev *event.Event, err error, text string) {
+	ev.ParseError = err.Error()
+	ev.SetECS("message", text)
+	ev.SetECS("event.kind", "event")
 }
 
 // Event is the normalizer with the default parsers (syslog times in UTC).

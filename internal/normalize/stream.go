@@ -99,9 +99,7 @@ func (s *Stream) one(line []byte, rec parse.Record, ok bool, err error) []*event
 	ev := &event.Event{Raw: string(line)}
 	switch {
 	case err != nil:
-		ev.ParseError = err.Error()
-		ev.SetECS("message", ev.Raw)
-		ev.SetECS("event.kind", "event")
+		unparsed(ev, err, ev.Raw)
 	case !ok:
 		return nil
 	default:
