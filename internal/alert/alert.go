@@ -129,7 +129,7 @@ func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detec
 	if i, ok := index[key]; ok {
 		a := &out[m.Tenant][i]
 		a.Count++
-		a.EventIDs = appendBounded(a.EventIDs, ids, store.MaxAlertEventIDs)
+		a.EventIDs = store.AppendBounded(a.EventIDs, ids, store.MaxAlertEventIDs)
 		if m.Time.After(a.LastSeen) {
 			a.LastSeen = m.Time
 		}
@@ -149,23 +149,9 @@ func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detec
 	out[m.Tenant] = append(out[m.Tenant], store.Alert{
 		Tenant: m.Tenant, Kind: store.KindDetection, RuleID: m.RuleID, RuleTitle: m.RuleTitle, RuleLevel: m.Level,
 		Severity: Severity(m.Level), RiskScore: risk, Status: store.StatusNew,
-		Count: 1, Entities: entities, Tags: tags, Fingerprint: fp, EventIDs: appendBounded(nil, ids, store.MaxAlertEventIDs),
+		Count: 1, Entities: entities, Tags: tags, Fingerprint: fp, EventIDs: store.AppendBounded(nil, ids, store.MaxAlertEventIDs),
 		FirstSeen: m.Time, LastSeen: m.Time,
 	})
-}
-
-// appendBounded keeps the first max ids: a storm must not grow an alert.
-func appendBounded(ids, add []string, max int) []string {
-	if ids == nil {
-		ids = []string{}
-	}
-	for _, id := range add {
-		if len(ids) >= max {
-			break
-		}
-		ids = append(ids, id)
-	}
-	return ids
 }
 
 func eventIDs(evs []*event.Event) []string {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -149,7 +150,7 @@ func (c AlertChange) Apply(a *Alert, now time.Time) error {
 	status := a.Status
 	if c.Status != nil {
 		status = *c.Status
-		if !contains(AlertStatuses, status) {
+		if !slices.Contains(AlertStatuses, status) {
 			return refuse("status %q: use one of %v", status, AlertStatuses)
 		}
 		if err := ValidTransition(a.Status, status); err != nil {
@@ -163,7 +164,7 @@ func (c AlertChange) Apply(a *Alert, now time.Time) error {
 	switch {
 	case status == StatusClosed && resolution == "":
 		return refuse("closing an alert needs a resolution: one of %v", Resolutions)
-	case status == StatusClosed && !contains(Resolutions, resolution):
+	case status == StatusClosed && !slices.Contains(Resolutions, resolution):
 		return refuse("resolution %q: use one of %v", resolution, Resolutions)
 	case status != StatusClosed && c.Resolution != nil && *c.Resolution != "":
 		return refuse("a resolution is set only when closing (status %s)", status)
@@ -197,13 +198,21 @@ func (c AlertChange) Apply(a *Alert, now time.Time) error {
 	return nil
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
+// AppendBounded appends add to ids until ids holds max, first ones kept:
+// the events that opened an alert are its most useful evidence, and a storm
+// must not grow an alert without bound. The result is never nil, so the list
+// encodes as [] rather than null.
+func AppendBounded(ids, add []string, max int) []string {
+	if ids == nil {
+		ids = []string{}
 	}
-	return false
+	for _, id := range add {
+		if len(ids) >= max {
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Comment is an analyst's note on an alert.

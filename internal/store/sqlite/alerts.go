@@ -96,7 +96,7 @@ func (t alertTx) upsertOne(ctx context.Context, al store.Alert, window time.Dura
 	if al.RiskScore > open.RiskScore {
 		open.RiskScore = al.RiskScore
 	}
-	open.EventIDs = appendBounded(open.EventIDs, al.EventIDs, store.MaxAlertEventIDs)
+	open.EventIDs = store.AppendBounded(open.EventIDs, al.EventIDs, store.MaxAlertEventIDs)
 	open.Contributing = appendUnique(open.Contributing, al.Contributing, maxContributing)
 	open.UpdatedAt = t.now
 	ids, _ := json.Marshal(open.EventIDs)
@@ -130,7 +130,7 @@ func (t alertTx) insert(ctx context.Context, al store.Alert) (store.Alert, error
 	if al.Contributing == nil {
 		al.Contributing = []string{}
 	}
-	al.EventIDs = appendBounded(nil, al.EventIDs, store.MaxAlertEventIDs)
+	al.EventIDs = store.AppendBounded(nil, al.EventIDs, store.MaxAlertEventIDs)
 	al.CreatedAt, al.UpdatedAt = t.now, t.now
 	al.Opened = true
 	entities, _ := json.Marshal(al.Entities)
@@ -197,21 +197,6 @@ func (t alertTx) Audit(ctx context.Context, rec store.AuditRecord) (store.AuditR
 
 func (t alertTx) Enqueue(ctx context.Context, ev store.OutboxEvent) error {
 	return enqueue(ctx, t.tx, t.a.tenant, ev, t.now)
-}
-
-// appendBounded appends add to ids, keeping at most max, first ones kept:
-// the events that opened an alert are its most useful evidence.
-func appendBounded(ids, add []string, max int) []string {
-	if ids == nil {
-		ids = []string{}
-	}
-	for _, id := range add {
-		if len(ids) >= max {
-			break
-		}
-		ids = append(ids, id)
-	}
-	return ids
 }
 
 // maxContributing bounds the alerts a risk alert lists.
