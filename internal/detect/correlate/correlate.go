@@ -318,9 +318,11 @@ func (e *Engine) observe(obs observation, out []detect.Match, depth int) []detec
 func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 	r := &rs.rule
 	ref := rs.index[obs.key]
-	values := make(map[string]string, len(r.GroupBy))
-	var gk strings.Builder
-	gk.WriteString(obs.tenant)
+	// The group's key and values are built in stack buffers: the key is
+	// copied and the values map made only when the group is new.
+	var keyBuf [256]byte
+	var valBuf [8]string
+	gk, values := append(keyBuf[:0], obs.tenant...), valBuf[:0]
 	for _, name := range r.GroupBy {
 		field := name
 		if alias, ok := r.Aliases[name]; ok {
@@ -332,9 +334,8 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 		if !ok {
 			return detect.Match{}, false // cannot be grouped: not counted
 		}
-		values[name] = v
-		gk.WriteByte(0)
-		gk.WriteString(v)
+		values = append(values, v)
+		gk = append(append(gk, 0), v...)
 	}
 	en := entry{at: obs.at, key: obs.key, ref: ref}
 	switch r.Type {
@@ -355,7 +356,7 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	g := rs.touch(e, gk.String(), values)
+	g := rs.touch(e, gk, values)
 	if !g.newest.IsZero() && obs.at.Before(g.newest.Add(-r.Timespan)) {
 		e.late.Add(1)
 		return detect.Match{}, false
@@ -397,8 +398,10 @@ func (e *Engine) update(rs *ruleState, obs observation) (detect.Match, bool) {
 	return detect.Match{}, false
 }
 
-func (rs *ruleState) touch(e *Engine, key string, values map[string]string) *group {
-	if el, ok := rs.groups[key]; ok {
+// touch returns the group of key, creating it (values are the group-by
+// values in rule order) and evicting the least recent group at the cap.
+func (rs *ruleState) touch(e *Engine, key []byte, values []string) *group {
+	if el, ok := rs.groups[string(key)]; ok {
 		rs.lru.MoveToFront(el)
 		return el.Value.(*group)
 	}
@@ -408,8 +411,11 @@ func (rs *ruleState) touch(e *Engine, key string, values map[string]string) *gro
 		delete(rs.groups, oldest.Value.(*group).key)
 		e.groupE.Add(1)
 	}
-	g := &group{key: key, values: values}
-	rs.groups[key] = rs.lru.PushFront(g)
+	g := &group{key: string(key), values: make(map[string]string, len(values))}
+	for i, name := range rs.rule.GroupBy {
+		g.values[name] = values[i]
+	}
+	rs.groups[g.key] = rs.lru.PushFront(g)
 	return g
 }
 
