@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -42,20 +41,7 @@ func TestIntelEndToEnd(t *testing.T) {
 	cfg.Syslog.Addr = ""
 	run := func() (*Server, func()) {
 		m := match.New(intel.DefaultWarningLists())
-		srv, err := Open(context.Background(), cfg, Deps{Normalize: flatJSON, Detector: detect.Chain{m}, Intel: m},
-			slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Run(ctx) }()
-		return srv, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
+		return startWith(t, cfg, Deps{Normalize: flatJSON, Detector: detect.Chain{m}, Intel: m})
 	}
 	srv, stop := run()
 	ctx := context.Background()

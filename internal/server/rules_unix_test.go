@@ -3,9 +3,7 @@
 package server
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,20 +38,8 @@ func TestSIGHUPReloadsRules(t *testing.T) {
 	cfg.Data = t.TempDir()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Syslog.Addr = ""
-	srv, err := Open(context.Background(), cfg, Deps{Normalize: keepRaw, Detector: rules, Rules: rules},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	srv, stop := startWith(t, cfg, Deps{Normalize: keepRaw, Detector: rules, Rules: rules})
+	defer stop()
 
 	// Our own subscription keeps a SIGHUP sent before the server listens
 	// from ending the test process.

@@ -25,7 +25,13 @@ func keepRaw(ev *event.Event, data []byte, _ string) { ev.ECS = event.Fields{"me
 // start opens and runs a server on data, returning it and a stop function.
 func start(t *testing.T, cfg config.Config) (*Server, func()) {
 	t.Helper()
-	srv, err := Open(context.Background(), cfg, Deps{Normalize: keepRaw}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return startWith(t, cfg, Deps{Normalize: keepRaw})
+}
+
+// startWith is start with the given dependencies.
+func startWith(t *testing.T, cfg config.Config, deps Deps) (*Server, func()) {
+	t.Helper()
+	srv, err := Open(context.Background(), cfg, deps, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
