@@ -73,6 +73,24 @@ func startServe(t *testing.T, bin, data, addr string, extra ...string) *exec.Cmd
 	return nil
 }
 
+// kill9 kills the server without warning and reaps it.
+func kill9(t *testing.T, srv *exec.Cmd) {
+	t.Helper()
+	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	srv.Wait()
+}
+
+// stopServe stops the server with SIGTERM; it must exit cleanly.
+func stopServe(t *testing.T, srv *exec.Cmd) {
+	t.Helper()
+	srv.Process.Signal(syscall.SIGTERM)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("graceful stop after restart: %v", err)
+	}
+}
+
 func createToken(t *testing.T, bin, data, role string) string {
 	t.Helper()
 	out, err := exec.Command(bin, "token", "create", "--data", data, "--tenant", "default", "--role", role).Output()
@@ -134,19 +152,13 @@ func TestKill9LosesNoAcknowledgedEvent(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	srv.Wait()
+	kill9(t, srv)
 	stop()
 	wg.Wait()
 
 	// Restart on the same data: recovery must succeed and serve.
 	srv = startServe(t, bin, data, addr)
-	srv.Process.Signal(syscall.SIGTERM)
-	if err := srv.Wait(); err != nil {
-		t.Fatalf("graceful stop after restart: %v", err)
-	}
+	stopServe(t, srv)
 
 	es, err := duckdb.Open(context.Background(), filepath.Join(data, "events.duckdb"))
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -168,10 +167,7 @@ func TestKill9LosesNoNotification(t *testing.T) {
 		for rcv.heard() < target && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		srv.Wait()
+		kill9(t, srv)
 		stop()
 		wg.Wait()
 		heardAtKill = append(heardAtKill, rcv.heard())
@@ -194,10 +190,7 @@ func TestKill9LosesNoNotification(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	srv.Process.Signal(syscall.SIGTERM)
-	if err := srv.Wait(); err != nil {
-		t.Fatalf("graceful stop after restart: %v", err)
-	}
+	stopServe(t, srv)
 
 	st, err := sqlite.Open(context.Background(), filepath.Join(data, "state.db"))
 	if err != nil {
