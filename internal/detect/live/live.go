@@ -131,17 +131,20 @@ func New(cfg Config) (*Detector, Report, error) {
 func (d *Detector) compile() (*generation, error) {
 	set := &sigma.RuleSet{}
 	source := map[*sigma.Rule]string{}
+	add := func(part *sigma.RuleSet, from string) {
+		for _, list := range [][]*sigma.Rule{part.Rules, part.Correlations, part.Filters} {
+			for _, r := range list {
+				source[r] = from
+			}
+		}
+		set.Merge(part)
+	}
 	if d.cfg.Builtin {
 		pack, err := builtin.Load()
 		if err != nil {
 			return nil, err
 		}
-		for _, list := range [][]*sigma.Rule{pack.Rules, pack.Correlations, pack.Filters} {
-			for _, r := range list {
-				source[r] = SourceBuiltin
-			}
-		}
-		set.Merge(pack)
+		add(pack, SourceBuiltin)
 	}
 	var rejected []sigma.Rejection
 	if len(d.cfg.RuleDirs) > 0 {
@@ -149,12 +152,7 @@ func (d *Detector) compile() (*generation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rules: %w (check detection.rule_dirs)", err)
 		}
-		for _, list := range [][]*sigma.Rule{extra.Rules, extra.Correlations, extra.Filters} {
-			for _, r := range list {
-				source[r] = SourceFile
-			}
-		}
-		set.Merge(extra)
+		add(extra, SourceFile)
 		rejected = rej
 	}
 	eng, err := sigma.NewEngine(set, d.cfg.Options)
