@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -23,8 +22,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/notify/webhook"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 )
 
 // stormDetector fires its one rule on every event.
@@ -56,17 +54,7 @@ func TestAlertStorm(t *testing.T) {
 	rate, seconds := envInt("YAGURA_STORM_RATE", 10000), envInt("YAGURA_STORM_SECONDS", 60)
 	const hosts, batch = 1000, 500
 	ctx := context.Background()
-	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer evs.Close()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	evs, st := embeddedtest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New()
 	stage := alert.NewStage(alert.Config{DedupWindow: time.Hour, Risk: alert.DefaultRisk(), EntityRisk: alert.DefaultEntityRisk()},

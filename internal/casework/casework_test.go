@@ -21,9 +21,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/respond"
 	"github.com/yagura-soc/yagura/internal/respond/webhook"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
 type clock struct{ t time.Time }
@@ -42,15 +41,7 @@ func newDesk(t *testing.T) desk {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { evs.Close(); st.Close() })
+	evs, st := embeddedtest.Open(t)
 	var mu sync.Mutex
 	calls := &[]respond.Request{}
 	fw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

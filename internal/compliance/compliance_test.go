@@ -16,6 +16,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -35,15 +36,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { evs.Close(); st.Close() })
+	evs, st := embeddedtest.Open(t)
 	var batch []*event.Event
 	for d := range 10 {
 		if d != 4 && d != 5 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +15,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 )
 
 // jsonNormalizer reads flat JSON objects; anything else is a parse error.
@@ -61,16 +59,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	dir := t.TempDir()
-	ev, err := duckdb.Open(context.Background(), filepath.Join(dir, "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close(); st.Close() })
+	ev, st := embeddedtest.Open(t)
 	return fixture{ev, st}
 }
 

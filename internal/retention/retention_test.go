@@ -14,7 +14,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
@@ -34,15 +34,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { evs.Close(); st.Close() })
+	evs, st := embeddedtest.Open(t)
 	st.Tenants().Create(ctx, "acme")
 	var batch []*event.Event
 	for d := range 10 {

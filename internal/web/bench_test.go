@@ -18,9 +18,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
 func envInt(name string, def int) int {
@@ -41,15 +40,7 @@ func BenchmarkPageRender(b *testing.B) {
 	nCases, nAlerts := envInt("YAGURA_BENCH_CASES", 2000), envInt("YAGURA_BENCH_ALERTS", 20000)
 	ctx := context.Background()
 	dir := b.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { evs.Close(); st.Close() }()
+	evs, st := embeddedtest.Open(b)
 	pbs, _ := incident.LoadPlaybooks(nil)
 	desk := &casework.Service{State: st, Events: evs, Blobs: fsblob.New(filepath.Join(dir, "ev")), Playbooks: pbs}
 	logins := auth.NewLogins(st.Users(), st.Sessions())

@@ -20,7 +20,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/casework"
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
@@ -65,15 +65,7 @@ func newFixtureWith(t *testing.T, change func(*Deps)) fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { evs.Close(); st.Close() })
+	evs, st := embeddedtest.Open(t)
 	pbs, _ := incident.LoadPlaybooks(nil)
 	desk := &casework.Service{State: st, Events: evs, Blobs: fsblob.New(filepath.Join(dir, "ev")), Playbooks: pbs}
 	logins := auth.NewLogins(st.Users(), st.Sessions())

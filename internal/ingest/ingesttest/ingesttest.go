@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -20,8 +19,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 )
 
 // RawOnly keeps the record as its message; parsing is tested elsewhere.
@@ -52,16 +50,7 @@ type Options struct {
 // New starts an Env; it is closed when the test ends.
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
-	dir := t.TempDir()
-	ctx := context.Background()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs, st := embeddedtest.Open(t)
 	e := &Env{Events: evs, State: st, Metrics: metrics.New(), gate: make(chan struct{}),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if !o.Stalled {

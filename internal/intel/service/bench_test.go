@@ -23,7 +23,7 @@ import (
 	"github.com/yagura-soc/yagura/internal/intel/match"
 	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/pipeline"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -191,17 +191,7 @@ func BenchmarkIntel1M(b *testing.B) {
 // alert upsert, acknowledgement); one op is 20 batches of 1000 events.
 func benchIngest(b *testing.B, det detect.Detector, docs [][]byte) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "events.duckdb"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer evs.Close()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	evs, st := embeddedtest.Open(b)
 	p := pipeline.New(pipeline.Config{DedupWindow: time.Hour}, evs, st, flatJSON, det, metrics.New(),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer p.Close(ctx)
