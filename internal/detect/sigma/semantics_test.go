@@ -16,21 +16,8 @@ import (
 // unmapped, evaluated against every event.
 func compileRule(t *testing.T, doc string, opts Options) *Engine {
 	t.Helper()
-	rules, rej := ParseRules("test.yml", []byte(doc))
-	if len(rej) > 0 {
-		t.Fatalf("parse: %v", rej)
-	}
-	set := &RuleSet{}
-	set.Add(rules...)
-	if rej := set.validate(); len(rej) > 0 {
-		t.Fatalf("validate: %v", rej)
-	}
 	opts.EvaluateUnmapped = true
-	eng, err := NewEngine(set, opts)
-	if err != nil {
-		t.Fatalf("NewEngine: %v", err)
-	}
-	return eng
+	return engineFromDocs(t, opts, doc)
 }
 
 func ruleWith(detection string) string {
