@@ -351,10 +351,8 @@ func (c *compiler) timeTerm(t *Term, e frag) (frag, error) {
 }
 
 func (c *compiler) timeValue(t *Term, v string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if ts, err := time.Parse(layout, v); err == nil {
-			return ts.UTC(), nil
-		}
+	if ts, ok := absoluteTime(v); ok {
+		return ts, nil
 	}
 	return time.Time{}, c.errorf(t.At, "%q is not a time for %s: use RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02)", v, t.Field)
 }

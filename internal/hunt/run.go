@@ -3,6 +3,7 @@ package hunt
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -130,12 +131,13 @@ func ParseTime(v string, now time.Time) (time.Time, error) {
 	if v == "now" {
 		return now.UTC(), nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
+	if t, ok := absoluteTime(v); ok {
+		return t, nil
 	}
-	rel, ok := cutPrefix(v, "now-", "-")
+	rel, ok := strings.CutPrefix(v, "now-")
+	if !ok {
+		rel, ok = strings.CutPrefix(v, "-")
+	}
 	if ok && len(rel) >= 2 {
 		if d, err := parseSpan(rel); err == nil {
 			return now.Add(-d).UTC(), nil
@@ -147,11 +149,12 @@ func ParseTime(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02) or a relative time (-24h, -7d, -15m)", v)
 }
 
-func cutPrefix(s string, prefixes ...string) (string, bool) {
-	for _, p := range prefixes {
-		if len(s) > len(p) && s[:len(p)] == p {
-			return s[len(p):], true
+// absoluteTime reads RFC 3339, or a date and time or a date alone (UTC).
+func absoluteTime(v string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
 		}
 	}
-	return "", false
+	return time.Time{}, false
 }
