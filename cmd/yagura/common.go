@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/store/duckdb"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
@@ -44,6 +45,21 @@ func (d *dataFlags) openState(ctx context.Context) (*sqlite.Store, error) {
 		return nil, err
 	}
 	return sqlite.Open(ctx, cfg.StatePath())
+}
+
+// openEvents opens the event store of the configured data folder. It has
+// one owner: when a server holds it, the error says so and suggests
+// instead (what to do through the server).
+func (d *dataFlags) openEvents(ctx context.Context, instead string) (*duckdb.Store, error) {
+	cfg, err := d.load()
+	if err != nil {
+		return nil, err
+	}
+	es, err := duckdb.Open(ctx, cfg.EventsPath())
+	if err != nil {
+		return nil, fmt.Errorf("%w (is a server running on this data folder? %s)", err, instead)
+	}
+	return es, nil
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.

@@ -15,7 +15,6 @@ import (
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
 )
 
 // runHunt runs a query of the hunting language against the data folder's
@@ -69,13 +68,9 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError("--from: %v", err)
 	}
-	cfg, err := d.load()
+	es, err := d.openEvents(ctx, "stop it, or use the API: POST /api/v1/search")
 	if err != nil {
 		return err
-	}
-	es, err := duckdb.Open(ctx, cfg.EventsPath())
-	if err != nil {
-		return fmt.Errorf("%w (is a server running on this data folder? stop it, or use the API: POST /api/v1/search)", err)
 	}
 	defer es.Close()
 	start := time.Now()
@@ -204,13 +199,9 @@ func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath s
 	if err != nil {
 		return err
 	}
-	cfg, err := d.load()
+	es, err := d.openEvents(ctx, "use POST /api/v1/retro-hunts")
 	if err != nil {
 		return err
-	}
-	es, err := duckdb.Open(ctx, cfg.EventsPath())
-	if err != nil {
-		return fmt.Errorf("%w (is a server running on this data folder? use POST /api/v1/retro-hunts)", err)
 	}
 	defer es.Close()
 	start := time.Now()
