@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/detect"
@@ -221,7 +222,11 @@ func Evidence(h store.Hunt, o Outcome) string {
 		}
 		raw := ev.Raw
 		if len(raw) > 300 {
-			raw = raw[:300] + "…"
+			cut := 300
+			for cut > 0 && !utf8.RuneStart(raw[cut]) {
+				cut-- // never split a character (Japanese log lines)
+			}
+			raw = raw[:cut] + "…"
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", ev.Timestamp.Format(time.RFC3339), ev.ID, raw)
 	}

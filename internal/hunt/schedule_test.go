@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/sqlite"
@@ -104,5 +106,19 @@ func TestScheduledHunts(t *testing.T) {
 	}
 	if audited != 2 {
 		t.Errorf("%d hunt alerts audited, want 2", audited)
+	}
+}
+
+// The evidence cuts a long raw line at a character boundary, so the
+// comment stays valid UTF-8 (a split character would be mojibake).
+func TestEvidenceCutsRawAtCharacter(t *testing.T) {
+	raw := strings.Repeat("a", 299) + "日本語のログ"
+	o := hunt.Outcome{Result: hunt.Result{Events: []*event.Event{{ID: "e1", Raw: raw}}}}
+	got := hunt.Evidence(store.Hunt{Name: "long"}, o)
+	if !utf8.ValidString(got) {
+		t.Fatalf("evidence is not valid UTF-8: %q", got)
+	}
+	if !strings.Contains(got, strings.Repeat("a", 299)+"…") {
+		t.Errorf("evidence does not end the raw line before the split character: %q", got)
 	}
 }
