@@ -145,15 +145,9 @@ func (s *Server) intelList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		}
 		f.ToBlock = &b
 	}
-	if f.Limit, err = parseLimit(q.Get("limit"), 100, 1000); err != nil {
+	if f.Limit, f.Offset, err = parsePage(q, 100, 1000); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	if v := q.Get("offset"); v != "" {
-		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
-			writeError(w, http.StatusBadRequest, "offset must be a non-negative number")
-			return
-		}
 	}
 	items, total, err := s.deps.State.Scope(p.Tenant).IOCs().List(r.Context(), f)
 	if err != nil {
