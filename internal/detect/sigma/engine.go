@@ -37,6 +37,25 @@ type Options struct {
 	EvaluateUnmapped bool
 }
 
+// OptionsFromFiles reads the operator's files: the values of |expand
+// placeholders (LoadPlaceholders) and a logsource mapping layered over the
+// defaults (LoadLogsourceConfig). An empty path leaves that option unset.
+func OptionsFromFiles(placeholders, logsources string) (Options, error) {
+	var opts Options
+	var err error
+	if placeholders != "" {
+		if opts.Placeholders, err = LoadPlaceholders(placeholders); err != nil {
+			return Options{}, err
+		}
+	}
+	if logsources != "" {
+		if opts.Logsources, err = LoadLogsourceConfig(logsources); err != nil {
+			return Options{}, err
+		}
+	}
+	return opts, nil
+}
+
 // Stats describes how a rule set was compiled.
 type Stats struct {
 	Rules    int // detection rules compiled

@@ -257,3 +257,45 @@ detection:
 		t.Error("only EXECVE records are process creations")
 	}
 }
+
+// TestOptionsFromFiles loads the operator's two files the way serve and scan
+// do, and names the file at fault when one is bad.
+func TestOptionsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ph := write("ph.yml", "placeholders:\n  Admins_Workstations: [ws-admin-01, jump-*]\n")
+	ls := write("ls.yml", "logsources:\n  - {product: windows, category: process_creation, select: [{dataset: custom.edr}]}\n")
+	badPH := write("bad-ph.yml", "placeholders: [unclosed\n")
+	badLS := write("bad-ls.yml", "logsources:\n  - {select: [{dataset: x}]}\n")
+
+	opts, err := OptionsFromFiles(ph, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := opts.Placeholders["Admins_Workstations"]; len(got) != 2 || got[1] != "jump-*" {
+		t.Errorf("placeholders = %v", opts.Placeholders)
+	}
+	eng := engineFromDocs(t, opts, procCreationRule)
+	edr := &event.Event{Fields: event.Fields{"Image": `c:\whoami.exe`, "CommandLine": "whoami /all"}, ECS: event.Fields{"event.dataset": "custom.edr"}}
+	if len(eng.Detect(edr, nil)) != 1 {
+		t.Error("the mapping file's logsource entry was not applied")
+	}
+	if none, err := OptionsFromFiles("", ""); err != nil || none.Placeholders != nil || none.Logsources != nil {
+		t.Errorf("no files: %+v, %v", none, err)
+	}
+	for _, tc := range []struct{ ph, ls, want string }{
+		{badPH, "", "bad-ph.yml"},
+		{"", badLS, "bad-ls.yml"},
+		{dir + "/missing.yml", "", "missing.yml"},
+	} {
+		if _, err := OptionsFromFiles(tc.ph, tc.ls); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("OptionsFromFiles(%q, %q) = %v, want an error naming %s", tc.ph, tc.ls, err, tc.want)
+		}
+	}
+}

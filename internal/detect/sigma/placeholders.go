@@ -19,7 +19,11 @@ func LoadPlaceholders(path string) (map[string][]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sigma: placeholders: %w", err)
 	}
-	return ParsePlaceholders(data)
+	ph, err := ParsePlaceholders(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ph, nil
 }
 
 // ParsePlaceholders parses the placeholder file format (see
