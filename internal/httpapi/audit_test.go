@@ -3,17 +3,11 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
-	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
 // lostAudit is a state store whose audit trail refuses every record.
@@ -35,14 +29,8 @@ func (failingAudit) Append(context.Context, store.AuditRecord) (store.AuditRecor
 // must not believe the trail is complete.
 func TestChangesAnswer500WhenTheAuditRecordIsLost(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv := httptest.NewServer(New(Deps{State: lostAudit{st}, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	t.Cleanup(srv.Close)
-	e := &env{srv: srv, state: st}
+	e := newEnvWith(t, envOptions{deps: func(d *Deps) { d.State = lostAudit{d.State} }})
+	st := e.state
 	admin := roleToken(t, e, store.DefaultTenant, auth.RoleAdmin)
 	_, victim, err := auth.CreateToken(ctx, st.Tokens(), store.DefaultTenant, auth.RoleIngest, "", 0, time.Now())
 	if err != nil {

@@ -103,8 +103,30 @@ type env struct {
 	tokens map[string]string // "tenant/role" → secret
 }
 
+// envOptions vary the API newEnvWith builds; the zero value is newEnv's.
+type envOptions struct {
+	normalize pipeline.Normalizer // default jsonObjects
+	detector  detect.Detector     // default hostDetector{}
+	roles     []string            // tokens minted in default and acme; default ingest and analyst
+	deps      func(*Deps)         // last changes to the API's dependencies
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{})
+}
+
+func newEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
+	if o.normalize == nil {
+		o.normalize = jsonObjects
+	}
+	if o.detector == nil {
+		o.detector = hostDetector{}
+	}
+	if o.roles == nil {
+		o.roles = []string{auth.RoleIngest, auth.RoleAnalyst}
+	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
@@ -117,7 +139,7 @@ func newEnv(t *testing.T) *env {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New()
-	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, jsonObjects, hostDetector{}, m, log)
+	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, o.normalize, o.detector, m, log)
 	firewall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("blocked")) }))
 	t.Cleanup(firewall.Close)
 	pbs, err := incident.LoadPlaybooks(nil)
@@ -126,15 +148,19 @@ func newEnv(t *testing.T) *env {
 	}
 	desk := &casework.Service{State: st, Events: evs, Blobs: fsblob.New(filepath.Join(dir, "evidence")), Playbooks: pbs,
 		Connectors: map[string]respond.Connector{"firewall": webhook.New(webhook.Config{Name: "firewall", URL: firewall.URL, Secret: "k"}, nil)}}
-	srv := httptest.NewServer(New(Deps{Events: evs, State: st, Pipeline: p, Metrics: m, Log: log, MaxBodyBytes: 4096,
+	deps := Deps{Events: evs, State: st, Pipeline: p, Metrics: m, Log: log, MaxBodyBytes: 4096,
 		Logins:    auth.NewLogins(st.Users(), st.Sessions()),
 		Retention: &retention.Enforcer{Events: evs, State: st, ArchiveDir: filepath.Join(dir, "archive"), Log: log},
-		Cases:     desk}))
+		Cases:     desk}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
+	srv := httptest.NewServer(New(deps))
 	t.Cleanup(func() { srv.Close(); p.Close(ctx); evs.Close(); st.Close() })
 	e := &env{srv: srv, state: st, tokens: map[string]string{}}
 	st.Tenants().Create(ctx, "acme")
 	for _, tenant := range []string{store.DefaultTenant, "acme"} {
-		for _, role := range []string{auth.RoleIngest, auth.RoleAnalyst} {
+		for _, role := range o.roles {
 			secret, _, err := auth.CreateToken(ctx, st.Tokens(), tenant, role, "", 0, time.Now())
 			if err != nil {
 				t.Fatal(err)

@@ -3,23 +3,15 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/detect/live"
-	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/normalize"
-	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
 const (
@@ -45,41 +37,18 @@ type rulesEnv struct {
 
 func newRulesEnv(t *testing.T) *rulesEnv {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	ruleDir := filepath.Join(dir, "rules")
+	ruleDir := filepath.Join(t.TempDir(), "rules")
 	os.Mkdir(ruleDir, 0o700)
 	writeRule(t, filepath.Join(ruleDir, "ssh.yml"), sshRule(sshRuleID, "SSH login of a watched account"))
 	d, _, err := live.New(live.Config{Builtin: true, RuleDirs: []string{ruleDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
+	e := newEnvWith(t, envOptions{normalize: normalize.Event, detector: d,
+		roles: []string{auth.RoleIngest, auth.RoleMonitor, auth.RoleAnalyst, auth.RoleLead},
+		deps:  func(deps *Deps) { deps.MaxBodyBytes, deps.Rules = 1<<20, d }})
+	if err := d.UseState(context.Background(), e.state); err != nil {
 		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Tenants().Create(ctx, "acme")
-	if err := d.UseState(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := metrics.New()
-	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, normalize.Event, d, m, log)
-	srv := httptest.NewServer(New(Deps{Events: evs, State: st, Pipeline: p, Metrics: m, Log: log, MaxBodyBytes: 1 << 20, Rules: d}))
-	t.Cleanup(func() { srv.Close(); p.Close(ctx); evs.Close(); st.Close() })
-	e := &env{srv: srv, state: st, tokens: map[string]string{}}
-	for _, tenant := range []string{store.DefaultTenant, "acme"} {
-		for _, role := range []string{auth.RoleIngest, auth.RoleMonitor, auth.RoleAnalyst, auth.RoleLead} {
-			secret, _, err := auth.CreateToken(ctx, st.Tokens(), tenant, role, "", 0, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.tokens[tenant+"/"+role] = secret
-		}
 	}
 	return &rulesEnv{env: e, dir: ruleDir, rules: d}
 }
