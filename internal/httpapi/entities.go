@@ -2,8 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,11 +47,7 @@ func (s *Server) getEntity(w http.ResponseWriter, r *http.Request, p auth.Princi
 	typ, value := r.PathValue("type"), r.PathValue("value")
 	field, ok := alert.EntityTypes[typ]
 	if !ok {
-		names := make([]string, 0, len(alert.EntityTypes))
-		for k := range alert.EntityTypes {
-			names = append(names, k)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(alert.EntityTypes))
 		writeError(w, http.StatusBadRequest, "entity type "+typ+": use one of "+strings.Join(names, ", "))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -202,21 +203,11 @@ func writeKPICSV(b *bytes.Buffer, r kpi.Report) {
 		name string
 		m    map[string]int
 	}{{"alerts_by_severity", r.AlertsBySeverity}, {"alerts_by_source", r.AlertsBySource}, {"alerts_by_tenant", r.AlertsByTenant}} {
-		keys := make([]string, 0, len(m.m))
-		for k := range m.m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(m.m)) {
 			cw.Write([]string{m.name, csvSafe(k), "count", strconv.Itoa(m.m[k])})
 		}
 	}
-	sevs := make([]string, 0, len(r.SLA))
-	for k := range r.SLA {
-		sevs = append(sevs, k)
-	}
-	slices.Sort(sevs)
-	for _, sev := range sevs {
+	for _, sev := range slices.Sorted(maps.Keys(r.SLA)) {
 		c := r.SLA[sev]
 		for _, clk := range []struct {
 			name string
