@@ -284,13 +284,11 @@ func (s *Server) retroHunt(w http.ResponseWriter, r *http.Request, p auth.Princi
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
+	rc := http.NewResponseController(w)
 	matches, err := hunt.RetroHunt(r.Context(), s.deps.Events, p.Tenant, from, to, engine, hunt.RetroOptions{
 		Progress: func(pr hunt.RetroProgress) {
 			enc.Encode(map[string]any{"progress": pr})
-			if flusher != nil {
-				flusher.Flush()
-			}
+			rc.Flush()
 		}})
 	if err != nil {
 		enc.Encode(map[string]any{"error": err.Error()})

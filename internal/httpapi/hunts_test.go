@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,28 @@ func TestHuntsAPI(t *testing.T) {
 		if !seen[a] {
 			t.Errorf("%s not audited", a)
 		}
+	}
+}
+
+// A retro-hunt's progress lines are flushed as they are written, through
+// the router's status recorder, not held until the hunt ends.
+func TestRetroHuntFlushesProgress(t *testing.T) {
+	e := newEnv(t)
+	ts := time.Now().UTC().Add(-30 * time.Minute).Format(time.RFC3339)
+	if code, out := e.do(t, "POST", "/api/v1/events", e.tokens["default/ingest"],
+		fmt.Sprintf(`{"@timestamp":%q,"host":"evil-host","event.dataset":"windows.security"}`, ts)); code != 202 {
+		t.Fatalf("ingest: %d %v", code, out)
+	}
+	rule := "title: evil host\\nid: 0b4c3f3e-1111-4222-8333-444455556667\\nstatus: test\\nlevel: critical\\n" +
+		"logsource:\\n  product: windows\\n  service: security\\ndetection:\\n  sel:\\n    host.name: evil-host\\n  condition: sel\\n"
+	req := httptest.NewRequest("POST", "/api/v1/retro-hunts", strings.NewReader(`{"rule":"`+rule+`","from":"-2h","alerts":false}`))
+	req.Header.Set("Authorization", "Bearer "+e.tokens["default/analyst"])
+	rec := httptest.NewRecorder()
+	e.srv.Config.Handler.ServeHTTP(rec, req)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"progress"`) {
+		t.Fatalf("retro-hunt: %d %s", rec.Code, rec.Body)
+	}
+	if !rec.Flushed {
+		t.Error("the progress lines were never flushed")
 	}
 }
