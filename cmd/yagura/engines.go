@@ -20,11 +20,17 @@ import (
 // the built-in Sigma pack plus the configured rule folders, compiled into
 // one engine that SIGHUP and POST /api/v1/rules/reload replace at runtime.
 func engines(cfg config.Config, log *slog.Logger) (server.Deps, error) {
-	opts := sigma.Options{}
+	opts, err := sigma.OptionsFromFiles(cfg.Detect.Placeholders, cfg.Detect.Logsources)
+	if err != nil {
+		return server.Deps{}, err
+	}
 	if cfg.Demo.Enabled {
 		// The demo company's command-and-control addresses stand in for a
 		// threat feed, so the C2 rule fires on the demo's beacons.
-		opts.Placeholders = map[string][]string{builtin.PlaceholderC2: demo.New(cfg.Demo.Seed, time.Time{}).C2Addresses()}
+		if opts.Placeholders == nil {
+			opts.Placeholders = map[string][]string{}
+		}
+		opts.Placeholders[builtin.PlaceholderC2] = demo.New(cfg.Demo.Seed, time.Time{}).C2Addresses()
 	}
 	rules, _, err := live.New(live.Config{Builtin: cfg.Detect.Builtin, RuleDirs: cfg.Detect.RuleDirs, Options: opts, Log: log})
 	if err != nil {

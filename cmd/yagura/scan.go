@@ -17,14 +17,17 @@ func (p *pathList) String() string     { return strings.Join(*p, ",") }
 func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 // runScan is "yagura scan --rules PATH [--rules PATH ...] [--format
-// jsonl|csv|table] [--min-level LEVEL] INPUT...": findings to stdout, the
-// summary to stderr; exit 0 whether or not anything matched.
+// jsonl|csv|table] [--min-level LEVEL] [--placeholders FILE] [--logsources
+// FILE] INPUT...": findings to stdout, the summary to stderr; exit 0 whether
+// or not anything matched.
 func runScan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("scan", stderr)
 	var rules pathList
 	fs.Var(&rules, "rules", "Sigma rule file or folder (repeatable)")
 	format := fs.String("format", "jsonl", "output format: "+strings.Join(scan.Formats, ", "))
 	minLevel := fs.String("min-level", "", "drop findings below this level: "+strings.Join(scan.Levels, ", "))
+	placeholders := fs.String("placeholders", "", "YAML file of |expand placeholder values")
+	logsources := fs.String("logsources", "", "logsource mapping file layered over the built-in one")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,11 +40,15 @@ func runScan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *minLevel != "" && scan.LevelRank(*minLevel) < 0 {
 		return usageError("unknown --min-level %q (want %s)", *minLevel, strings.Join(scan.Levels, ", "))
 	}
+	opts, err := sigma.OptionsFromFiles(*placeholders, *logsources)
+	if err != nil {
+		return err
+	}
 	set, rejected, err := sigma.LoadPaths(rules...)
 	if err != nil {
 		return err
 	}
-	eng, err := sigma.NewEngine(set, sigma.Options{})
+	eng, err := sigma.NewEngine(set, opts)
 	if err != nil {
 		return fmt.Errorf("scan: compile rules: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,5 +63,61 @@ func TestScanCommand(t *testing.T) {
 	stdout.Reset()
 	if code := run(context.Background(), []string{"scan", "--rules", rules, "--min-level", "critical", sample}, &stdout, &stderr); code != 0 || stdout.Len() != 0 {
 		t.Errorf("min-level critical: exit %d, output %q", code, stdout.String())
+	}
+}
+
+// TestScanPlaceholders: a rule using |expand matches only once the
+// operator's placeholder file gives the placeholder values; a broken file is
+// an error that names it.
+func TestScanPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rule := write("admin_logon.yml", `title: Logon from an admin workstation
+id: 5d1c3f0e-0000-4000-8000-00000000ad01
+status: test
+level: medium
+logsource: {product: windows, service: security}
+detection:
+  selection:
+    EventID: 4624
+    WorkstationName|expand: '%Admins_Workstations%'
+  condition: selection
+`)
+	events := write("logons.jsonl",
+		`{"Event":{"System":{"EventID":4624,"Channel":"Security","Computer":"dc01.corp.example","EventRecordID":1,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-23T01:00:00Z"}}},"EventData":{"WorkstationName":"WS-ADMIN-01","TargetUserName":"alice"}}}`+"\n"+
+			`{"Event":{"System":{"EventID":4624,"Channel":"Security","Computer":"dc01.corp.example","EventRecordID":2,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-23T01:01:00Z"}}},"EventData":{"WorkstationName":"LAPTOP-7","TargetUserName":"bob"}}}`+"\n")
+	placeholders := write("placeholders.yml", "placeholders:\n  Admins_Workstations: [ws-admin-*]\n")
+	broken := write("broken.yml", "placeholders: [unclosed\n")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int // findings; -1: the command must fail
+	}{
+		{"no placeholder file", nil, 0},
+		{"placeholder file", []string{"--placeholders", placeholders}, 1},
+		{"broken placeholder file", []string{"--placeholders", broken}, -1},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append(append([]string{"scan", "--rules", rule}, tc.args...), events)
+		code := run(context.Background(), args, &stdout, &stderr)
+		if tc.want < 0 {
+			if code == 0 || !strings.Contains(stderr.String(), "broken.yml") {
+				t.Errorf("%s: exit %d, stderr %q; want a failure naming broken.yml", tc.name, code, stderr.String())
+			}
+			continue
+		}
+		if code != 0 {
+			t.Fatalf("%s: exit %d, stderr:\n%s", tc.name, code, stderr.String())
+		}
+		if got := strings.Count(stdout.String(), `"rule_id":"5d1c3f0e-0000-4000-8000-00000000ad01"`); got != tc.want {
+			t.Errorf("%s: %d findings, want %d:\n%s", tc.name, got, tc.want, stdout.String())
+		}
 	}
 }

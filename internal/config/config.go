@@ -144,6 +144,11 @@ type Pipeline struct {
 type Detection struct {
 	Builtin  bool     `yaml:"builtin"`
 	RuleDirs []string `yaml:"rule_dirs"`
+	// Placeholders is a YAML file of |expand placeholder values and
+	// Logsources a logsource mapping layered over the defaults
+	// (docs/detection.md); both are read at start.
+	Placeholders string `yaml:"placeholders"`
+	Logsources   string `yaml:"logsources"`
 }
 
 // Alerts configures the alert stage and its notifications
