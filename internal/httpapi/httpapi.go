@@ -150,29 +150,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // wrap adds authentication, authorization and request metrics to a route.
 func (s *Server) wrap(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		defer func() {
-			s.deps.Metrics.HTTPRequests.WithLabelValues(rt.pattern, http.StatusText(rec.code)).Inc()
-		}()
+	return CountRequests(s.deps.Metrics, rt.pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p auth.Principal
 		if rt.perm != "" {
 			var code int
 			var err error
-			p, code, err = s.authenticate(rec, r)
+			p, code, err = s.authenticate(w, r)
 			if err != nil {
 				if code == http.StatusUnauthorized {
-					rec.Header().Set("WWW-Authenticate", `Bearer realm="yagura"`)
+					w.Header().Set("WWW-Authenticate", `Bearer realm="yagura"`)
 				}
-				writeError(rec, code, err.Error())
+				writeError(w, code, err.Error())
 				return
 			}
 			if !auth.Allowed(p.Role, rt.perm) {
-				writeError(rec, http.StatusForbidden, "role "+p.Role+" may not "+string(rt.perm))
+				writeError(w, http.StatusForbidden, "role "+p.Role+" may not "+string(rt.perm))
 				return
 			}
 		}
-		rt.handle(s, rec, r, p)
+		rt.handle(s, w, r, p)
+	}))
+}
+
+// CountRequests records each request to h in the request metric, under
+// label (the route's pattern) and the answer's status.
+func CountRequests(m *metrics.Metrics, label string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		defer func() { m.HTTPRequests.WithLabelValues(label, http.StatusText(rec.code)).Inc() }()
+		h.ServeHTTP(rec, r)
 	})
 }
 

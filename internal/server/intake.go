@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/yagura-soc/yagura/internal/config"
+	"github.com/yagura-soc/yagura/internal/httpapi"
 	"github.com/yagura-soc/yagura/internal/ingest"
 	"github.com/yagura-soc/yagura/internal/ingest/intake"
 	"github.com/yagura-soc/yagura/internal/ingest/relp"
@@ -21,7 +22,7 @@ func (s *Server) intakeHandler(api http.Handler) http.Handler {
 	d := ingest.HTTPDeps{Sink: s.Pipeline, Tokens: s.State.Tokens(), Metrics: s.Metrics, Log: s.log,
 		MaxBodyBytes: s.cfg.HTTP.MaxBodyBytes, MaxRecordBytes: s.cfg.Pipeline.MaxLineBytes, Ready: s.ready}
 	for _, rt := range intake.Routes(d) {
-		h := s.countRequests(rt)
+		h := httpapi.CountRequests(s.Metrics, rt.Path, rt.Handler)
 		if rt.Path == "/" {
 			// Shippers probe "/" with credentials; anyone else (a browser)
 			// gets what the API serves there.
@@ -41,25 +42,6 @@ func withCredentialsOr(intake, api http.Handler) http.Handler {
 		}
 		intake.ServeHTTP(w, r)
 	})
-}
-
-// countRequests records each intake request in the API's request metric.
-func (s *Server) countRequests(rt ingest.Route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		rt.Handler(rec, r)
-		s.Metrics.HTTPRequests.WithLabelValues(rt.Path, http.StatusText(rec.code)).Inc()
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.code = code
-	r.ResponseWriter.WriteHeader(code)
 }
 
 // listenerTLS builds a log listener's TLS configuration; nil when the
