@@ -90,9 +90,16 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		s.Events.Close()
 		return nil, err
 	}
-	if err := s.useRules(ctx); err != nil {
+	// From here on a failure closes what is open.
+	fail := func(err error) (*Server, error) {
+		if s.httpLn != nil {
+			s.httpLn.Close()
+		}
 		s.closeStores()
 		return nil, err
+	}
+	if err := s.useRules(ctx); err != nil {
+		return fail(err)
 	}
 	s.alerting = newAlerting(cfg.Alerts, s.State, s.Metrics, log)
 	s.Pipeline = pipeline.New(pipeline.Config{
@@ -104,12 +111,10 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 
 	s.retention = &retention.Enforcer{Events: s.Events, State: s.State, Blobs: fsblob.New(cfg.EvidencePath()), ArchiveDir: cfg.ArchivePath(), Log: log}
 	if s.cases, err = newCaseDesk(cfg, s.Events, s.State); err != nil {
-		s.closeStores()
-		return nil, err
+		return fail(err)
 	}
 	if s.intel, err = openIntel(ctx, deps.Intel, s.Events, s.State, log); err != nil {
-		s.closeStores()
-		return nil, fmt.Errorf("threat intelligence: %w", err)
+		return fail(fmt.Errorf("threat intelligence: %w", err))
 	}
 	logins := auth.NewLogins(s.State.Users(), s.State.Sessions())
 	api := httpapi.New(httpapi.Deps{
@@ -123,26 +128,20 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log,
 		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping, Rules: deps.Rules})
 	if err != nil {
-		s.closeStores()
-		return nil, fmt.Errorf("console: %w", err)
+		return fail(fmt.Errorf("console: %w", err))
 	}
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)
 	root.Handle("/", s.intakeHandler(api))
 	s.httpSrv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
-		s.closeStores()
-		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
+		return fail(fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err))
 	}
 	if err := s.setupTLS(); err != nil {
-		s.httpLn.Close()
-		s.closeStores()
-		return nil, err
+		return fail(err)
 	}
 	if err := s.openLogListeners(); err != nil {
-		s.httpLn.Close()
-		s.closeStores()
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
 }
