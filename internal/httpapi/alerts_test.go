@@ -22,7 +22,7 @@ func seedAlerts(t *testing.T, e *env, tenant string, alerts ...store.Alert) []st
 	return got
 }
 
-func roleToken(t *testing.T, e *env, tenant, role string) string {
+func roleToken(t testing.TB, e *env, tenant, role string) string {
 	t.Helper()
 	secret, _, err := auth.CreateToken(context.Background(), e.state.Tokens(), tenant, role, "", 0, time.Now())
 	if err != nil {

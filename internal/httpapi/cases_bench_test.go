@@ -29,7 +29,7 @@ func envInt(name string, def int) int {
 // and 1,000,000. It reports p50 and p95 per query shape.
 func BenchmarkCaseListing(b *testing.B) {
 	nCases, nAlerts := envInt("YAGURA_BENCH_CASES", 2000), envInt("YAGURA_BENCH_ALERTS", 20000)
-	e := newEnv(&testing.T{})
+	e := newEnv(b)
 	ctx := context.Background()
 	pbs, _ := incident.LoadPlaybooks(nil)
 	p := pbs["default"]
@@ -59,7 +59,7 @@ func BenchmarkCaseListing(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	token, _, _ := auth.CreateToken(ctx, e.state.Tokens(), "acme", auth.RoleLead, "", 0, time.Now())
+	token := roleToken(b, e, "acme", auth.RoleLead)
 	queries := []string{
 		"", "?status=open", "?severity=critical", "?stage=3&status=open", "?q=Incident%2042", "?entity=host.name%3Dws-7",
 		"?status=open&offset=5000&limit=50",

@@ -111,12 +111,12 @@ type envOptions struct {
 	deps      func(*Deps)         // last changes to the API's dependencies
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, envOptions{})
 }
 
-func newEnvWith(t *testing.T, o envOptions) *env {
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.normalize == nil {
 		o.normalize = jsonObjects
