@@ -184,17 +184,8 @@ func eventField(name string) (frag, valueType, error) {
 	if sc, ok := structColumns[name]; ok {
 		return frag{sql: sc.col}, sc.typ, nil
 	}
-	if col, ok := duckdb.ColumnFor(name); ok {
-		return frag{sql: col}, typeText, nil
-	}
-	path := jsonPath(name)
-	return frag{"coalesce(json_extract_string(ecs, ?), json_extract_string(fields, ?))", []any{path, path}}, typeText, nil
-}
-
-// jsonPath quotes a field name as one JSON path step, so that dots stay
-// part of the (flat, dotted) key.
-func jsonPath(name string) string {
-	return `$."` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+	sql, args := duckdb.FieldExpr(name)
+	return frag{sql, args}, typeText, nil
 }
 
 func quoteList(cols []string) string {
@@ -275,7 +266,7 @@ func (c *compiler) term(t *Term, sc scope) (frag, error) {
 	case TermMatch:
 		return truth(sq("lower(", asText(e, typ), ") = lower(?)").with(t.Value)), nil
 	case TermWildcard:
-		return truth(sq(asText(e, typ), " ILIKE ? ESCAPE '\\'").with(wildcardToLike(t.Value))), nil
+		return truth(sq(asText(e, typ), " ILIKE ? ESCAPE '\\'").with(duckdb.WildcardToLike(t.Value))), nil
 	case TermRegex:
 		return truth(sq("regexp_matches(", asText(e, typ), ", ?)").with(t.Value)), nil
 	case TermCompare:
@@ -425,25 +416,6 @@ func textPattern(v string, wildcards bool) string {
 			b.WriteString(".")
 		default:
 			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	return b.String()
-}
-
-// wildcardToLike turns * and ? into LIKE's % and _, escaping the rest.
-func wildcardToLike(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '*':
-			b.WriteByte('%')
-		case '?':
-			b.WriteByte('_')
-		case '%', '_', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(ch)
-		default:
-			b.WriteByte(ch)
 		}
 	}
 	return b.String()

@@ -411,11 +411,11 @@ func whereClause(q store.EventQuery) (string, []any) {
 			args = append(args, pat, pat)
 			continue
 		}
-		expr, exprArgs := fieldExpr(t.Field)
+		expr, exprArgs := FieldExpr(t.Field)
 		args = append(args, exprArgs...)
 		if strings.ContainsAny(t.Value, "*?") {
 			conds = append(conds, expr+" ILIKE ? ESCAPE '\\'")
-			args = append(args, wildcardToLike(t.Value))
+			args = append(args, WildcardToLike(t.Value))
 		} else {
 			conds = append(conds, "lower("+expr+") = lower(?)")
 			args = append(args, t.Value)
@@ -424,18 +424,26 @@ func whereClause(q store.EventQuery) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// fieldExpr is the SQL expression that reads a field: its typed column, or
+// FieldExpr is the SQL expression that reads a field: its typed column, or
 // the ECS JSON with a fall-back to the native fields. The field name is
-// passed as a parameter (a JSON path), never spliced into the SQL.
-func fieldExpr(field string) (string, []any) {
+// passed as a parameter (a JSON path), never spliced into the SQL. The hunt
+// compiler reads fields through it too, so search and hunt agree.
+func FieldExpr(field string) (string, []any) {
 	if col, ok := ColumnFor(field); ok {
 		return col, nil
 	}
 	if field == event.FieldID {
 		return "id", nil
 	}
-	path := `$."` + strings.ReplaceAll(field, `"`, `\"`) + `"`
+	path := jsonPath(field)
 	return "coalesce(json_extract_string(ecs, ?), json_extract_string(fields, ?))", []any{path, path}
+}
+
+// jsonPath quotes a field name as one JSON path step, so that dots stay
+// part of the (flat, dotted) key; backslash and quote are escaped, so a
+// name such as HKLM\"Run"\ is one key and not a broken path.
+func jsonPath(field string) string {
+	return `$."` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(field) + `"`
 }
 
 func escapeLike(s string) string {
@@ -443,7 +451,9 @@ func escapeLike(s string) string {
 	return r.Replace(s)
 }
 
-func wildcardToLike(s string) string {
+// WildcardToLike turns the wildcards * and ? into LIKE's % and _, escaping
+// LIKE's own metacharacters (use with ESCAPE '\').
+func WildcardToLike(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

@@ -25,7 +25,10 @@ func sampleEvent(tenant, id string, ts time.Time, host, user, raw string) *event
 	return &event.Event{
 		Tenant: tenant, ID: id, Timestamp: ts, Ingested: ts.Add(time.Second),
 		Source: "test", Raw: raw,
-		Fields: event.Fields{"Image": `C:\Windows\System32\cmd.exe`, "EventID": int64(1), "ratio": 0.5},
+		Fields: event.Fields{"Image": `C:\Windows\System32\cmd.exe`, "EventID": int64(1), "ratio": 0.5,
+			// A native name with a backslash and a quote, as registry
+			// and file-share fields carry: it must be read as one key.
+			`HKLM\"Run"\`: "updater"},
 		ECS: event.Fields{
 			"host.name": host, "user.name": user, "event.dataset": "windows.sysmon",
 			"event.category": []any{"process"}, "process.pid": int64(4242),
@@ -72,6 +75,7 @@ func RunEventStore(t *testing.T, open OpenEventStore) {
 			{"by event id", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "event.id", Value: "e2"}}}, []string{"e2"}},
 			{"native field", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "Image", Value: `C:\Windows\System32\cmd.exe`}}}, []string{"e3", "e2", "e1"}},
 			{"wildcard", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "host.name", Value: "ws-*"}}}, []string{"e2", "e1"}},
+			{"field name with backslash and quote", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: `HKLM\"Run"\`, Value: "updater"}}}, []string{"e3", "e2", "e1"}},
 			{"terms are ANDed", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "host.name", Value: "ws-*"}, {Field: "user.name", Value: "bob"}}}, []string{"e2"}},
 			{"bare word in raw", store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "", Value: "failed"}}}, []string{"e2"}},
 			{"time range", store.EventQuery{Tenant: "acme", From: day0.Add(90 * time.Minute), To: day0.Add(25 * time.Hour)}, []string{"e2"}},
