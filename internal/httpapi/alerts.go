@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,24 +31,15 @@ func alertRoutes() []route {
 	}
 }
 
-func oneOf(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	q := r.URL.Query()
 	f := store.AlertFilter{Status: q.Get("status"), Severity: q.Get("severity"), RuleID: q.Get("rule_id"),
 		Assignee: q.Get("assignee"), Kind: q.Get("kind"), Text: q.Get("q"), Sort: q.Get("sort")}
-	if f.Status != "" && !oneOf(f.Status, store.AlertStatuses) {
+	if f.Status != "" && !slices.Contains(store.AlertStatuses, f.Status) {
 		writeError(w, http.StatusBadRequest, "status must be one of new, acknowledged, in_progress, closed")
 		return
 	}
-	if f.Severity != "" && !oneOf(f.Severity, alert.Severities) {
+	if f.Severity != "" && !slices.Contains(alert.Severities, f.Severity) {
 		writeError(w, http.StatusBadRequest, "severity must be one of informational, low, medium, high, critical")
 		return
 	}
@@ -55,7 +47,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, p auth.Princ
 		writeError(w, http.StatusBadRequest, "kind must be detection or risk")
 		return
 	}
-	if f.Sort != "" && !oneOf(f.Sort, store.AlertSorts) {
+	if f.Sort != "" && !slices.Contains(store.AlertSorts, f.Sort) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("sort must be one of %s", strings.Join(store.AlertSorts, ", ")))
 		return
 	}
@@ -118,11 +110,6 @@ type triageError struct {
 
 func (e *triageError) Error() string { return e.msg }
 
-// auditRecord is the audit entry of a change made by p through r.
-func auditRecord(r *http.Request, p auth.Principal, action, object string, details map[string]any) store.AuditRecord {
-	return store.AuditRecord{Actor: p.Actor(), Role: p.Role, Remote: clientAddr(r), Action: action, Object: object, Details: details}
-}
-
 // updateInTx applies one triage change: the alert, its audit record and
 // its outbox event (ticketing receivers hear of status changes) commit
 // together.
@@ -175,10 +162,10 @@ func (c alertChange) check() error {
 	if c.Status == nil && c.Resolution == nil && c.Assignee == nil && c.CaseID == nil {
 		return errors.New("nothing to change: send status, resolution, assignee or case_id")
 	}
-	if c.Status != nil && !oneOf(*c.Status, store.AlertStatuses) {
+	if c.Status != nil && !slices.Contains(store.AlertStatuses, *c.Status) {
 		return fmt.Errorf("status must be one of %s", strings.Join(store.AlertStatuses, ", "))
 	}
-	if c.Resolution != nil && *c.Resolution != "" && !oneOf(*c.Resolution, store.Resolutions) {
+	if c.Resolution != nil && *c.Resolution != "" && !slices.Contains(store.Resolutions, *c.Resolution) {
 		return fmt.Errorf("resolution must be one of %s", strings.Join(store.Resolutions, ", "))
 	}
 	if c.Assignee != nil && len(*c.Assignee) > 200 {

@@ -15,9 +15,7 @@ import (
 // failure to record is returned so the handler can answer 500 rather than
 // pretend the trail is complete.
 func (s *Server) audit(r *http.Request, p auth.Principal, action, object string, details map[string]any) error {
-	_, err := s.deps.State.Scope(p.Tenant).Audit().Append(context.WithoutCancel(r.Context()), store.AuditRecord{
-		Actor: p.Actor(), Role: p.Role, Remote: clientAddr(r), Action: action, Object: object, Details: details,
-	})
+	_, err := s.deps.State.Scope(p.Tenant).Audit().Append(context.WithoutCancel(r.Context()), auditRecord(r, p, action, object, details))
 	if err != nil {
 		s.deps.Log.Error("audit record lost", "action", action, "object", object, "err", err)
 		return fmt.Errorf("recording the audit trail failed: %w", err)
@@ -33,6 +31,11 @@ func (s *Server) audited(w http.ResponseWriter, r *http.Request, p auth.Principa
 		return false
 	}
 	return true
+}
+
+// auditRecord is the audit entry of a change made by p through r.
+func auditRecord(r *http.Request, p auth.Principal, action, object string, details map[string]any) store.AuditRecord {
+	return store.AuditRecord{Actor: p.Actor(), Role: p.Role, Remote: clientAddr(r), Action: action, Object: object, Details: details}
 }
 
 // clientAddr is the caller's IP address. Proxies are not trusted: a

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/auth"
@@ -337,7 +338,7 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if f.State == "" {
 		f.State = q.Get("state")
 	}
-	if f.State != "" && !oneOf(f.State, deliveryStates) {
+	if f.State != "" && !slices.Contains(deliveryStates, f.State) {
 		writeError(w, http.StatusBadRequest, "state must be one of "+strings.Join(deliveryStates, ", "))
 		return
 	}
