@@ -15,26 +15,6 @@ import (
 	"github.com/yagura-soc/yagura/internal/parse/winevent"
 )
 
-// windowsChannels maps lower-cased Windows channels to their dataset; any
-// other channel is windows.other. Keep in step with the Sigma engine's
-// fallback (detect/sigma Dataset).
-var windowsChannels = map[string]string{
-	"security":                             event.DatasetWindowsSecurity,
-	"system":                               event.DatasetWindowsSystem,
-	"microsoft-windows-sysmon/operational": event.DatasetWindowsSysmon,
-	"microsoft-windows-powershell/operational": event.DatasetWindowsPowerShell,
-	"windows powershell":                       event.DatasetWindowsPowerShell,
-	"powershellcore/operational":               event.DatasetWindowsPowerShell,
-}
-
-// WindowsDataset returns the event.dataset of a Windows event by channel.
-func WindowsDataset(channel string) string {
-	if ds, ok := windowsChannels[strings.ToLower(channel)]; ok {
-		return ds
-	}
-	return event.DatasetWindowsOther
-}
-
 // ecsKind is the ECS categorisation of one kind of Windows event.
 type ecsKind struct {
 	category, typ, action string
@@ -119,7 +99,7 @@ func Windows(ev *event.Event) {
 		}
 	}
 	channel := str("Channel")
-	ds := WindowsDataset(channel)
+	ds := event.WindowsDataset(channel)
 	if channel == "" && strings.EqualFold(str("Provider_Name"), "Microsoft-Windows-Sysmon") {
 		ds = event.DatasetWindowsSysmon
 	}

@@ -474,17 +474,6 @@ func (s *selector) selects(ev *event.Event) bool {
 	return true
 }
 
-// windowsChannelDatasets maps Windows channels to datasets for events that
-// arrive without event.dataset (the normalizer normally sets it).
-var windowsChannelDatasets = map[string]string{
-	"security":                             event.DatasetWindowsSecurity,
-	"system":                               event.DatasetWindowsSystem,
-	"microsoft-windows-sysmon/operational": event.DatasetWindowsSysmon,
-	"microsoft-windows-powershell/operational": event.DatasetWindowsPowerShell,
-	"windows powershell":                       event.DatasetWindowsPowerShell,
-	"powershellcore/operational":               event.DatasetWindowsPowerShell,
-}
-
 // Dataset returns the event.dataset an event is selected by: the ECS field
 // when set, otherwise derived from a Windows Channel field.
 func Dataset(ev *event.Event) string {
@@ -495,10 +484,7 @@ func Dataset(ev *event.Event) string {
 		return v
 	}
 	if ch, ok := ev.Fields["Channel"].(string); ok && ch != "" {
-		if ds, ok := windowsChannelDatasets[strings.ToLower(ch)]; ok {
-			return ds
-		}
-		return event.DatasetWindowsOther
+		return event.WindowsDataset(ch)
 	}
 	return ""
 }
