@@ -108,7 +108,11 @@ func announceDemo(ctx context.Context, srv *server.Server, dataDir string, w io.
 	} else if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}
+	trust := ""
+	if cert := srv.SelfSignedCert(); cert != "" {
+		trust = " --cacert " + cert
+	}
 	fmt.Fprintf(w, "\nYagura demo running. Alerts appear within a minute:\n\n"+
-		"  curl -s -H \"Authorization: Bearer $(cat %s)\" http://%s/api/v1/alerts\n\n", path, srv.HTTPAddr())
+		"  curl -s%s -H \"Authorization: Bearer $(cat %s)\" %s/api/v1/alerts\n\n", trust, path, srv.URL())
 	return nil
 }

@@ -70,13 +70,16 @@ type Server struct {
 	retention *retention.Enforcer
 	alerting  alerting
 	tls       bool
-	cases     *casework.Service
-	intel     *intelsvc.Service
-	httpLn    net.Listener
-	httpSrv   *http.Server
-	syslog    *syslog.Source
-	relp      *relp.Source
-	stopping  chan struct{}
+	// selfSigned is the generated certificate's path when the API serves
+	// one, so a client can be told what to trust.
+	selfSigned string
+	cases      *casework.Service
+	intel      *intelsvc.Service
+	httpLn     net.Listener
+	httpSrv    *http.Server
+	syslog     *syslog.Source
+	relp       *relp.Source
+	stopping   chan struct{}
 }
 
 // Open opens the stores and binds the listeners; Run serves.
@@ -157,6 +160,7 @@ func (s *Server) setupTLS() error {
 			return err
 		}
 		s.log.Warn("serving HTTPS with a self-signed certificate; pin its fingerprint in clients", "sha256", fp, "cert", certFile)
+		s.selfSigned = certFile
 	}
 	if certFile == "" {
 		return nil
@@ -177,6 +181,10 @@ func (s *Server) URL() string {
 	}
 	return "http://" + s.HTTPAddr()
 }
+
+// SelfSignedCert is the path of the API's self-signed certificate, or ""
+// when it serves plain HTTP or a configured certificate.
+func (s *Server) SelfSignedCert() string { return s.selfSigned }
 
 // HTTPAddr is the bound API address.
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }

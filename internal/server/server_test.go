@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,11 +58,16 @@ func TestSelfSignedHTTPS(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "https://") {
 		t.Fatalf("URL %s is not HTTPS", srv.URL())
 	}
-	certPEM, err := os.ReadFile(cfg.TLSPath() + "/self-signed.crt")
+	// The generated certificate is the one a client is told to trust.
+	certFile := srv.SelfSignedCert()
+	if certFile != filepath.Join(cfg.TLSPath(), "self-signed.crt") {
+		t.Fatalf("SelfSignedCert() = %q, want the file under %s", certFile, cfg.TLSPath())
+	}
+	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, _ := certs.Fingerprint(cfg.TLSPath() + "/self-signed.crt")
+	fp, _ := certs.Fingerprint(certFile)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	var served string
