@@ -106,34 +106,14 @@ func (s *Server) kpiPeriod(w http.ResponseWriter, r *http.Request) (time.Time, t
 // kpiInput loads the alerts created since the start of the previous
 // period (for the trend) and the tenants' cases.
 func (s *Server) kpiInput(ctx context.Context, tenants []string, from, to time.Time) (kpi.Input, error) {
-	since := from.Add(-to.Sub(from))
 	var alerts []store.Alert
 	var cases []incident.Case
-	const page = 5000
 	for _, t := range tenants {
-		sc := s.deps.State.Scope(t)
-		for off := 0; ; off += page {
-			// last_seen >= created, so every alert created since "since"
-			// has last_seen >= since.
-			batch, _, err := sc.Alerts().List(ctx, store.AlertFilter{From: since, Sort: "created_at", Limit: page, Offset: off})
-			if err != nil {
-				return kpi.Input{}, fmt.Errorf("alerts of %s: %w", t, err)
-			}
-			alerts = append(alerts, batch...)
-			if len(batch) < page {
-				break
-			}
+		a, c, err := kpi.Load(ctx, s.deps.State.Scope(t), from, to)
+		if err != nil {
+			return kpi.Input{}, fmt.Errorf("tenant %s: %w", t, err)
 		}
-		for off := 0; ; off += page {
-			batch, _, err := sc.Cases().List(ctx, store.CaseFilter{Stage: -1, Limit: page, Offset: off})
-			if err != nil {
-				return kpi.Input{}, fmt.Errorf("cases of %s: %w", t, err)
-			}
-			cases = append(cases, batch...)
-			if len(batch) < page {
-				break
-			}
-		}
+		alerts, cases = append(alerts, a...), append(cases, c...)
 	}
 	ka, kc := kpi.FromStore(alerts, cases)
 	return kpi.Input{Alerts: ka, Cases: kc, SLA: kpi.SLAFrom(incident.DefaultSLA()), From: from, To: to, Now: s.deps.Now()}, nil

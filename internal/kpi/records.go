@@ -1,8 +1,11 @@
 package kpi
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/incident"
 	"github.com/yagura-soc/yagura/internal/store"
@@ -71,4 +74,45 @@ func SLAFrom(p incident.SLAPolicy) SLA {
 		out[sev] = SLALimits{Acknowledge: l.Acknowledge, Contain: l.Contain, Resolve: l.Resolve}
 	}
 	return out
+}
+
+// loadPage is how many rows Load reads per query.
+const loadPage = 5000
+
+// Load reads from one tenant's state what a report over [from, to) needs:
+// the alerts created since the start of the previous period of the same
+// length (the trend compares the two periods) and every case.
+func Load(ctx context.Context, sc store.Scoped, from, to time.Time) ([]store.Alert, []incident.Case, error) {
+	since := from.Add(-to.Sub(from))
+	alerts, err := readAll(func(off int) ([]store.Alert, error) {
+		// last_seen >= created_at, so this finds every alert created since.
+		page, _, err := sc.Alerts().List(ctx, store.AlertFilter{From: since, Sort: "created_at", Limit: loadPage, Offset: off})
+		return page, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading alerts: %w", err)
+	}
+	cases, err := readAll(func(off int) ([]incident.Case, error) {
+		page, _, err := sc.Cases().List(ctx, store.CaseFilter{Stage: -1, Limit: loadPage, Offset: off})
+		return page, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading cases: %w", err)
+	}
+	return alerts, cases, nil
+}
+
+// readAll reads page after page until one comes back short.
+func readAll[T any](page func(offset int) ([]T, error)) ([]T, error) {
+	var out []T
+	for off := 0; ; off += loadPage {
+		items, err := page(off)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if len(items) < loadPage {
+			return out, nil
+		}
+	}
 }

@@ -173,32 +173,11 @@ func (s *Server) computeSnapshot(ctx context.Context, tenant string) (*snapshot,
 	now := s.deps.Now()
 	to := now
 	from := to.AddDate(0, 0, -kpiDays)
-	since := from.Add(-to.Sub(from))
 	snap := &snapshot{At: now}
 	sc := s.deps.State.Scope(tenant)
-	const page = 5000
-	var alerts []store.Alert
-	for off := 0; ; off += page {
-		// last_seen >= created_at, so this finds every alert created since.
-		batch, _, err := sc.Alerts().List(ctx, store.AlertFilter{From: since, Sort: "created_at", Limit: page, Offset: off})
-		if err != nil {
-			return snap, fmt.Errorf("reading alerts: %w", err)
-		}
-		alerts = append(alerts, batch...)
-		if len(batch) < page {
-			break
-		}
-	}
-	var cases []incident.Case
-	for off := 0; ; off += page {
-		batch, _, err := sc.Cases().List(ctx, store.CaseFilter{Stage: -1, Limit: page, Offset: off})
-		if err != nil {
-			return snap, fmt.Errorf("reading cases: %w", err)
-		}
-		cases = append(cases, batch...)
-		if len(batch) < page {
-			break
-		}
+	alerts, cases, err := kpi.Load(ctx, sc, from, to)
+	if err != nil {
+		return snap, err
 	}
 	ka, kc := kpi.FromStore(alerts, cases)
 	in := kpi.Input{Alerts: ka, Cases: kc, SLA: kpi.SLAFrom(incident.DefaultSLA()), From: from, To: to, Now: now}
@@ -212,7 +191,6 @@ func (s *Server) computeSnapshot(ctx context.Context, tenant string) (*snapshot,
 			snap.Clocks += clk.Met + clk.Missed
 		}
 	}
-	var err error
 	if snap.Hosts, err = s.riskiest(ctx, sc, alerts, "host.name", "host", now); err != nil {
 		return snap, err
 	}
