@@ -30,9 +30,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/respond/webhook"
 	"github.com/yagura-soc/yagura/internal/retention"
 	"github.com/yagura-soc/yagura/internal/store"
-	"github.com/yagura-soc/yagura/internal/store/duckdb"
+	"github.com/yagura-soc/yagura/internal/store/embeddedtest"
 	"github.com/yagura-soc/yagura/internal/store/fsblob"
-	"github.com/yagura-soc/yagura/internal/store/sqlite"
 )
 
 // Every route in the router is in the OpenAPI document and vice versa.
@@ -129,14 +128,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	evs, err := duckdb.Open(ctx, filepath.Join(dir, "e.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs, st := embeddedtest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New()
 	p := pipeline.New(pipeline.Config{Workers: 2, DedupWindow: time.Hour}, evs, st, o.normalize, o.detector, m, log)
@@ -156,7 +148,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		o.deps(&deps)
 	}
 	srv := httptest.NewServer(New(deps))
-	t.Cleanup(func() { srv.Close(); p.Close(ctx); evs.Close(); st.Close() })
+	t.Cleanup(func() { srv.Close(); p.Close(ctx) }) // before the stores close
 	e := &env{srv: srv, state: st, tokens: map[string]string{}}
 	st.Tenants().Create(ctx, "acme")
 	for _, tenant := range []string{store.DefaultTenant, "acme"} {
