@@ -95,6 +95,11 @@ type AlertFilter struct {
 	Sort   string
 	Limit  int
 	Offset int
+	// CountUpTo > 0 lets List stop counting matches past it: a total of
+	// CountUpTo+1 then means "more than CountUpTo". A page view needs no
+	// exact count of a million alerts, and counting them costs more than
+	// the page. Zero counts every match.
+	CountUpTo int
 }
 
 // AlertSorts are the orders List accepts; a leading - means descending.

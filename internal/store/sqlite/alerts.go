@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,13 +139,39 @@ func (t alertTx) insert(ctx context.Context, al store.Alert) (store.Alert, error
 	tags, _ := json.Marshal(al.Tags)
 	ids, _ := json.Marshal(al.EventIDs)
 	contributing, _ := json.Marshal(al.Contributing)
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO alerts(`+alertColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	doc, err := t.indexAlert(ctx, al)
+	if err != nil {
+		return al, err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO alerts(`+alertColumns+`, text_doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		al.ID, t.a.tenant, al.RuleID, al.RuleTitle, al.Severity, al.RiskScore, al.Status, al.Resolution,
 		al.Assignee, al.Count, string(entities), string(tags), al.Fingerprint, string(ids),
 		toNanos(al.FirstSeen), toNanos(al.LastSeen), toNanos(t.now), toNanos(t.now),
 		al.Kind, al.RuleLevel, al.CaseID, string(contributing), nullableNanos(al.AcknowledgedAt),
-		nullableNanos(al.ClosedAt), al.Escalations)
+		nullableNanos(al.ClosedAt), al.Escalations, doc)
 	return al, err
+}
+
+// indexAlert writes what the entity and text filters read (migration
+// 0202): one alert_entities row per entity and the alert's alert_text
+// document, whose rowid it returns. Title, rule id and entities never
+// change after the insert, so nothing else writes them.
+func (t alertTx) indexAlert(ctx context.Context, al store.Alert) (int64, error) {
+	fields := slices.Sorted(maps.Keys(al.Entities))
+	body := []string{al.RuleTitle, al.RuleID}
+	for _, f := range fields {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO alert_entities(alert_id, field, tenant, value) VALUES (?,?,?,?)`,
+			al.ID, f, t.a.tenant, al.Entities[f]); err != nil {
+			return 0, fmt.Errorf("index entities: %w", err)
+		}
+		body = append(body, al.Entities[f])
+	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO alert_text(tenant, alert_id, body) VALUES (?,?,?)`,
+		t.a.tenant, al.ID, strings.Join(body, "\n"))
+	if err != nil {
+		return 0, fmt.Errorf("index text: %w", err)
+	}
+	return res.LastInsertId()
 }
 
 func (t alertTx) Get(ctx context.Context, id string) (store.Alert, error) {
@@ -245,6 +273,46 @@ var alertOrder = map[string]string{
 	"created_at": "created_at ASC, id ASC", "-created_at": "created_at DESC, id DESC",
 }
 
+// search is an entity or text filter. The alerts it selects can be read
+// two ways: from the index (candidates, a SELECT of alert ids) or by
+// testing each alert (test, a condition on the row of alerts).
+type search struct {
+	candidates string
+	candArgs   []any
+	test       string
+	testArgs   []any
+}
+
+// searches turns the entity and text filters into searches.
+func (a alerts) searches(f store.AlertFilter) []search {
+	var out []search
+	switch {
+	case f.EntityField != "" && f.EntityValue != "":
+		out = append(out, search{
+			`SELECT alert_id FROM alert_entities WHERE tenant = ? AND value = ? AND field = ?`,
+			[]any{a.tenant, f.EntityValue, f.EntityField},
+			`EXISTS (SELECT 1 FROM alert_entities AS e WHERE e.alert_id = alerts.id AND e.field = ? AND e.value = ?)`,
+			[]any{f.EntityField, f.EntityValue}})
+	case f.EntityValue != "":
+		out = append(out, search{
+			`SELECT DISTINCT alert_id FROM alert_entities WHERE tenant = ? AND value = ?`,
+			[]any{a.tenant, f.EntityValue},
+			`EXISTS (SELECT 1 FROM alert_entities AS e WHERE e.alert_id = alerts.id AND e.value = ?)`,
+			[]any{f.EntityValue}})
+	}
+	if f.Text != "" {
+		// LIKE lets the trigram index find candidates (the text's % and _
+		// only widen them); instr keeps the ones that hold the text itself.
+		// Both fold ASCII case only, as LIKE always has.
+		out = append(out, search{
+			`SELECT alert_id FROM alert_text WHERE body LIKE ? AND tenant = ? AND instr(lower(body), lower(?)) > 0`,
+			[]any{"%" + f.Text + "%", a.tenant, f.Text},
+			`EXISTS (SELECT 1 FROM alert_text AS t WHERE t.rowid = alerts.text_doc AND instr(lower(t.body), lower(?)) > 0)`,
+			[]any{f.Text}})
+	}
+	return out
+}
+
 func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, int, error) {
 	w := tenantFilter(a.tenant)
 	add := w.add
@@ -262,16 +330,6 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	}
 	if f.Kind != "" {
 		add("kind = ?", f.Kind)
-	}
-	switch {
-	case f.EntityField != "" && f.EntityValue != "":
-		add(`json_extract(entities, ?) = ?`, `$."`+strings.ReplaceAll(f.EntityField, `"`, ``)+`"`, f.EntityValue)
-	case f.EntityValue != "":
-		add(`EXISTS (SELECT 1 FROM json_each(alerts.entities) WHERE json_each.value = ?)`, f.EntityValue)
-	}
-	if f.Text != "" {
-		pat := "%" + likeEscape(f.Text) + "%"
-		add(`(rule_title LIKE ? ESCAPE '\' OR rule_id LIKE ? ESCAPE '\' OR entities LIKE ? ESCAPE '\')`, pat, pat, pat)
 	}
 	if !f.From.IsZero() {
 		add("last_seen >= ?", toNanos(f.From))
@@ -292,8 +350,63 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 		}
 		order = alertOrder["-last_seen"]
 	}
-	return listPage(ctx, a.s.db, "alerts", scanAlert, alertColumns, "alerts", w, order, f.Limit, 100, f.Offset)
+	// With a search that names few alerts, read those by id and sort them;
+	// otherwise walk the alerts in page order and test each: the matches
+	// are then dense enough for a page to fill quickly.
+	from := "alerts"
+	searches := a.searches(f)
+	driver, fewest := -1, 0
+	for i, sr := range searches {
+		var n int
+		if err := a.s.db.QueryRowContext(ctx, `SELECT count(*) FROM (`+sr.candidates+` LIMIT ?)`,
+			append(sr.candArgs, a.s.searchLimit+1)...).Scan(&n); err != nil {
+			return nil, 0, fmt.Errorf("list alerts: count candidates: %w", err)
+		}
+		if n <= a.s.searchLimit && (driver < 0 || n < fewest) {
+			driver, fewest = i, n
+		}
+	}
+	var fromArgs []any
+	for i, sr := range searches {
+		if i == driver {
+			// CROSS JOIN keeps SQLite from walking alerts instead.
+			from = `(` + sr.candidates + `) AS candidate CROSS JOIN alerts ON alerts.id = candidate.alert_id`
+			fromArgs = sr.candArgs
+			continue
+		}
+		add(sr.test, sr.testArgs...)
+	}
+	where := strings.Join(w.conds, " AND ")
+	args := append(append([]any{}, fromArgs...), w.args...)
+	count := `SELECT count(*) FROM ` + from + ` WHERE ` + where
+	countArgs := args
+	if f.CountUpTo > 0 {
+		count = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
+		countArgs = append(append([]any{}, args...), f.CountUpTo+1)
+	}
+	var total int
+	if err := a.s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count alerts: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	out, err := queryAll(ctx, a.s.db, "list alerts", scanAlert,
+		`SELECT `+qualifiedAlertColumns+` FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, limit, f.Offset)...)
+	return out, total, err
 }
+
+// qualifiedAlertColumns are alertColumns named through the alerts table,
+// so they stay unambiguous beside a joined candidate list.
+var qualifiedAlertColumns = func() string {
+	cols := strings.Split(alertColumns, ",")
+	for i, c := range cols {
+		cols[i] = "alerts." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
 
 func (a alerts) Comments(ctx context.Context, alertID string) ([]store.Comment, error) {
 	if _, err := a.Get(ctx, alertID); err != nil {
@@ -337,10 +450,29 @@ func scanAlert(r scanner) (store.Alert, error) {
 }
 
 func (a alerts) DeleteClosedBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := a.s.db.ExecContext(ctx, `DELETE FROM alerts WHERE tenant = ? AND status = ? AND last_seen < ?`,
-		a.tenant, store.StatusClosed, toNanos(t))
+	tx, err := a.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("delete closed alerts: %w", err)
 	}
-	return res.RowsAffected()
+	defer tx.Rollback()
+	// The search rows go with their alerts, in the same transaction.
+	const doomed = `tenant = ? AND status = ? AND last_seen < ?`
+	args := []any{a.tenant, store.StatusClosed, toNanos(t)}
+	for _, q := range []string{
+		`DELETE FROM alert_text WHERE rowid IN (SELECT text_doc FROM alerts WHERE ` + doomed + `)`,
+		`DELETE FROM alert_entities WHERE alert_id IN (SELECT id FROM alerts WHERE ` + doomed + `)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return 0, fmt.Errorf("delete closed alerts: %w", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE `+doomed, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete closed alerts: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
 }

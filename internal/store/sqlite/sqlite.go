@@ -34,6 +34,10 @@ var migrationFiles embed.FS
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+	// searchLimit is how many alerts an entity or text filter may name for
+	// the alert list to read them by id (alerts.go); tests lower it to
+	// exercise both plans.
+	searchLimit int
 }
 
 // Open opens or creates the store at path and applies pending migrations.
@@ -50,7 +54,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }, searchLimit: 10_000}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state store: %s: %w", path, err)
