@@ -122,9 +122,13 @@ func BenchmarkPageRender(b *testing.B) {
 	b.Logf("overview snapshot: %s over %d alerts", time.Since(snapStart).Round(time.Millisecond), snap.Report.Alerts)
 
 	pages := []string{
-		"/ui/", "/ui/alerts", "/ui/alerts?status=&severity=critical", "/ui/alerts?status=&entity=ws-7", "/ui/alerts?status=&text=Rule%2042",
+		"/ui/", "/ui/alerts", "/ui/alerts?status=&severity=critical", "/ui/alerts?status=new&severity=critical",
+		"/ui/alerts?status=&entity=ws-7", "/ui/alerts?status=&text=Rule%2042", "/ui/alerts?status=&rule_id=r42",
+		// Text matching 11% of the alerts (ws-7, ws-70…, ws-700…) and all of them.
+		"/ui/alerts?status=&text=ws-7", "/ui/alerts?status=&text=Rule",
 		"/ui/alerts/" + someAlert, "/ui/entities/host/ws-7", "/ui/cases", "/ui/cases?view=list", "/ui/cases/case-0000001",
 		"/ui/hunt", "/ui/intel", "/ui/admin/audit", "/ui/admin/users", "/ui/admin/retention", "/ui/admin/compliance",
+		"/ui/admin/notify",
 	}
 	durations := map[string][]time.Duration{}
 	b.ResetTimer()

@@ -18,9 +18,16 @@ import (
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
+// queueCountCap is how far the queue counts its matches: past it the page
+// says "10000+" instead of counting a million alerts on every view.
+const queueCountCap = 10_000
+
 type alertsData struct {
-	Items                    []store.Alert
-	Total                    int
+	Items []store.Alert
+	Total int
+	// More says there are more than Total matches (Total is then
+	// queueCountCap).
+	More                     bool
 	Status, Severity, RuleID string
 	Entity, Text, From, Sort string
 	Err                      string
@@ -42,7 +49,8 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request, v *view) {
 	if d.Status == "" && !q.Has("status") {
 		d.Status = store.StatusNew
 	}
-	f := store.AlertFilter{Status: d.Status, Severity: d.Severity, RuleID: d.RuleID, EntityValue: d.Entity, Text: d.Text, Limit: 200}
+	f := store.AlertFilter{Status: d.Status, Severity: d.Severity, RuleID: d.RuleID, EntityValue: d.Entity, Text: d.Text,
+		Limit: 200, CountUpTo: queueCountCap}
 	if d.Sort != "" {
 		if !slices.Contains(store.AlertSorts, d.Sort) {
 			d.Err = fmt.Sprintf("sort %q: use one of %v", d.Sort, store.AlertSorts)
@@ -63,7 +71,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request, v *view) {
 		s.fail(w, v, err)
 		return
 	}
-	d.Items, d.Total = items, total
+	d.Items, d.Total, d.More = items, min(total, queueCountCap), total > queueCountCap
 	v.Title, v.Data = v.T("alerts"), d
 	s.render(w, "alerts", v)
 }
