@@ -261,16 +261,13 @@ type stageCount struct {
 	Count int
 }
 
-type sourceCount struct {
-	Source, Dataset string
-	Events          int64
-}
-
 type overviewData struct {
 	OpenBySeverity []sevCount
 	Recent         []store.Alert
 	CasesByStage   []stageCount
-	Intake         []sourceCount
+	Intake         []sourceHealth
+	IntakeAt       time.Time // when the intake was read
+	IntakeErr      string
 	Snap           *snapshot
 	CountedAt      time.Time // when the open alerts and cases were counted
 	Chart          barChart
@@ -304,20 +301,14 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d.Recent = recent
-	now := s.deps.Now()
-	rows, err := s.deps.Events.Coverage(ctx, v.Tenant, now.Add(-time.Hour), now.Add(time.Minute))
-	if err != nil {
-		s.fail(w, v, err)
-		return
+	// A failing event store leaves the rest of the overview readable.
+	intake, at, err, ok := s.intake.get(ctx, v.Tenant, 2*time.Second)
+	switch {
+	case err != nil:
+		d.IntakeErr = err.Error()
+	case ok:
+		d.Intake, d.IntakeAt = intake, at
 	}
-	bySource := map[[2]string]int64{}
-	for _, row := range rows {
-		bySource[[2]string{row.Source, row.Dataset}] += row.Events
-	}
-	for k, n := range bySource {
-		d.Intake = append(d.Intake, sourceCount{k[0], k[1], n})
-	}
-	sort.Slice(d.Intake, func(i, j int) bool { return d.Intake[i].Events > d.Intake[j].Events })
 	d.Snap = s.snaps.snapshot(ctx, v.Tenant, 2*time.Second)
 	if !d.Snap.Pending {
 		d.Chart = dailyBars(d.Snap.Daily, v)

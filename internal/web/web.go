@@ -70,6 +70,7 @@ type Server struct {
 	snaps  *snapshots
 	counts *memo[openCounts]
 	hits   *memo[map[string]store.RuleHits]
+	intake *memo[[]sourceHealth]
 }
 
 // page is one console page.
@@ -120,6 +121,7 @@ func New(d Deps) (*Server, error) {
 	s.snaps = newSnapshots(s)
 	s.counts = &memo[openCounts]{s: s, ttl: 10 * time.Second, compute: s.countOpen, m: map[string]*memoEntry[openCounts]{}}
 	s.hits = &memo[map[string]store.RuleHits]{s: s, ttl: time.Minute, compute: s.ruleHits, m: map[string]*memoEntry[map[string]store.RuleHits]{}}
+	s.intake = &memo[[]sourceHealth]{s: s, ttl: 15 * time.Second, compute: s.intakeHealth, m: map[string]*memoEntry[[]sourceHealth]{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err

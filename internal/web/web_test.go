@@ -53,9 +53,10 @@ func TestCatalogsMatch(t *testing.T) {
 }
 
 type fixture struct {
-	srv   *httptest.Server
-	state *sqlite.Store
-	cases *casework.Service
+	srv    *httptest.Server
+	state  *sqlite.Store
+	cases  *casework.Service
+	events store.EventStore
 }
 
 func newFixture(t *testing.T) fixture { return newFixtureWith(t, nil) }
@@ -90,7 +91,7 @@ func newFixtureWith(t *testing.T, change func(*Deps)) fixture {
 	if _, err := desk.Open(ctx, store.DefaultTenant, casework.Actor{Name: "ana", Role: "analyst"}, casework.OpenRequest{Title: "Phish on ws-01", AlertIDs: []string{al[0].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{srv, st, desk}
+	return fixture{srv, st, desk, evs}
 }
 
 // session logs a user in with a real session cookie.
