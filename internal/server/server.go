@@ -129,7 +129,8 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 		Intel: s.intel, Rules: deps.Rules,
 	})
 	console, err := web.New(web.Deps{State: s.State, Events: s.Events, Cases: s.cases, Logins: logins, Log: log,
-		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping, Rules: deps.Rules})
+		Reporting: cfg.Reporting, EntityRisk: s.alerting.stage.EntityRiskConfig(), Stopping: s.stopping, Rules: deps.Rules,
+		NotifyKinds: s.alerting.kinds})
 	if err != nil {
 		return fail(fmt.Errorf("console: %w", err))
 	}

@@ -1,13 +1,19 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/yagura-soc/yagura/internal/alert"
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/compliance"
 	"github.com/yagura-soc/yagura/internal/hunt"
+	"github.com/yagura-soc/yagura/internal/notify"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
@@ -19,8 +25,15 @@ type adminSection struct {
 
 // adminSections are the admin pages in menu order.
 var adminSections = []adminSection{
-	{"users", auth.PermUsersManage}, {"tokens", auth.PermTokens}, {"notify", auth.PermNotify},
+	{"users", auth.PermUsersManage}, {"tenants", auth.PermTenants}, {"tokens", auth.PermTokens}, {"notify", auth.PermNotify},
 	{"retention", auth.PermCompliance}, {"audit", auth.PermAuditRead}, {"compliance", auth.PermCompliance},
+}
+
+// mayOpen reports whether the user may open an admin section: its
+// permission, and for tenants the provider tenant as well, as the API
+// decides.
+func mayOpen(p auth.Principal, sec adminSection) bool {
+	return auth.Allowed(p.Role, sec.Perm) && (sec.Perm != auth.PermTenants || p.Tenant == auth.ProviderTenant)
 }
 
 // adminData is what every admin page gets: its section, the sections the
@@ -35,7 +48,7 @@ type adminData struct {
 func (s *Server) renderAdmin(w http.ResponseWriter, v *view, section string, data any) {
 	d := adminData{Section: section, Page: data}
 	for _, sec := range adminSections {
-		if auth.Allowed(v.P.Role, sec.Perm) {
+		if mayOpen(v.P, sec) {
 			d.Sections = append(d.Sections, sec.Key)
 		}
 	}
@@ -88,21 +101,57 @@ func (s *Server) adminTokens(w http.ResponseWriter, r *http.Request, v *view) {
 	s.renderAdmin(w, v, "tokens", toks)
 }
 
+// adminTenants lists the tenants to the provider's admins, who alone may
+// create them (the API's rule).
+func (s *Server) adminTenants(w http.ResponseWriter, r *http.Request, v *view) {
+	if !mayOpen(v.P, adminSection{"tenants", auth.PermTenants}) {
+		w.WriteHeader(http.StatusForbidden)
+		v.Error = "403"
+		s.render(w, "error", v)
+		return
+	}
+	ts, err := s.deps.State.Tenants().List(r.Context())
+	if err != nil {
+		s.fail(w, v, err)
+		return
+	}
+	s.renderAdmin(w, v, "tenants", ts)
+}
+
 type notifyData struct {
-	Channels []store.Channel
+	Channels []channelRow
 	Routes   []store.Route
 	Names    map[string]string // channel id → name
-	Dead     int
+	Kinds    []string
+	// Severities are what a route's minimum severity may be.
+	Severities []string
+	Dead       int
+}
+
+// channelRow is a channel as its edit form shows it: the config as JSON
+// with the secrets hidden (sent back unchanged, the API keeps them).
+type channelRow struct {
+	store.Channel
+	ConfigJSON string
 }
 
 func (s *Server) adminNotify(w http.ResponseWriter, r *http.Request, v *view) {
 	ctx := r.Context()
 	n := s.deps.State.Scope(v.Tenant).Notifications()
-	var d notifyData
-	var err error
-	if d.Channels, err = n.Channels(ctx); err != nil {
+	d := notifyData{Kinds: slices.Sorted(maps.Keys(s.deps.NotifyKinds)), Severities: alert.Severities}
+	channels, err := n.Channels(ctx)
+	if err != nil {
 		s.fail(w, v, err)
 		return
+	}
+	for _, c := range channels {
+		cfg := notify.Redact(c.Config, s.deps.NotifyKinds[c.Kind].Secrets)
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, cfg, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(cfg)
+		}
+		d.Channels = append(d.Channels, channelRow{Channel: c, ConfigJSON: pretty.String()})
 	}
 	if d.Routes, err = n.Routes(ctx); err != nil {
 		s.fail(w, v, err)

@@ -51,6 +51,12 @@ var messages = map[string]map[string]string{
 		"to_block": "Block", "top_rules": "Top rules", "ttl": "Valid for", "type": "Type", "value": "Value", "closed_of": "closed of", "locked": "locked", "clocks_judged": "SLA clocks judged", "contributing_alerts": "Alerts that added the risk",
 		// Rules.
 		"rules": "Rules", "level": "Level", "alerts_30d": "Alerts (30 days)", "enabled": "enabled", "enable": "Enable", "disable": "Disable", "matches": "matches", "false_positives": "Known false positives", "references": "References", "file_changed": "The rule file changed on disk since it was loaded: this is the file now, not what runs.", "test_rule": "Test a rule against pasted events", "rule_yaml": "Rule (Sigma YAML)", "test_events": "Events: one per line, a log line or a JSON object", "test_summary": "{events} events tested, {total} matches", "no_rules_engine": "Rule management is not available on this server.", "no_such_rule": "No running rule has the id",
+		// Tenants, channels and routes.
+		"admin_tenants": "Tenants", "new_tenant": "New tenant", "this_tenant": "this tenant", "open_tenant": "Open", "tenant_hint": "1 to 63 lower-case letters, digits, - and _, starting with a letter or digit. Only admins of the provider tenant manage tenants.",
+		"edit": "Edit", "delete": "Delete", "confirm_delete": "Delete it? This cannot be undone.", "config": "Settings (JSON)",
+		"rate_per_minute": "Rate per minute (0 = no limit)", "new_channel": "New channel", "new_route": "New route",
+		"min_severity": "Minimum severity", "weekdays": "Weekdays", "digest_minutes": "Digest every (minutes, 0 = off)",
+		"channel_ids": "channel ids, in order", "secrets_hint": "Secrets are shown as ******** and kept when sent back unchanged.",
 	},
 	"ja": {
 		"app": "Yagura（櫓）", "login": "ログイン", "logout": "ログアウト", "user": "ユーザー", "password": "パスワード", "totp": "ワンタイムコード（設定時）",
@@ -93,6 +99,12 @@ var messages = map[string]map[string]string{
 		"to_block": "ブロック", "top_rules": "上位ルール", "ttl": "有効期間", "type": "種類", "value": "値", "closed_of": "件クローズ／全", "locked": "ロック中", "clocks_judged": "件の SLA 判定", "contributing_alerts": "リスクを加算したアラート",
 		// Rules.
 		"rules": "ルール", "level": "レベル", "alerts_30d": "アラート（30日）", "enabled": "有効", "enable": "有効にする", "disable": "無効にする", "matches": "件の一致", "false_positives": "既知の誤検知", "references": "参考情報", "file_changed": "読み込み後にルールファイルが変更されています。表示は現在のファイルで、実行中の内容ではありません。", "test_rule": "貼り付けたイベントでルールをテスト", "rule_yaml": "ルール（Sigma YAML）", "test_events": "イベント：1行に1件、ログ行または JSON オブジェクト", "test_summary": "{events} 件のイベントをテスト、{total} 件一致", "no_rules_engine": "このサーバーではルール管理を利用できません。", "no_such_rule": "実行中のルールにこの ID はありません：",
+		// テナント、通知チャネルとルート。
+		"admin_tenants": "テナント", "new_tenant": "新しいテナント", "this_tenant": "このテナント", "open_tenant": "開く", "tenant_hint": "英小文字・数字・-・_ の1〜63文字（先頭は英小文字か数字）。テナントを管理できるのはプロバイダーテナントの管理者だけです。",
+		"edit": "編集", "delete": "削除", "confirm_delete": "削除しますか？元に戻せません。", "config": "設定（JSON）",
+		"rate_per_minute": "毎分の上限（0 = 無制限）", "new_channel": "新しいチャネル", "new_route": "新しいルート",
+		"min_severity": "最低重大度", "weekdays": "曜日", "digest_minutes": "まとめて送る間隔（分、0 = しない）",
+		"channel_ids": "チャネルID（順に）", "secrets_hint": "秘密情報は ******** と表示され、そのまま送り返すと保存済みの値が保たれます。",
 	},
 }
 

@@ -26,7 +26,7 @@ func TestIntakeHealth(t *testing.T) {
 	}
 	add(store.DefaultTenant, "syslog-udp", 600, now.Add(-time.Minute), "")
 	add(store.DefaultTenant, "syslog-udp", 3, now.Add(-time.Minute), "no parser matched")
-	add(store.DefaultTenant, "hec", 40, now.Add(-3*time.Hour), "")   // quiet for three hours
+	add(store.DefaultTenant, "hec", 40, now.Add(-3*time.Hour), "")  // quiet for three hours
 	add(store.DefaultTenant, "relp", 5, now.Add(-48*time.Hour), "") // older than the table's day
 	add("acme", "acme-firewall", 10, now.Add(-time.Minute), "")
 	if err := f.events.Append(ctx, evs); err != nil {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ import (
 	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/notify"
+	"github.com/yagura-soc/yagura/internal/notify/connectors"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
@@ -60,6 +63,9 @@ type Deps struct {
 	// SnapshotTTL is how long the overview's KPI snapshot is served
 	// before it is recomputed in the background (default 1m).
 	SnapshotTTL time.Duration
+	// NotifyKinds are the notification connectors the API accepts (their
+	// names and which config keys are secret); nil means the built-in ones.
+	NotifyKinds map[string]notify.Kind
 }
 
 // Server serves the console.
@@ -95,6 +101,7 @@ func pages() []page {
 		{"GET /ui/rules/{id}", auth.PermRulesRead, (*Server).rule},
 		{"GET /ui/admin/{$}", auth.PermSelf, (*Server).adminIndex},
 		{"GET /ui/admin/users", auth.PermUsersManage, (*Server).adminUsers},
+		{"GET /ui/admin/tenants", auth.PermTenants, (*Server).adminTenants},
 		{"GET /ui/admin/tokens", auth.PermTokens, (*Server).adminTokens},
 		{"GET /ui/admin/notify", auth.PermNotify, (*Server).adminNotify},
 		{"GET /ui/admin/retention", auth.PermCompliance, (*Server).adminRetention},
@@ -116,6 +123,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.SnapshotTTL <= 0 {
 		d.SnapshotTTL = time.Minute
+	}
+	if d.NotifyKinds == nil {
+		d.NotifyKinds = connectors.Kinds()
 	}
 	s := &Server{deps: d, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	s.snaps = newSnapshots(s)
@@ -231,6 +241,7 @@ var funcs = template.FuncMap{
 	"num":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"pathEsc":   url.PathEscape,
 	"hasPrefix": strings.HasPrefix,
+	"has":       slices.Contains[[]string],
 	// entityType is the entity type of an alert entity field ("" if none).
 	"entityType": func(field string) string { return entityTypes[field] },
 	// dict passes several values to a partial template.

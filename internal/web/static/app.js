@@ -192,21 +192,31 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   // Admin pages: a form or button says which API call it makes; the
-  // fields become the JSON body (data-number fields as numbers).
+  // fields become the JSON body: data-number fields as numbers, data-list
+  // fields (comma-separated) and multiple selects as lists, data-json
+  // fields as the JSON they hold.
   const apiError = (msg) => {
     const p = document.querySelector("[data-api-error]");
     if (p) p.textContent = msg;
     toast(msg);
   };
+  const fieldValue = (el) => {
+    if (el.type === "checkbox") return el.checked;
+    if (el.multiple) return [...el.selectedOptions].map((o) => o.value);
+    if (el.hasAttribute("data-number")) return Number(el.value);
+    if (el.hasAttribute("data-list")) return el.value.split(",").map((x) => x.trim()).filter((x) => x);
+    if (el.hasAttribute("data-json")) return JSON.parse(el.value);
+    return el.value;
+  };
   document.querySelectorAll("form[data-api-form]").forEach((f) => f.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = {};
-    f.querySelectorAll("input[name], select[name], textarea[name]").forEach((el) => {
-      if (el.disabled) return;
-      if (el.value === "" && el.type !== "checkbox") return;
-      body[el.name] = el.type === "checkbox" ? el.checked : el.hasAttribute("data-number") ? Number(el.value) : el.value;
-    });
     try {
+      f.querySelectorAll("input[name], select[name], textarea[name]").forEach((el) => {
+        if (el.disabled) return;
+        if (el.value === "" && el.type !== "checkbox" && !el.multiple) return;
+        try { body[el.name] = fieldValue(el); } catch (err) { throw new Error(el.name + ": " + err.message); }
+      });
       const res = await api(f.dataset.method, f.dataset.path, body);
       const show = f.dataset.show;
       const out = document.querySelector("[data-api-result]");
