@@ -333,7 +333,7 @@ test("rules: a lead disables and re-enables a rule; an analyst tests a draft rul
 
 test("every control of the new pages is labelled, and the menu works from the keyboard", async (t) => {
   const page = await session(t, "adm");
-  const pages = ["/ui/", "/ui/alerts", "/ui/intel", "/ui/rules", "/ui/admin/users", "/ui/admin/tokens", "/ui/admin/notify",
+  const pages = ["/ui/", "/ui/alerts", "/ui/intel", "/ui/rules", "/ui/admin/users", "/ui/admin/tenants", "/ui/admin/tokens", "/ui/admin/notify",
     "/ui/admin/retention", "/ui/admin/audit", "/ui/admin/compliance"];
   for (const p of pages) {
     await page.goto(base + p);
@@ -351,4 +351,106 @@ test("every control of the new pages is labelled, and the menu works from the ke
   }
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute("href")), "/ui/intel", "the threat-intel link takes the focus");
   await Promise.all([page.waitForURL("**/ui/intel"), page.keyboard.press("Enter")]);
+});
+
+test("the overview shows intake health per source", async (t) => {
+  const page = await session(t, "ana");
+  await page.goto(base + "/ui/");
+  // The demo feeds events from its first second; the table is read in the background.
+  await waitFor(async () => {
+    if (await page.locator("[data-intake] tr[data-source]").count()) return true;
+    await page.reload();
+    return false;
+  }, "an intake row");
+  const row = page.locator("[data-intake] tr[data-source]").first();
+  const cells = await row.locator("td").allTextContents();
+  assert.equal(cells.length, 5, `cells ${cells}`);
+  assert.ok(Number(cells[1]) >= 0 && Number(cells[2]) > 0, `rate ${cells[1]}, events ${cells[2]}`);
+  assert.ok(Number.isInteger(Number(cells[3])), `parse errors ${cells[3]}`);
+  assert.match(cells[4], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, "last seen");
+  await row.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "overview-intake.png"), fullPage: true });
+});
+
+test("the provider's admin creates a tenant; an analyst may not open the page", async (t) => {
+  // Creating a tenant twice is refused on purpose (409).
+  const adm = await session(t, "adm", undefined, [/status of 409 \(Conflict\)/]);
+  await adm.goto(base + "/ui/admin/");
+  await Promise.all([adm.waitForURL("**/ui/admin/tenants"), adm.click('a[href="/ui/admin/tenants"]')]);
+  await adm.locator('[data-tenants] tr[data-tenant="default"]').waitFor();
+  await adm.fill('form[data-api-form] input[name="name"]', "browser-co");
+  await Promise.all([adm.waitForEvent("load"), adm.click('form[data-api-form] button[type="submit"]')]);
+  await adm.locator('[data-tenants] tr[data-tenant="browser-co"]').waitFor();
+  // A name the API refuses is reported on the page, not lost.
+  await adm.fill('form[data-api-form] input[name="name"]', "browser-co");
+  await adm.click('form[data-api-form] button[type="submit"]');
+  await adm.locator("[data-api-error]", { hasText: "exists" }).waitFor();
+  await fitsWidth(adm);
+  await adm.screenshot({ path: join(shots, "admin-tenants.png"), fullPage: true });
+
+  const ana = await session(t, "ana", undefined, [/status of 403 \(Forbidden\)/]);
+  const res = await ana.goto(base + "/ui/admin/tenants");
+  assert.equal(res.status(), 403);
+});
+
+test("a lead adds a channel and a route, edits the route, sends a test and deletes the route", async (t) => {
+  const page = await session(t, "lena");
+  await page.goto(base + "/ui/admin/notify");
+  const newChannel = page.locator("details[data-new-channel]");
+  await newChannel.locator("summary").click();
+  await newChannel.locator('input[name="name"]').fill("soc-webhook");
+  await newChannel.locator('select[name="kind"]').selectOption("webhook");
+  await newChannel.locator('textarea[name="config"]').fill('{"url": "https://hooks.example.test/yagura", "secret": "browser-secret-42"}');
+  await Promise.all([page.waitForEvent("load"), newChannel.locator('button[type="submit"]').click()]);
+  await page.locator('[data-channels] tr[data-channel="soc-webhook"]').waitFor();
+  // Secrets never reach the page.
+  assert.ok(!(await page.content()).includes("browser-secret-42"), "the channel secret is on the page");
+
+  const newRoute = page.locator("details[data-new-route]");
+  await newRoute.locator("summary").click();
+  await newRoute.locator('input[name="name"]').fill("critical-to-soc");
+  await newRoute.locator('select[name="min_severity"]').selectOption("critical");
+  await newRoute.locator('select[name="channels"]').selectOption({ label: "soc-webhook" });
+  await newRoute.locator('input[name="weekdays"]').fill("mon, tue, wed");
+  await Promise.all([page.waitForEvent("load"), newRoute.locator('button[type="submit"]').click()]);
+  const route = page.locator('[data-routes] tr[data-route="critical-to-soc"]');
+  await route.waitFor();
+  assert.match(await route.textContent(), /≥ critical[\s\S]*mon,tue,wed[\s\S]*soc-webhook/);
+
+  // Edit in place: office hours only.
+  await route.locator("summary").click();
+  await route.locator('input[name="hours"]').fill("08:00-18:00");
+  await route.locator('input[name="time_zone"]').fill("Asia/Tokyo");
+  await Promise.all([page.waitForEvent("load"), route.locator('button[type="submit"]').click()]);
+  await page.locator('[data-routes] tr[data-route="critical-to-soc"]', { hasText: "08:00-18:00 Asia/Tokyo" }).waitFor();
+  // The channel's config comes back for editing with its secret hidden.
+  const config = await page.locator('[data-channels] tr[data-channel="soc-webhook"] textarea[name="config"]').inputValue();
+  assert.match(config, /"secret": "\*{8}"/);
+  await fitsWidth(page);
+  await page.screenshot({ path: join(shots, "admin-notify.png"), fullPage: true });
+
+  // A test goes out through the outbox; the route is deleted after a confirmation.
+  await page.locator('[data-channels] tr[data-channel="soc-webhook"] button', { hasText: "Send a test" }).click();
+  await page.locator("#toast", { hasText: "✓" }).waitFor();
+  page.once("dialog", (d) => d.accept());
+  await Promise.all([page.waitForEvent("load"), page.locator('[data-routes] tr[data-route="critical-to-soc"] button', { hasText: "Delete" }).click()]);
+  assert.equal(await page.locator('[data-routes] tr[data-route="critical-to-soc"]').count(), 0);
+});
+
+test("the queue's entity and text filters show only matching alerts", async (t) => {
+  const page = await session(t, "ana");
+  await page.goto(base + "/ui/alerts?status=");
+  const link = page.locator('table.alerts a[href^="/ui/entities/host/"]').first();
+  const host = (await link.textContent()).trim();
+  await page.fill('input[name="entity"]', host);
+  await Promise.all([page.waitForURL(/entity=/), page.click('form.filters button[type="submit"]')]);
+  const rows = page.locator("table.alerts tr[data-alert-row]");
+  assert.ok(await rows.count() > 0, "alerts naming " + host);
+  for (const text of await rows.allTextContents()) assert.ok(text.includes(host), `row without ${host}: ${text}`);
+  // A text filter: part of the first row's rule title, in other case.
+  const title = (await page.locator("table.alerts tr[data-alert-row] td a").first().textContent()).trim();
+  const part = title.slice(0, Math.min(8, title.length)).toUpperCase();
+  await page.goto(base + "/ui/alerts?status=&text=" + encodeURIComponent(part));
+  for (const text of await rows.allTextContents()) assert.ok(text.toUpperCase().includes(part), `row without ${part}: ${text}`);
+  assert.ok(await rows.count() > 0, "alerts matching " + part);
 });
