@@ -24,8 +24,9 @@ type IOCUpsert struct {
 	Created int
 	Updated int
 	// Changed holds the stored form of every created indicator, then of
-	// every altered one, each group in input order; unchanged re-imports
-	// are left out.
+	// every altered one, each group in change-number order (which a store
+	// may choose, e.g. its index order, rather than input order);
+	// unchanged re-imports are left out.
 	Changed []intel.IOC
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,6 +51,67 @@ func RunIOCs(t *testing.T, open OpenState) {
 		res, err = c.Upsert(ctx, []intel.IOC{high})
 		if err != nil || len(res.Changed) != 0 {
 			t.Errorf("unchanged re-import changed %d (%v); the change feed must not churn", len(res.Changed), err)
+		}
+	})
+
+	t.Run("bulk upsert merges stored, repeated and new indicators", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		defer s.Close()
+		c := s.Scope(store.DefaultTenant).IOCs()
+		addr := func(k int) string { return fmt.Sprintf("198.18.%d.%d", k/250, 1+k%250) }
+		var first []intel.IOC
+		for k := 0; k < 1000; k += 2 { // the even ones are stored first, at 40
+			first = append(first, prep(t, intel.IOC{Type: intel.IPv4, Value: addr(k), Confidence: 40, TLP: "green",
+				Sources: []intel.Source{{Name: "feodo"}}}))
+		}
+		if res, err := c.Upsert(ctx, first); err != nil || res.Created != 500 {
+			t.Fatalf("first upsert: %d created, %v", res.Created, err)
+		}
+		// A batch far larger than one statement: every address at 90 from
+		// misp, the odd ones reported twice (the second time at 60 by
+		// urlhaus), and an unchanged re-report of a stored one.
+		var batch []intel.IOC
+		for k := 999; k >= 0; k-- {
+			batch = append(batch, prep(t, intel.IOC{Type: intel.IPv4, Value: addr(k), Confidence: 90, TLP: "amber",
+				ToBlock: true, Sources: []intel.Source{{Name: "misp"}}}))
+			if k%2 == 1 {
+				batch = append(batch, prep(t, intel.IOC{Type: intel.IPv4, Value: addr(k), Confidence: 60,
+					Sources: []intel.Source{{Name: "urlhaus"}}}))
+			}
+		}
+		batch = append(batch, first[0])
+		res, err := c.Upsert(ctx, batch)
+		if err != nil || res.Created != 500 || res.Updated != 500 || len(res.Changed) != 1000 {
+			t.Fatalf("bulk upsert: %d created, %d updated, %d changed, %v", res.Created, res.Updated, len(res.Changed), err)
+		}
+		for k, i := range res.Changed {
+			if i.Seq != int64(501+k) {
+				t.Fatalf("change %d has seq %d, want %d: change numbers must follow Changed without gaps", k, i.Seq, 501+k)
+			}
+		}
+		for _, k := range []int{0, 1, 998, 999} {
+			got, err := c.Find(ctx, intel.IPv4, addr(k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"feodo", "misp"}
+			if k%2 == 1 {
+				want = []string{"misp", "urlhaus"}
+			}
+			var names []string
+			for _, src := range got.Sources {
+				names = append(names, src.Name)
+			}
+			if got.Confidence != 90 || got.TLP != "amber" || !got.ToBlock || fmt.Sprint(names) != fmt.Sprint(want) {
+				t.Errorf("%s: confidence %d, TLP %s, to_block %v, sources %v; want 90, amber, true, %v",
+					addr(k), got.Confidence, got.TLP, got.ToBlock, names, want)
+			}
+		}
+		if head, _ := c.Head(ctx); head != 1500 {
+			t.Errorf("head %d, want 1500", head)
+		}
+		if res, err := c.Upsert(ctx, batch); err != nil || len(res.Changed) != 0 {
+			t.Errorf("unchanged bulk re-import changed %d (%v)", len(res.Changed), err)
 		}
 	})
 
