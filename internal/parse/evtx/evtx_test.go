@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -78,7 +80,8 @@ func jsonRoundTrip(t *testing.T, f event.Fields) event.Fields {
 }
 
 // TestDamagedInput feeds damaged files: none may panic, a bad header is
-// ErrNotEVTX, a damaged or missing chunk is skipped.
+// ErrNotEVTX, a damaged or missing chunk is skipped, and damage inside a
+// chunk is reported without costing more memory than the file is worth.
 func TestDamagedInput(t *testing.T) {
 	good, err := os.ReadFile(shareddata.Path(t, "evtx-attack-samples", "Command and Control", "DE_RDP_Tunnel_5156.evtx"))
 	if err != nil {
@@ -87,22 +90,27 @@ func TestDamagedInput(t *testing.T) {
 	if err := Read(bytes.NewReader([]byte("not an evtx")), func(parse.Record, error) error { return nil }); !errors.Is(err, ErrNotEVTX) {
 		t.Errorf("bad magic: err = %v, want ErrNotEVTX", err)
 	}
-	// A damaged chunk header: the chunk is skipped, the file still reads.
-	// (Noise inside a chunk's records is not tested: the library then can
-	// allocate without bound, see FuzzRead and the package comment.)
+	read := func(b []byte) (recs, errs int) {
+		if err := Read(bytes.NewReader(b), func(_ parse.Record, err error) error {
+			if err != nil {
+				errs++
+			} else {
+				recs++
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return recs, errs
+	}
+	whole, _ := read(good)
+	// A damaged chunk header: the chunk is reported and skipped.
 	bad := append([]byte(nil), good...)
 	copy(bad[4096:], "XXXXXXXX")
-	if err := Read(bytes.NewReader(bad), func(parse.Record, error) error { return nil }); err != nil {
-		t.Errorf("damaged chunk magic: %v", err)
+	if recs, errs := read(bad); recs != 0 || errs != 1 {
+		t.Errorf("damaged chunk magic: %d records, %d errors; want 0, 1", recs, errs)
 	}
 	// Truncations at every 4 KiB boundary: never more records than whole.
-	whole := 0
-	_ = Read(bytes.NewReader(good), func(_ parse.Record, err error) error {
-		if err == nil {
-			whole++
-		}
-		return nil
-	})
 	for n := 0; n < len(good); n += 4096 {
 		got := 0
 		_ = Read(bytes.NewReader(good[:n]), func(_ parse.Record, err error) error {
@@ -113,6 +121,22 @@ func TestDamagedInput(t *testing.T) {
 		})
 		if got > whole {
 			t.Errorf("truncated to %d bytes: %d records, whole file has %d", n, got, whole)
+		}
+	}
+	// Noise in the records: a checksum error at least, and memory bounded.
+	var before, after runtime.MemStats
+	free := 4096 + int(binary.LittleEndian.Uint32(good[4096+48:]))
+	for at := 4096 + 512; at < free-16; at += 97 {
+		bad := append([]byte(nil), good...)
+		copy(bad[at:], []byte{0xff, 0x41, 0x0c, 0x7f, 0xff, 0xff, 0x00, 0x80, 0xff, 0xff, 0xff, 0x0f, 0x21, 0x01, 0xfe, 0xff})
+		runtime.ReadMemStats(&before)
+		_, errs := read(bad)
+		runtime.ReadMemStats(&after)
+		if errs == 0 {
+			t.Errorf("noise at %#x: no error reported", at)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+			t.Errorf("noise at %#x: %d bytes allocated", at, n)
 		}
 	}
 }
@@ -133,12 +157,16 @@ func seedFile() []byte {
 	return b
 }
 
+// FuzzRead checks that no input panics and that every record read has an
+// EventID. Besides the seeds in testdata/fuzz it starts from the synthetic
+// file, which reaches every value type and template form.
 func FuzzRead(f *testing.F) {
 	f.Add(seedFile())
 	f.Add([]byte("ElfFile\x00"))
+	f.Add(syntheticFile())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4096+3*65536 {
-			return // the library reads whole 64 KiB chunks; larger inputs only slow the fuzzer
+			return // chunks are independent: three are as good as more, and faster
 		}
 		_ = Read(bytes.NewReader(data), func(rec parse.Record, err error) error {
 			if err == nil && rec.Fields["EventID"] == nil {
@@ -231,5 +259,96 @@ func TestReadParallelSameAsRead(t *testing.T) {
 	stop := errors.New("stop")
 	if err := ReadParallel(bytes.NewReader(data), int64(len(data)), 2, func(parse.Record, error) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("early stop: %v", err)
+	}
+}
+
+// TestSyntheticGolden decodes a file written by the test (synth_test.go)
+// that holds every value type, template reuse with other argument types, a
+// UserData given as a BinXML argument and unnamed Data.
+func TestSyntheticGolden(t *testing.T) {
+	type rec struct {
+		Time   time.Time
+		Fields event.Fields
+		Err    string `json:",omitempty"`
+	}
+	var got []rec
+	file := syntheticFile()
+	err := Read(bytes.NewReader(file), func(r parse.Record, err error) error {
+		if err != nil {
+			got = append(got, rec{Err: err.Error()})
+		} else {
+			got = append(got, rec{Time: r.Time, Fields: r.Fields})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "synthetic.json")
+	if *update {
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(append(b, '\n')) != string(want) {
+		t.Errorf("records differ from %s:\n%s", path, b)
+	}
+}
+
+// TestExpansionBounded reads records whose template names one large
+// argument thousands of times, as text and as BinXML: each costs a bounded
+// amount of memory and time and ends in an error, not in a huge record.
+func TestExpansionBounded(t *testing.T) {
+	many := func(name string) *xelem {
+		e := &xelem{name: name}
+		for i := 0; i < 6000; i++ {
+			e.content = append(e.content, xsub{id: 2})
+		}
+		return e
+	}
+	system := &xelem{name: "System", content: []any{
+		&xelem{name: "EventID", content: []any{xsub{id: 0}}},
+		&xelem{name: "EventRecordID", content: []any{xsub{id: 1}}},
+	}}
+	asText := &xelem{name: "Event", content: []any{system, &xelem{name: "EventData", content: []any{many("Data")}}}}
+	asXML := &xelem{name: "Event", content: []any{system, many("UserData")}}
+	big := str(strings.Repeat("x", 20000))
+	inner := &xelem{name: "Inner", content: []any{xsub{id: 0}}}
+	for _, tc := range []struct {
+		name string
+		rec  xrecord
+	}{
+		{"text", xrecord{id: 1, root: asText, args: []xarg{{tUint16, le16(1)}, {tUint64, le64(1)}, big}}},
+		{"binxml", xrecord{id: 1, root: asXML, nested: func(base int, defs map[*xelem]int) []xarg {
+			return []xarg{{tUint16, le16(1)}, {tUint64, le64(1)}, fragmentArg(inner, []xarg{big}, base+10, defs)}
+		}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := buildFile(buildChunk([]xrecord{tc.rec}))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			var errs []error
+			if err := Read(bytes.NewReader(file), func(_ parse.Record, err error) error {
+				errs = append(errs, err)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if len(errs) != 1 || errs[0] == nil {
+				t.Errorf("errors %v, want one", errs)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+				t.Errorf("%d bytes allocated", n)
+			}
+		})
 	}
 }
