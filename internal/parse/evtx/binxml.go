@@ -266,7 +266,7 @@ func (p *parser) parseFragment(r *reader, inTemplate bool, depth int) (fragment,
 			if !first.inst && parts == nil {
 				first = f
 			} else {
-				parts = append(parts, part{kind: partFrag, frag: &f})
+				parts = append(parts, part{kind: partFrag, frag: heapFragment(f)})
 			}
 		case tokOpenStart:
 			e, err := p.element(r, tok, inTemplate, depth+1)
@@ -289,10 +289,14 @@ func (p *parser) parseFragment(r *reader, inTemplate bool, depth int) (fragment,
 		if parts == nil {
 			return first, nil
 		}
-		parts = append([]part{{kind: partFrag, frag: &first}}, parts...)
+		parts = append([]part{{kind: partFrag, frag: heapFragment(first)}}, parts...)
 	}
 	return fragment{parts: parts}, nil
 }
+
+// heapFragment copies f to the heap; taking the address of a local instead
+// would move every record's fragment there.
+func heapFragment(f fragment) *fragment { return &f }
 
 // instance reads a template instance: the template (defined inline the
 // first time a chunk uses it) and its arguments.
@@ -362,7 +366,7 @@ func (p *parser) template(off uint32, depth int) (*template, error) {
 	}
 	t := &template{parts: f.parts}
 	if f.inst {
-		t.parts = []part{{kind: partFrag, frag: &f}}
+		t.parts = []part{{kind: partFrag, frag: heapFragment(f)}}
 	}
 	p.templates[off] = t
 	return t, nil
@@ -430,7 +434,7 @@ func (p *parser) content(r *reader, e *element, inTemplate bool, depth int) erro
 			if err != nil {
 				return err
 			}
-			e.content = append(e.content, part{kind: partFrag, frag: &f})
+			e.content = append(e.content, part{kind: partFrag, frag: heapFragment(f)})
 		case isValueToken(tok):
 			pt, err := p.valuePart(r, tok)
 			if err != nil {
