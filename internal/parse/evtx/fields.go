@@ -57,19 +57,19 @@ func (w *walker) reset() {
 // payload name that equals a System name wins.
 func (w *walker) fields(f fragment) (event.Fields, time.Time, error) {
 	w.reset()
-	ev, ok := w.child(f.parts, f.args, "Event")
-	if !ok {
+	ev := w.firstOf(f.parts, f.args, "Event")[0]
+	if ev.e == nil {
 		w.setErr(errors.New("record has no Event element"))
 		return nil, time.Time{}, w.err
 	}
-	sys, ok := w.child(ev.e.content, ev.args, "System")
-	if !ok {
+	top := w.firstOf(ev.e.content, ev.args, "System", "EventData", "UserData")
+	if top[0].e == nil {
 		w.setErr(errors.New("record has no System element"))
 		return nil, time.Time{}, w.err
 	}
-	w.system(sys)
-	for _, name := range [...]string{"EventData", "UserData"} {
-		if d, ok := w.child(ev.e.content, ev.args, name); ok {
+	w.system(top[0])
+	for _, d := range top[1:] {
+		if d.e != nil {
 			w.payload(d, 0)
 		}
 	}
@@ -109,17 +109,20 @@ func (w *walker) setErr(err error) {
 	}
 }
 
-// child finds the first child element called name.
-func (w *walker) child(parts []part, args []value, name string) (elemRef, bool) {
+// firstOf finds, among the child elements in parts, the first one called
+// each of names (up to three); e is nil for a name not found.
+func (w *walker) firstOf(parts []part, args []value, names ...string) (found [3]elemRef) {
 	start := len(w.kids)
-	defer func() { w.kids = w.kids[:start] }()
 	w.children(parts, args, 0)
 	for _, k := range w.kids[start:] {
-		if k.e.name == name {
-			return k, true
+		for i, name := range names {
+			if found[i].e == nil && k.e.name == name {
+				found[i] = k
+			}
 		}
 	}
-	return elemRef{}, false
+	w.kids = w.kids[:start]
+	return found
 }
 
 // children appends the child elements among parts to w.kids, looking
