@@ -13,12 +13,13 @@
 // chunks over several goroutines and still delivers records in file order.
 //
 // Records past the chunk header's count in a dirty chunk (a log not closed
-// cleanly) are not read, as Windows' own reader does not read them.
+// cleanly) are not read: they may be left from an earlier use of the chunk,
+// and python-evtx and libevtx do not count them either (conformance_test.go).
 //
 // This package must never panic on a corrupt file, nor stop at the first bad
-// record, nor let a corrupt file make it allocate more than a clean one of
-// the same size would: errors are reported per record or per chunk and
-// reading goes on. It does no I/O beyond reading the file it is given.
+// record, nor let a corrupt chunk cost more than a fixed multiple of a clean
+// one (the budgets in binxml.go): errors are reported per record or per
+// chunk and reading goes on. It does no I/O beyond reading the file it is given.
 package evtx
 
 import (
