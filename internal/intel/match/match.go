@@ -41,8 +41,8 @@ type Matcher struct {
 type view struct {
 	base    *set
 	delta   *set
-	pending map[string]Entry // the delta's entries and tombstones by key
-	removed map[string]bool  // keys withdrawn since base was built
+	pending map[entryKey]Entry // the delta's entries and tombstones by key
+	removed map[entryKey]bool  // keys withdrawn since base was built
 	live    int
 }
 
@@ -75,15 +75,22 @@ func (m *Matcher) swap(tenant string, v *view) {
 
 // Replace loads a tenant's full indicator set.
 func (m *Matcher) Replace(tenant string, iocs []intel.IOC) {
+	v := m.load(iocs)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.swap(tenant, v)
+}
+
+// load builds a view of the indicators in force among iocs; of a key
+// listed twice, the later wins.
+func (m *Matcher) load(iocs []intel.IOC) *view {
 	entries := make([]Entry, 0, len(iocs))
 	for _, i := range iocs {
 		if m.keep(i) {
 			entries = append(entries, EntryOf(i))
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.swap(tenant, &view{base: build(entries), delta: build(nil), live: len(entries)})
+	return &view{base: build(entries), delta: build(nil), live: len(entries)}
 }
 
 // Apply folds changed indicators (new, edited, revoked, expired) into a
@@ -98,7 +105,16 @@ func (m *Matcher) Apply(tenant string, changed []intel.IOC) {
 	if v == nil {
 		v = &view{base: build(nil), delta: build(nil)}
 	}
-	pending := make(map[string]Entry, len(v.pending)+len(changed))
+	// A first bulk load has nothing to fold into: built directly, it
+	// skips the map of pending keys. (Only when every indicator is in
+	// force: a later report that withdraws an earlier one needs the map.)
+	if len(v.base.entries) == 0 && len(v.pending) == 0 && len(changed) > 4096 {
+		if nv := m.load(changed); nv.live == len(changed) {
+			m.swap(tenant, nv)
+			return
+		}
+	}
+	pending := make(map[entryKey]Entry, len(v.pending)+len(changed))
 	for k, e := range v.pending {
 		pending[k] = e
 	}
@@ -113,7 +129,7 @@ func (m *Matcher) Apply(tenant string, changed []intel.IOC) {
 		m.swap(tenant, compact(v.base, pending))
 		return
 	}
-	nv := &view{base: v.base, pending: pending, removed: map[string]bool{}}
+	nv := &view{base: v.base, pending: pending, removed: map[entryKey]bool{}}
 	entries := make([]Entry, 0, len(pending))
 	for k, e := range pending {
 		if e.removed {
@@ -128,11 +144,11 @@ func (m *Matcher) Apply(tenant string, changed []intel.IOC) {
 }
 
 // compact merges a base and a delta into a new base.
-func compact(base *set, pending map[string]Entry) *view {
+func compact(base *set, pending map[entryKey]Entry) *view {
 	entries := make([]Entry, 0, len(base.entries)+len(pending))
-	for _, e := range base.entries {
-		if _, changed := pending[e.key()]; !changed {
-			entries = append(entries, e)
+	for k := range base.entries {
+		if _, changed := pending[base.entries[k].key()]; !changed {
+			entries = append(entries, base.entries[k])
 		}
 	}
 	for _, e := range pending {

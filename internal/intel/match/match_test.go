@@ -283,3 +283,33 @@ func TestConcurrentReadsDuringUpdates(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A first bulk load into an empty set is built directly; a later report
+// of the same indicator in the load wins, and a load that withdraws one
+// of its own indicators takes the general path and withdraws it.
+func TestApplyFirstBulkLoad(t *testing.T) {
+	for _, withdraw := range []bool{false, true} {
+		m := New(nil)
+		m.SetClock(func() time.Time { return t0 })
+		var load []intel.IOC
+		for k := 0; k < 5000; k++ {
+			load = append(load, ioc(t, intel.IPv4, fmt.Sprintf("198.18.%d.%d", k/250, 1+k%250), 50))
+		}
+		again := ioc(t, intel.IPv4, "198.18.0.1", 95)
+		if withdraw {
+			again.Revoked = true
+		}
+		load = append(load, again)
+		m.Apply("default", load)
+		e, ok := m.Lookup("default", intel.IPv4, "198.18.0.1")
+		switch {
+		case withdraw && ok:
+			t.Error("an indicator withdrawn later in the same load is still matched")
+		case !withdraw && (!ok || e.Confidence != 95):
+			t.Errorf("the later report must win: %+v %v", e, ok)
+		}
+		if _, ok := m.Lookup("default", intel.IPv4, "198.18.19.250"); !ok {
+			t.Error("bulk load lost an indicator")
+		}
+	}
+}

@@ -35,7 +35,14 @@ func EntryOf(i intel.IOC) Entry {
 	return e
 }
 
-func (e Entry) key() string { return string(e.Type) + "\x00" + e.Value }
+// entryKey identifies an indicator; a struct, not a joined string, so
+// that making one allocates nothing.
+type entryKey struct {
+	t intel.Type
+	v string
+}
+
+func (e *Entry) key() entryKey { return entryKey{e.Type, e.Value} }
 
 // set is an immutable index over entries: a hash map for single
 // addresses, a radix tree for networks, a map per domain (looked up for

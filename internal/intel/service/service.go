@@ -192,7 +192,14 @@ func (s *Service) apply(tenant string, changed []intel.IOC) {
 	if len(changed) == 0 {
 		return
 	}
-	s.matcher.Apply(tenant, changed)
+	// The matcher and the lists are independent: a bulk load builds both
+	// at once.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.matcher.Apply(tenant, changed)
+	}()
+	defer func() { <-done }()
 	s.mu.Lock()
 	dl := s.lists[tenant]
 	s.mu.Unlock()
@@ -295,8 +302,12 @@ func (s *Service) Store(ctx context.Context, tenant string, res feed.Result) (Im
 		}
 		keep = append(keep, i)
 	}
-	const chunk = 20000 // one transaction per chunk bounds a transaction's size
-	var created, changed []intel.IOC
+	// One transaction per chunk bounds a transaction's size (and the
+	// write-ahead log's); a chunk is large because the store walks its
+	// index once per chunk.
+	const chunk = 250_000
+	var created []intel.IOC
+	changed := make([]intel.IOC, 0, len(keep))
 	// The matcher and the lists take all changes at once (also after a
 	// failed chunk, for the chunks that committed): folding a bulk load in
 	// chunk by chunk would rebuild the matcher's base set over and over.
