@@ -5,12 +5,15 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/demo"
 	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/intel"
+	"github.com/yagura-soc/yagura/internal/normalize"
 )
 
 // MixedIOCs makes n indicators of mixed types, deterministic for a seed:
@@ -156,4 +159,71 @@ func BenchmarkApplyOne1M(b *testing.B) {
 		i := intel.IOC{ID: fmt.Sprint(n), Type: intel.IPv4, Value: fmt.Sprintf("198.51.%d.%d", (n/250)%250, 1+n%250), Confidence: 90}
 		m.Apply("default", []intel.IOC{i})
 	}
+}
+
+// BenchmarkDetectDemo is what the matcher adds to ingest: the demo
+// company's normalized traffic (every source; the attack stories' C2
+// addresses are among the indicators) is parsed, normalized and matched
+// with no indicators, then with 1,000,000 mixed indicators loaded, then
+// with none again, in one process and one run. Each phase reports CPU
+// time per event (getrusage: the garbage collector's work on the larger
+// heap included, other processes' load excluded) and wall time. Parse and
+// normalize are far from a whole pipeline, so the share added is an upper
+// bound of the ingest drop. b.N is passes over 20,000 events per phase.
+//
+//	go test ./internal/intel/match -run XXX -bench DetectDemo -benchtime 10x
+func BenchmarkDetectDemo(b *testing.B) {
+	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	g := demo.New(7, start, demo.WithRate(2000))
+	var lines [][]byte
+	for t := start; len(lines) < 20000; {
+		t = t.Add(time.Second)
+		for _, r := range g.Next(t) {
+			lines = append(lines, []byte(r.Line))
+		}
+	}
+	lines = lines[:20000]
+	m := New(nil)
+	m.Replace("default", nil)
+	hits := 0
+	phase := func(name string) (cpu float64) {
+		heap()
+		t, c := time.Now(), cpuTime()
+		var out []detect.Match
+		for n := 0; n < b.N; n++ {
+			for _, l := range lines {
+				ev := &event.Event{Tenant: "default"}
+				normalize.Event(ev, l, "")
+				out = m.Detect(ev, out[:0])
+				hits += len(out)
+			}
+		}
+		events := float64(b.N * len(lines))
+		cpu = float64((cpuTime() - c).Nanoseconds()) / events
+		b.ReportMetric(cpu, "cpu-ns/event-"+name)
+		b.ReportMetric(float64(time.Since(t).Nanoseconds())/events, "ns/event-"+name)
+		return cpu
+	}
+	b.ResetTimer()
+	none := phase("no-iocs")
+	iocs := MixedIOCs(1_000_000, 1)
+	for k, c2 := range g.C2Addresses() {
+		iocs[k] = intel.IOC{ID: "c2-" + c2, Type: intel.IPv4, Value: c2, Confidence: 90, ToBlock: true}
+	}
+	m.Replace("default", iocs)
+	iocs = nil // the matcher keeps its own entries; the input is garbage
+	loaded := phase("1M-iocs")
+	if hits == 0 {
+		b.Fatal("no hits: the C2 addresses of the demo stories should match")
+	}
+	m.Replace("default", nil)
+	again := phase("no-iocs-again")
+	b.ReportMetric(100*(loaded-(none+again)/2)/((none+again)/2), "%-cpu-added")
+}
+
+// cpuTime is the CPU time this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
