@@ -3,9 +3,8 @@ package export
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
-
-	"github.com/yagura-soc/yagura/internal/intel"
 )
 
 // EDL writes an external dynamic list: one entry per line, nothing else
@@ -14,21 +13,23 @@ import (
 // URLs are written without their scheme, the form PAN-OS URL lists take.
 func EDL(w io.Writer, l List, kind string) error {
 	bw := newWriter(w)
+	bl := l.blocklist()
 	switch kind {
 	case "ip":
-		for _, v6 := range []bool{false, true} {
-			for _, p := range networks(l, v6) {
-				bw.WriteString(prefixString(p))
-				bw.WriteByte('\n')
+		var line []byte
+		for _, ps := range [][]netip.Prefix{bl.V4, bl.V6} {
+			for _, p := range ps {
+				line = append(appendPrefix(line[:0], p), '\n')
+				bw.Write(line)
 			}
 		}
 	case "domain":
-		for _, d := range values(l, intel.Domain) {
+		for _, d := range bl.Domains {
 			bw.WriteString(d)
 			bw.WriteByte('\n')
 		}
 	case "url":
-		for _, u := range values(l, intel.URL) {
+		for _, u := range bl.URLs {
 			if _, rest, ok := strings.Cut(u, "://"); ok {
 				u = rest
 			}

@@ -13,8 +13,10 @@ package export
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -27,6 +29,54 @@ type List struct {
 	Serial    int64 // the tenant's change-feed head: grows with every change
 	Generated time.Time
 	IOCs      []*intel.IOC // shared with the caller's lists: read only
+	// Blocklist, when set, is what the blocklist formats write of IOCs,
+	// from a caller that keeps its indicators sorted: a render then
+	// streams it instead of sorting a million entries first. nil: it is
+	// worked out from IOCs.
+	Blocklist *Blocklist
+}
+
+// Blocklist is what the blocklist formats (EDL, nftables, ipset,
+// Suricata, RPZ) write: addresses and networks per family, by address,
+// with no network inside another (interval sets refuse overlaps), and
+// domains and URLs, sorted and unique.
+type Blocklist struct {
+	V4, V6        []netip.Prefix
+	Domains, URLs []string
+}
+
+// ComparePrefix is the order of a Blocklist's networks: by address (IPv4
+// first), then shorter prefix first, so a covering network comes right
+// before everything it covers.
+func ComparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// AddNet adds an address or network, given in ComparePrefix order, unless
+// the network added last covers it.
+func (b *Blocklist) AddNet(p netip.Prefix) {
+	ps := &b.V4
+	if p.Addr().Is6() {
+		ps = &b.V6
+	}
+	if n := len(*ps); n > 0 && (*ps)[n-1].Overlaps(p) {
+		return
+	}
+	*ps = append(*ps, p)
+}
+
+func (l List) blocklist() *Blocklist {
+	if l.Blocklist != nil {
+		return l.Blocklist
+	}
+	b := &Blocklist{Domains: values(l, intel.Domain), URLs: values(l, intel.URL)}
+	for _, p := range networks(l) {
+		b.AddNet(p)
+	}
+	return b
 }
 
 // Format is one export format.
@@ -58,47 +108,23 @@ func Names() []string {
 }
 
 // networks returns the address and network indicators of a list as
-// prefixes of one family, with every prefix inside another one dropped,
-// so that interval sets (nftables, ipset) never see overlaps.
-func networks(l List, v6 bool) []netip.Prefix {
+// prefixes, in ComparePrefix order.
+func networks(l List) []netip.Prefix {
 	var ps []netip.Prefix
 	for _, i := range l.IOCs {
-		var p netip.Prefix
 		switch i.Type {
 		case intel.IPv4, intel.IPv6:
-			a, err := netip.ParseAddr(i.Value)
-			if err != nil {
-				continue
+			if a, err := netip.ParseAddr(i.Value); err == nil {
+				ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
 			}
-			p = netip.PrefixFrom(a, a.BitLen())
 		case intel.CIDR:
-			var err error
-			if p, err = netip.ParsePrefix(i.Value); err != nil {
-				continue
+			if p, err := netip.ParsePrefix(i.Value); err == nil {
+				ps = append(ps, p)
 			}
-		default:
-			continue
-		}
-		if p.Addr().Is6() == v6 {
-			ps = append(ps, p)
 		}
 	}
-	// Sorted by address then shorter prefix first, a covering prefix
-	// comes right before everything it covers.
-	sort.Slice(ps, func(a, b int) bool {
-		if c := ps[a].Addr().Compare(ps[b].Addr()); c != 0 {
-			return c < 0
-		}
-		return ps[a].Bits() < ps[b].Bits()
-	})
-	out := ps[:0]
-	for _, p := range ps {
-		if len(out) > 0 && out[len(out)-1].Overlaps(p) {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
+	slices.SortFunc(ps, ComparePrefix)
+	return ps
 }
 
 // values returns the sorted, unique values of the given types.
@@ -124,12 +150,15 @@ func values(l List, types ...intel.Type) []string {
 	return out[:n]
 }
 
-// prefixString writes a host prefix as a bare address.
-func prefixString(p netip.Prefix) string {
+// appendPrefix writes a host prefix as a bare address.
+func appendPrefix(b []byte, p netip.Prefix) []byte {
 	if p.IsSingleIP() {
-		return p.Addr().String()
+		return p.Addr().AppendTo(b)
 	}
-	return p.String()
+	return p.AppendTo(b)
 }
+
+// prefixString is appendPrefix as a string.
+func prefixString(p netip.Prefix) string { return string(appendPrefix(nil, p)) }
 
 func newWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }

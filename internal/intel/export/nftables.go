@@ -24,20 +24,21 @@ func NFTables(w io.Writer, l List) error {
 		fmt.Fprintf(bw, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name, typ)
 		if len(ps) > 0 {
 			bw.WriteString("\t\telements = {\n")
+			var line []byte
 			for k, p := range ps {
-				bw.WriteString("\t\t\t")
-				bw.WriteString(prefixString(p))
+				line = appendPrefix(append(line[:0], "\t\t\t"...), p)
 				if k < len(ps)-1 {
-					bw.WriteByte(',')
+					line = append(line, ',')
 				}
-				bw.WriteByte('\n')
+				bw.Write(append(line, '\n'))
 			}
 			bw.WriteString("\t\t}\n")
 		}
 		bw.WriteString("\t}\n")
 	}
-	writeSet("blocklist_v4", "ipv4_addr", networks(l, false))
-	writeSet("blocklist_v6", "ipv6_addr", networks(l, true))
+	bl := l.blocklist()
+	writeSet("blocklist_v4", "ipv4_addr", bl.V4)
+	writeSet("blocklist_v6", "ipv6_addr", bl.V6)
 	for _, c := range []struct{ name, hook, dir string }{
 		{"input", "input", "saddr"}, {"forward", "forward", "daddr"}, {"output", "output", "daddr"},
 	} {
@@ -74,11 +75,12 @@ func ipsetName(tenant, family string) string {
 func IPSet(w io.Writer, l List) error {
 	bw := newWriter(w)
 	fmt.Fprintf(bw, "# Yagura threat-intelligence blocklist, tenant %s, serial %d\n", l.Tenant, l.Serial)
+	bl := l.blocklist()
 	for _, f := range []struct {
 		family, inet string
-		v6           bool
-	}{{"v4", "inet", false}, {"v6", "inet6", true}} {
-		ps := networks(l, f.v6)
+		ps           []netip.Prefix
+	}{{"v4", "inet", bl.V4}, {"v6", "inet6", bl.V6}} {
+		ps := f.ps
 		name := ipsetName(l.Tenant, f.family)
 		maxelem := 65536
 		for maxelem < len(ps) {
@@ -87,8 +89,11 @@ func IPSet(w io.Writer, l List) error {
 		fmt.Fprintf(bw, "create %s hash:net family %s maxelem %d -exist\n", name, f.inet, maxelem)
 		fmt.Fprintf(bw, "create %s-new hash:net family %s maxelem %d -exist\n", name, f.inet, maxelem)
 		fmt.Fprintf(bw, "flush %s-new\n", name)
+		line := []byte("add " + name + "-new ")
+		head := len(line)
 		for _, p := range ps {
-			fmt.Fprintf(bw, "add %s-new %s\n", name, prefixString(p))
+			line = append(appendPrefix(line[:head], p), '\n')
+			bw.Write(line)
 		}
 		fmt.Fprintf(bw, "swap %s-new %s\ndestroy %s-new\n", name, name, name)
 	}

@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-
-	"github.com/yagura-soc/yagura/internal/intel"
 )
 
 // RPZ writes a DNS Response Policy Zone (BIND, Unbound, PowerDNS,
@@ -24,24 +22,34 @@ func RPZ(w io.Writer, l List) error {
 	}
 	fmt.Fprintf(bw, "; Yagura threat-intelligence response policy zone, tenant %s\n", l.Tenant)
 	fmt.Fprintf(bw, "$TTL 300\n@ IN SOA localhost. hostmaster.localhost. ( %d 3600 600 86400 300 )\n@ IN NS localhost.\n", serial)
-	for _, d := range values(l, intel.Domain) {
-		fmt.Fprintf(bw, "%s CNAME .\n*.%s CNAME .\n", d, d)
+	bl := l.blocklist()
+	for _, d := range bl.Domains {
+		bw.WriteString(d)
+		bw.WriteString(" CNAME .\n*.")
+		bw.WriteString(d)
+		bw.WriteString(" CNAME .\n")
 	}
-	for _, v6 := range []bool{false, true} {
-		for _, p := range networks(l, v6) {
-			fmt.Fprintf(bw, "%s.rpz-ip CNAME .\n", rpzIP(p))
+	var line []byte
+	for _, ps := range [][]netip.Prefix{bl.V4, bl.V6} {
+		for _, p := range ps {
+			line = append(appendRPZIP(line[:0], p), ".rpz-ip CNAME .\n"...)
+			bw.Write(line)
 		}
 	}
 	return bw.Flush()
 }
 
-// rpzIP is the owner name of an IP trigger: the prefix length, then the
+// appendRPZIP appends the owner name of an IP trigger: the prefix length, then the
 // address reversed (IPv4 octets; IPv6 16-bit groups with the longest run
 // of zero groups written as "zz").
-func rpzIP(p netip.Prefix) string {
+func appendRPZIP(line []byte, p netip.Prefix) []byte {
+	line = strconv.AppendInt(line, int64(p.Bits()), 10)
 	if p.Addr().Is4() {
 		b := p.Addr().As4()
-		return fmt.Sprintf("%d.%d.%d.%d.%d", p.Bits(), b[3], b[2], b[1], b[0])
+		for k := 3; k >= 0; k-- {
+			line = strconv.AppendUint(append(line, '.'), uint64(b[k]), 10)
+		}
+		return line
 	}
 	b := p.Addr().As16()
 	groups := make([]string, 8)
@@ -70,5 +78,5 @@ func rpzIP(p netip.Prefix) string {
 	for i, j := 0, len(groups)-1; i < j; i, j = i+1, j-1 {
 		groups[i], groups[j] = groups[j], groups[i]
 	}
-	return strconv.Itoa(p.Bits()) + "." + strings.Join(groups, ".")
+	return append(append(line, '.'), strings.Join(groups, ".")...)
 }

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,9 +78,121 @@ type distList struct {
 	mu     sync.RWMutex
 	serial int64
 	byKey  map[string]*intel.IOC
+	// The blocklist kinds, kept sorted as indicators change: a render
+	// filters and writes them, where sorting a million entries first
+	// took seconds.
+	nets          []netEntry   // in export.ComparePrefix order
+	domains, urls []*intel.IOC // by value
 
 	cacheMu sync.Mutex
 	cache   map[string]rendered // by format and threshold
+}
+
+type netEntry struct {
+	p netip.Prefix
+	i *intel.IOC
+}
+
+// netOf is an address or network indicator as a prefix.
+func netOf(i *intel.IOC) (netip.Prefix, bool) {
+	switch i.Type {
+	case intel.IPv4, intel.IPv6:
+		a, err := netip.ParseAddr(i.Value)
+		return netip.PrefixFrom(a, a.BitLen()), err == nil
+	case intel.CIDR:
+		p, err := netip.ParsePrefix(i.Value)
+		return p, err == nil
+	}
+	return netip.Prefix{}, false
+}
+
+// put stores, replaces or (i nil) drops the indicator of key k; sorted
+// false leaves the sorted kinds to a resort, for bulk changes.
+func (dl *distList) put(k string, i *intel.IOC, sorted bool) {
+	if old := dl.byKey[k]; old != nil {
+		if sorted {
+			dl.index(old, false)
+		}
+		delete(dl.byKey, k)
+	}
+	if i != nil {
+		dl.byKey[k] = i
+		if sorted {
+			dl.index(i, true)
+		}
+	}
+}
+
+// index adds an indicator to its sorted kind, or removes it.
+func (dl *distList) index(i *intel.IOC, add bool) {
+	if p, ok := netOf(i); ok {
+		k, found := slices.BinarySearchFunc(dl.nets, p, func(e netEntry, p netip.Prefix) int { return export.ComparePrefix(e.p, p) })
+		dl.nets = edit(dl.nets, k, found, add, netEntry{p, i})
+		return
+	}
+	var list *[]*intel.IOC
+	switch i.Type {
+	case intel.Domain:
+		list = &dl.domains
+	case intel.URL:
+		list = &dl.urls
+	default:
+		return
+	}
+	k, found := slices.BinarySearchFunc(*list, i.Value, func(e *intel.IOC, v string) int { return strings.Compare(e.Value, v) })
+	*list = edit(*list, k, found, add, i)
+}
+
+// edit puts e at k of a sorted slice (add) or removes what is there.
+func edit[E any](s []E, k int, found, add bool, e E) []E {
+	switch {
+	case add && found:
+		s[k] = e
+	case add:
+		s = slices.Insert(s, k, e)
+	case found:
+		s = slices.Delete(s, k, k+1)
+	}
+	return s
+}
+
+// resort rebuilds the sorted kinds from byKey.
+func (dl *distList) resort() {
+	dl.nets, dl.domains, dl.urls = dl.nets[:0], dl.domains[:0], dl.urls[:0]
+	for _, i := range dl.byKey {
+		if p, ok := netOf(i); ok {
+			dl.nets = append(dl.nets, netEntry{p, i})
+		} else if i.Type == intel.Domain {
+			dl.domains = append(dl.domains, i)
+		} else if i.Type == intel.URL {
+			dl.urls = append(dl.urls, i)
+		}
+	}
+	slices.SortFunc(dl.nets, func(a, b netEntry) int { return export.ComparePrefix(a.p, b.p) })
+	byValue := func(a, b *intel.IOC) int { return strings.Compare(a.Value, b.Value) }
+	slices.SortFunc(dl.domains, byValue)
+	slices.SortFunc(dl.urls, byValue)
+}
+
+// blocklist is what the blocklist exports write for a consumer.
+func (dl *distList) blocklist(p intel.Policy, now time.Time) *export.Blocklist {
+	b := &export.Blocklist{}
+	for _, n := range dl.nets {
+		if p.Distributable(n.i, now) {
+			b.AddNet(n.p)
+		}
+	}
+	for _, kind := range []struct {
+		from []*intel.IOC
+		to   *[]string
+	}{{dl.domains, &b.Domains}, {dl.urls, &b.URLs}} {
+		for _, i := range kind.from {
+			if p.Distributable(i, now) {
+				*kind.to = append(*kind.to, i.Value)
+			}
+		}
+	}
+	return b
 }
 
 // rendered is an export as last rendered. It is served again while the
@@ -173,6 +287,7 @@ func (s *Service) ensure(ctx context.Context, tenant string) error {
 	}); err != nil {
 		return fmt.Errorf("intel: load %s: %w", tenant, err)
 	}
+	dl.resort()
 	s.matcher.Replace(tenant, all)
 	s.lists[tenant] = dl
 	s.loaded[tenant] = true
@@ -207,17 +322,23 @@ func (s *Service) apply(tenant string, changed []intel.IOC) {
 		return
 	}
 	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	// A few changes are placed by binary search; a bulk load re-sorts
+	// once instead of moving half a list per indicator.
+	bulk := len(changed) > 1000
 	for _, i := range changed {
+		var keep *intel.IOC
 		if s.distributable(i) {
-			dl.byKey[i.Key()] = slim(i)
-		} else {
-			delete(dl.byKey, i.Key())
+			keep = slim(i)
 		}
+		dl.put(i.Key(), keep, !bulk)
 		if i.Seq > dl.serial {
 			dl.serial = i.Seq
 		}
 	}
-	dl.mu.Unlock()
+	if bulk {
+		dl.resort()
+	}
 }
 
 // Formats are the import formats.
@@ -451,10 +572,13 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	if hit && c.serial == serial && now.Sub(c.at) < exportCacheTTL {
 		return c.body, f, nil
 	}
-	l, err := s.List(ctx, tenant, p)
-	if err != nil {
-		return nil, f, err
-	}
+	// Every export format is a blocklist: it needs the sorted kinds, not
+	// the indicators.
+	l := export.List{Tenant: tenant, Generated: now}
+	p.Warn = nil // the lists hold nothing on a warning list
+	dl.mu.RLock()
+	l.Serial, l.Blocklist = dl.serial, dl.blocklist(p, now)
+	dl.mu.RUnlock()
 	var b bytes.Buffer
 	if err := f.Write(&b, l); err != nil {
 		return nil, f, err
