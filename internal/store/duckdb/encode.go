@@ -2,33 +2,29 @@ package duckdb
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/yagura-soc/yagura/internal/event"
 )
 
-// appendFields encodes a field map exactly as encoding/json would (keys
-// sorted, the same string escaping), without reflection: encoding the two
-// maps of every event is the costliest part of a write, and the writer is
-// the pipeline's one serial stage. Values of kinds event.Fields does not
-// promise fall back to encoding/json.
+// appendFields encodes a field map as a JSON object that decodes to what
+// encoding/json's encoding decodes to, without reflection and without
+// sorting the keys (nothing reads the stored text in order): encoding the
+// two maps of every event is the costliest part of a write. Values of
+// kinds event.Fields does not promise fall back to encoding/json.
 func appendFields(b []byte, f event.Fields) ([]byte, error) {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
+	first := true
+	for k, v := range f {
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, f[k]); err != nil {
+		if b, err = appendValue(b, v); err != nil {
 			return nil, err
 		}
 	}
@@ -82,14 +78,26 @@ func appendValue(b []byte, v any) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString writes s as a JSON string the way encoding/json does: HTML
-// characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+// plainASCII marks the bytes below utf8.RuneSelf that a JSON string holds
+// as they are: everything but control characters, '"' and '\\'.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendString writes s as a JSON string: control characters, quotes and
+// backslashes escaped as encoding/json escapes them, U+2028 and U+2029
+// escaped so the text is also valid JavaScript, invalid UTF-8 as U+FFFD.
+// Unlike encoding/json it leaves '<', '>' and '&' alone: the text is
+// stored, never embedded in HTML.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
