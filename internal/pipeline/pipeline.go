@@ -108,6 +108,7 @@ type Alerter interface {
 type Pipeline struct {
 	cfg       Config
 	events    store.EventStore
+	preparer  store.EventPreparer // events, when it can encode ahead of the writer
 	state     store.State
 	normalize Normalizer
 	detector  detect.Detector
@@ -125,11 +126,13 @@ type Pipeline struct {
 
 // job is a batch on its way through the stages.
 type job struct {
-	batch   Batch
-	events  []*event.Event
-	matches []detect.Match
-	errors  []ItemError
-	result  chan Result
+	batch    Batch
+	events   []*event.Event
+	matches  []detect.Match
+	errors   []ItemError
+	prepared store.PreparedEvents // the events encoded for the store, by a worker
+	failed   error                // the batch cannot be stored; it is answered with this
+	result   chan Result
 }
 
 // New builds and starts a pipeline.
@@ -154,6 +157,7 @@ func New(cfg Config, events store.EventStore, state store.State, normalize Norma
 		write: make(chan *job, cfg.QueueBatches),
 		done:  make(chan struct{}),
 	}
+	p.preparer, _ = events.(store.EventPreparer)
 	m.QueueDepth("work", func() int { return len(p.work) })
 	m.QueueDepth("write", func() int { return len(p.write) })
 	var workers sync.WaitGroup
@@ -293,6 +297,12 @@ func (p *Pipeline) process(j *job) {
 	p.metrics.RuleEval.Observe(time.Since(start).Seconds())
 	p.metrics.EventsOut.WithLabelValues("detected").Add(float64(len(j.events)))
 	p.metrics.Matches.Add(float64(len(j.matches)))
+
+	if p.preparer != nil {
+		if j.prepared, j.failed = p.preparer.Prepare(j.events); j.failed != nil {
+			p.log.Error("events could not be encoded for the store; batch not acknowledged", "source", b.Source, "err", j.failed)
+		}
+	}
 }
 
 // runWriter commits waiting batches together and acknowledges them.
@@ -314,7 +324,14 @@ func (p *Pipeline) runWriter() {
 				break gather
 			}
 		}
-		err := p.commit(group, n)
+		group, failed := splitFailed(group)
+		for _, j := range failed {
+			j.result <- Result{Err: fmt.Errorf("store events: %w", j.failed)}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		err := p.commit(group)
 		for _, j := range group {
 			r := Result{Accepted: len(j.events), Errors: j.errors, Err: err}
 			if err != nil {
@@ -327,23 +344,38 @@ func (p *Pipeline) runWriter() {
 	}
 }
 
+// splitFailed separates the jobs a worker could not prepare for the store;
+// the rest are committed together. Their matches go with them: an alert
+// must never point at an event that is not stored.
+func splitFailed(group []*job) (ok, failed []*job) {
+	for _, j := range group {
+		if j.failed != nil {
+			failed = append(failed, j)
+		} else {
+			ok = append(ok, j)
+		}
+	}
+	return ok, failed
+}
+
 // commit writes a group's events, then its alerts. Events first: an alert
 // must never point at an event that is not stored.
-func (p *Pipeline) commit(group []*job, n int) error {
+func (p *Pipeline) commit(group []*job) error {
 	ctx := context.Background()
-	all := make([]*event.Event, 0, n)
 	var matches []detect.Match
+	n := 0
 	for _, j := range group {
-		all = append(all, j.events...)
 		matches = append(matches, j.matches...)
+		n += len(j.events)
 	}
 	start := time.Now()
-	if err := p.events.Append(ctx, all); err != nil {
-		p.log.Error("event store write failed; batches not acknowledged", "events", len(all), "err", err)
+	stored, err := p.appendEvents(ctx, group, n)
+	if err != nil {
+		p.log.Error("event store write failed; batches not acknowledged", "events", n, "err", err)
 		return fmt.Errorf("store events: %w", err)
 	}
 	p.metrics.StoreWrite.WithLabelValues("events").Observe(time.Since(start).Seconds())
-	p.metrics.EventsOut.WithLabelValues("stored").Add(float64(len(all)))
+	p.metrics.EventsOut.WithLabelValues("stored").Add(float64(stored))
 	if len(matches) == 0 {
 		return nil
 	}
@@ -372,4 +404,23 @@ func (p *Pipeline) commit(group []*job, n int) error {
 	}
 	p.metrics.StoreWrite.WithLabelValues("alerts").Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// appendEvents stores a group's events in one transaction, as the workers
+// prepared them when the store can prepare.
+func (p *Pipeline) appendEvents(ctx context.Context, group []*job, n int) (int, error) {
+	if p.preparer != nil {
+		batches := make([]store.PreparedEvents, 0, len(group))
+		stored := 0
+		for _, j := range group {
+			batches = append(batches, j.prepared)
+			stored += j.prepared.Len()
+		}
+		return stored, p.preparer.AppendPrepared(ctx, batches)
+	}
+	all := make([]*event.Event, 0, n)
+	for _, j := range group {
+		all = append(all, j.events...)
+	}
+	return len(all), p.events.Append(ctx, all)
 }

@@ -212,3 +212,52 @@ func TestStoreFailureIsNotAcknowledged(t *testing.T) {
 		t.Fatalf("Submit = %+v, %v; want an error and nothing accepted", res, err)
 	}
 }
+
+// unencodableStore is the real DuckDB store whose Prepare refuses batches
+// holding a poisoned record, as an encoder meeting a value it cannot write
+// would.
+type unencodableStore struct {
+	store.EventStore
+	store.EventPreparer
+}
+
+func (u unencodableStore) Prepare(evs []*event.Event) (store.PreparedEvents, error) {
+	for _, ev := range evs {
+		if ev.Fields["host"] == "poison" {
+			return nil, errors.New("cannot encode")
+		}
+	}
+	return u.EventPreparer.Prepare(evs)
+}
+
+// A batch the store cannot encode is refused, with its alerts; the batches
+// committed beside it are stored and acknowledged.
+func TestUnencodableBatchFailsAlone(t *testing.T) {
+	f := newFixture(t)
+	s := unencodableStore{f.events, f.events.(store.EventPreparer)}
+	p := New(Config{Workers: 1, DedupWindow: time.Hour}, s, f.state, jsonNormalizer, flagDetector{}, metrics.New(), quietLog())
+	defer p.Close(context.Background())
+	poisoned := batchOf(10, 0) // h0 raises an alert
+	poisoned.Items = append(poisoned.Items, Item{Data: []byte(`{"host":"poison"}`)})
+	bad, err := p.Enqueue(context.Background(), poisoned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := p.Enqueue(context.Background(), batchOf(10, 10)) // h10 raises an alert
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := <-bad; r.Err == nil || r.Accepted != 0 {
+		t.Errorf("poisoned batch = %+v, want an error and nothing accepted", r)
+	}
+	if r := <-good; r.Err != nil || r.Accepted != 10 {
+		t.Errorf("good batch = %+v, want 10 accepted", r)
+	}
+	if got := countStored(t, f.events); got != 10 {
+		t.Errorf("stored %d events, want the good batch's 10", got)
+	}
+	alerts, _, err := f.state.Scope(store.DefaultTenant).Alerts().List(context.Background(), store.AlertFilter{})
+	if err != nil || len(alerts) != 1 || alerts[0].Entities["host.name"] != "h10" {
+		t.Errorf("alerts = %+v, %v; want only the good batch's h10", alerts, err)
+	}
+}

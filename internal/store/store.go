@@ -50,6 +50,23 @@ type EventStore interface {
 	Close() error
 }
 
+// PreparedEvents is a batch an event store has already turned into its own
+// row format (see EventPreparer).
+type PreparedEvents interface {
+	Len() int
+}
+
+// EventPreparer is implemented by event stores whose writes start with a
+// costly step that needs no lock (encoding rows). The pipeline runs Prepare
+// on its parallel workers, so that its one serial writer only appends and
+// commits.
+type EventPreparer interface {
+	Prepare(events []*event.Event) (PreparedEvents, error)
+	// AppendPrepared writes batches this store's Prepare made, durably and
+	// in one transaction, as Append would write their events.
+	AppendPrepared(ctx context.Context, batches []PreparedEvents) error
+}
+
 // EventQuery selects events of one tenant. Terms are ANDed.
 type EventQuery struct {
 	Tenant string

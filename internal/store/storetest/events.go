@@ -145,6 +145,42 @@ func RunEventStore(t *testing.T, open OpenEventStore) {
 		}
 	})
 
+	t.Run("prepared batches are stored like appended ones", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		defer s.Close()
+		prep, ok := s.(store.EventPreparer)
+		if !ok {
+			t.Skip("this store does not prepare batches")
+		}
+		one, err := prep.Prepare([]*event.Event{
+			sampleEvent("acme", "p1", day0.Add(time.Hour), "ws-01", "alice", "first"),
+			sampleEvent("other", "p2", day0.Add(time.Hour), "ws-02", "bob", "second"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := prep.Prepare([]*event.Event{sampleEvent("acme", "p3", day0.Add(25*time.Hour), "ws-03", "carol", "third")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one.Len() != 2 || two.Len() != 1 {
+			t.Fatalf("Len = %d, %d; want 2, 1", one.Len(), two.Len())
+		}
+		if err := prep.AppendPrepared(ctx, []store.PreparedEvents{one, two}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.Search(ctx, store.EventQuery{Tenant: "acme", Terms: []store.Term{{Field: "Image", Value: `C:\Windows\System32\cmd.exe`}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(page); fmt.Sprint(got) != "[p3 p1]" {
+			t.Errorf("acme's events = %v, want [p3 p1]", got)
+		}
+		if page.Items[1].ECS["user.name"] != "alice" || page.Items[1].Raw != "first" {
+			t.Errorf("p1 = %+v", page.Items[1])
+		}
+	})
+
 	t.Run("partitions and retention", func(t *testing.T) {
 		dir := t.TempDir()
 		s := open(t, dir)
