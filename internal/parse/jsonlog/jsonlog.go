@@ -126,6 +126,28 @@ func Flatten(data []byte, f event.Fields) error {
 	return nil
 }
 
+// Unquote decodes data that holds one JSON string and nothing else but
+// white space around it, as Flatten decodes string values: escapes
+// decoded, invalid UTF-8 and lone surrogates as U+FFFD. Unlike
+// encoding/json it accepts raw control characters inside the string, so a
+// shipper's stray tab does not turn a log line into an unparsed one.
+func Unquote(data []byte) (string, error) {
+	d := decoder{data: string(data), valid: utf8.Valid(data)}
+	d.skipSpace()
+	if d.i >= len(d.data) || d.data[d.i] != '"' {
+		return "", d.errf(`'"'`)
+	}
+	s, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	d.skipSpace()
+	if d.i != len(d.data) {
+		return "", fmt.Errorf("json: unexpected %q after the string at byte %d", d.data[d.i], d.i)
+	}
+	return s, nil
+}
+
 type decoder struct {
 	data  string
 	i     int
@@ -398,17 +420,7 @@ func (d *decoder) strSlow(start int) (string, error) {
 				return "", d.errf(`four hex digits after \u`)
 			}
 			if utf16.IsSurrogate(r) {
-				r2 := rune(utf8.RuneError)
-				if d.i+1 < len(d.data) && d.data[d.i] == '\\' && d.data[d.i+1] == 'u' {
-					save := d.i
-					d.i += 2
-					if lo, ok := d.hex4(); ok {
-						r2 = lo
-					} else {
-						d.i = save
-					}
-				}
-				r = utf16.DecodeRune(r, r2)
+				r = d.surrogatePair(r)
 			}
 			d.buf = utf8.AppendRune(d.buf, r)
 		default:
@@ -417,6 +429,24 @@ func (d *decoder) strSlow(start int) (string, error) {
 		}
 	}
 	return "", d.errf(`closing '"'`)
+}
+
+// surrogatePair completes a UTF-16 surrogate read from a \u escape with
+// the \u escape after it. Without a partner it is U+FFFD, and an escape
+// after it that is not its partner stays to be read on its own, as
+// encoding/json reads it.
+func (d *decoder) surrogatePair(hi rune) rune {
+	if d.i+1 < len(d.data) && d.data[d.i] == '\\' && d.data[d.i+1] == 'u' {
+		save := d.i
+		d.i += 2
+		if lo, ok := d.hex4(); ok {
+			if r := utf16.DecodeRune(hi, lo); r != utf8.RuneError {
+				return r
+			}
+		}
+		d.i = save
+	}
+	return utf8.RuneError
 }
 
 func (d *decoder) hex4() (rune, bool) {
@@ -442,4 +472,20 @@ func (d *decoder) hex4() (rune, bool) {
 	return r, true
 }
 
-func toValidUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// toValidUTF8 replaces each byte that is not part of valid UTF-8 with
+// U+FFFD, as encoding/json does (strings.ToValidUTF8 would merge a run of
+// them into one).
+func toValidUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
