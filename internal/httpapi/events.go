@@ -15,6 +15,7 @@ import (
 
 	"github.com/yagura-soc/yagura/internal/auth"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
 	"github.com/yagura-soc/yagura/internal/pipeline"
 	"github.com/yagura-soc/yagura/internal/store"
 )
@@ -108,6 +109,11 @@ func decodeItems(body []byte) ([]pipeline.Item, error) {
 		if len(b) == 0 {
 			continue
 		}
+		if b[0] == '"' {
+			// A log line: one pass decodes and checks it.
+			items = append(items, lineItem(b, fmt.Sprintf("line %d", line)))
+			continue
+		}
 		if !json.Valid(b) {
 			items = append(items, pipeline.Item{Data: bytes.Clone(b),
 				Invalid: fmt.Sprintf("line %d is not valid JSON; stored as raw text", line)})
@@ -123,14 +129,21 @@ func decodeItems(body []byte) ([]pipeline.Item, error) {
 func itemFrom(v json.RawMessage, where string) pipeline.Item {
 	switch v[0] {
 	case '"':
-		var line string
-		if err := json.Unmarshal(v, &line); err == nil {
-			return pipeline.Item{Data: []byte(line)}
-		}
+		return lineItem(v, where)
 	case '{':
 		return pipeline.Item{Data: v}
 	}
 	return pipeline.Item{Data: v, Invalid: where + " is neither a string nor an object; stored as raw text"}
+}
+
+// lineItem decodes a JSON string holding a raw log line; one that does not
+// decode is kept raw and reported.
+func lineItem(v []byte, where string) pipeline.Item {
+	line, err := jsonlog.Unquote(v)
+	if err != nil {
+		return pipeline.Item{Data: bytes.Clone(v), Invalid: where + " is not a valid JSON string (" + err.Error() + "); stored as raw text"}
+	}
+	return pipeline.Item{Data: []byte(line)}
 }
 
 func describeJSONError(body []byte, err error) string {

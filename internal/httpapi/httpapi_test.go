@@ -198,6 +198,7 @@ func TestIngest(t *testing.T) {
 		{"bad line does not sink the batch", `{"host":"d"}` + "\n" + `{"host": oops}` + "\n" + `{"host":"e"}`, 202, 3, 1, ""},
 		{"unparseable timestamp is kept and reported", `{"host":"f","@timestamp":"yesterday-ish"}`, 202, 1, 1, ""},
 		{"number item is kept raw", `[42]`, 202, 1, 1, ""},
+		{"unterminated string line is kept raw", `"half a line` + "\n" + `"escaped \"quote\" and tab\t"`, 202, 2, 2, ""},
 		{"malformed array", `[{"host":"g"},`, 400, 0, 0, "not valid JSON"},
 		{"empty body", ``, 400, 0, 0, "no events"},
 		{"over the body limit", `"` + strings.Repeat("x", 5000) + `"`, 413, 0, 0, "limit"},
@@ -223,8 +224,8 @@ func TestIngest(t *testing.T) {
 	// Everything accepted is searchable, parse failures included.
 	analyst := e.tokens["default/analyst"]
 	code, out := e.do(t, "GET", "/api/v1/events?limit=1", analyst, "")
-	if code != 200 || out["total"] != float64(10) {
-		t.Errorf("search total = %v (%d), want 10", out["total"], code)
+	if code != 200 || out["total"] != float64(12) {
+		t.Errorf("search total = %v (%d), want 12", out["total"], code)
 	}
 	code, out = e.do(t, "GET", "/api/v1/events?q=host.name:d", analyst, "")
 	if items, _ := out["items"].([]any); code != 200 || len(items) != 1 {
@@ -233,6 +234,14 @@ func TestIngest(t *testing.T) {
 	code, out = e.do(t, "GET", "/api/v1/events?q="+`"a%20raw"`, analyst, "")
 	if out["total"] != float64(1) {
 		t.Errorf("bare phrase: %d %v", code, out)
+	}
+	// A JSON string line is stored decoded; a broken one as it came.
+	for phrase, raw := range map[string]string{`"quote"%20and`: "escaped \"quote\" and tab\t", "half": `"half a line`} {
+		code, out = e.do(t, "GET", "/api/v1/events?q="+phrase, analyst, "")
+		items, _ := out["items"].([]any)
+		if code != 200 || len(items) != 1 || items[0].(map[string]any)["event.original"] != raw {
+			t.Errorf("q=%s: %d %v, want one event with raw %q", phrase, code, out, raw)
+		}
 	}
 }
 
