@@ -178,18 +178,10 @@ type xrecord struct {
 
 // buildChunk writes a chunk holding recs.
 func buildChunk(recs []xrecord) []byte {
-	c := make([]byte, chunkSize)
-	copy(c, chunkMagic)
-	le := binary.LittleEndian
-	le.PutUint64(c[8:], recs[0].id)
-	le.PutUint64(c[16:], recs[len(recs)-1].id)
-	le.PutUint64(c[24:], recs[0].id)
-	le.PutUint64(c[32:], recs[len(recs)-1].id)
-	le.PutUint32(c[40:], 128)
-	off := chunkHeaderSize
+	cw := newChunkWriter()
 	defs := map[*xelem]int{}
 	for _, r := range recs {
-		x := bxml{base: off + recordHeaderSize}
+		x := bxml{base: cw.bodyAt()}
 		x.u8(tokFragmentHeader)
 		x.b = append(x.b, 1, 1, 0)
 		args := r.args
@@ -202,19 +194,53 @@ func buildChunk(recs []xrecord) []byte {
 		}
 		x.instance(r.root, args, defs)
 		x.u8(tokEOF)
-		size := recordHeaderSize + len(x.b) + 4
-		rec := c[off : off+size]
-		copy(rec, recordMagic)
-		le.PutUint32(rec[4:], uint32(size))
-		le.PutUint64(rec[8:], r.id)
-		le.PutUint64(rec[16:], r.written)
-		copy(rec[recordHeaderSize:], x.b)
-		le.PutUint32(rec[size-4:], uint32(size))
-		off += size
+		cw.put(r.id, r.written, x.b)
 	}
-	le.PutUint32(c[44:], uint32(off)) // last record offset (not read)
-	le.PutUint32(c[48:], uint32(off)) // free space offset
-	le.PutUint32(c[52:], crc32.ChecksumIEEE(c[chunkHeaderSize:off]))
+	return cw.finish()
+}
+
+// chunkWriter lays records out in a chunk and fills in its header.
+type chunkWriter struct {
+	c           []byte
+	off         int
+	first, last uint64
+}
+
+func newChunkWriter() *chunkWriter {
+	return &chunkWriter{c: make([]byte, chunkSize), off: chunkHeaderSize}
+}
+
+// bodyAt is the chunk offset of the next record's BinXML.
+func (cw *chunkWriter) bodyAt() int { return cw.off + recordHeaderSize }
+
+func (cw *chunkWriter) put(id, written uint64, body []byte) {
+	if cw.off == chunkHeaderSize {
+		cw.first = id
+	}
+	cw.last = id
+	le := binary.LittleEndian
+	size := recordHeaderSize + len(body) + 4
+	rec := cw.c[cw.off : cw.off+size]
+	copy(rec, recordMagic)
+	le.PutUint32(rec[4:], uint32(size))
+	le.PutUint64(rec[8:], id)
+	le.PutUint64(rec[16:], written)
+	copy(rec[recordHeaderSize:], body)
+	le.PutUint32(rec[size-4:], uint32(size))
+	cw.off += size
+}
+
+func (cw *chunkWriter) finish() []byte {
+	c, le := cw.c, binary.LittleEndian
+	copy(c, chunkMagic)
+	le.PutUint64(c[8:], cw.first)
+	le.PutUint64(c[16:], cw.last)
+	le.PutUint64(c[24:], cw.first)
+	le.PutUint64(c[32:], cw.last)
+	le.PutUint32(c[40:], 128)
+	le.PutUint32(c[44:], uint32(cw.off)) // last record offset (not read)
+	le.PutUint32(c[48:], uint32(cw.off)) // free space offset
+	le.PutUint32(c[52:], crc32.ChecksumIEEE(c[chunkHeaderSize:cw.off]))
 	le.PutUint32(c[124:], crc32.Update(crc32.ChecksumIEEE(c[:120]), crc32.IEEETable, c[128:chunkHeaderSize]))
 	return c
 }
