@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/auth"
@@ -44,6 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Demo.Enabled = true
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	tuneGC()
 
 	deps, err := engines(cfg, log)
 	if err != nil {
@@ -115,4 +117,17 @@ func announceDemo(ctx context.Context, srv *server.Server, dataDir string, w io.
 	fmt.Fprintf(w, "\nYagura demo running. Alerts appear within a minute:\n\n"+
 		"  curl -s%s -H \"Authorization: Bearer $(cat %s)\" %s/api/v1/alerts\n\n", trust, path, srv.URL())
 	return nil
+}
+
+// serverGCPercent is the server's GOGC unless the environment sets one.
+// Its live Go heap is small (the batches in flight; DuckDB's memory is
+// not Go's) while it allocates fast, so the default of 100 collects
+// several times a second. In A/B runs of the ingest benchmark 200 gave
+// 10–35 % more events per CPU-second for about 100 MB more peak RSS.
+const serverGCPercent = 200
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
