@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/parse"
@@ -16,7 +17,11 @@ import (
 // nested maps, and the keys are renamed here. It gives the same fields as
 // FromMap on the decoded object (TestFastPathAgrees).
 func parseFlat(data []byte) (parse.Record, error) {
-	flat := make(event.Fields, 48)
+	flat := flatPool.Get().(event.Fields)
+	defer func() {
+		clear(flat)
+		flatPool.Put(flat)
+	}()
 	if err := jsonlog.Flatten(data, flat); err != nil {
 		return parse.Record{}, err
 	}
@@ -52,6 +57,11 @@ func parseFlat(data []byte) (parse.Record, error) {
 	payload(f, flat, base+"UserData.")
 	return rec, nil
 }
+
+// flatPool recycles parseFlat's scratch map: the record's fields are copied
+// out of it (values are shared, the table is not), and a fresh 48-entry
+// table per Windows event was the normalizer's largest allocation.
+var flatPool = sync.Pool{New: func() any { return make(event.Fields, 48) }}
 
 func hasPrefixKey(f event.Fields, prefix string) bool {
 	for k := range f {
@@ -205,18 +215,20 @@ func skipLeaf(parts []string, leaf string) bool {
 }
 
 // flatWinlogbeat maps the flattened Winlogbeat form.
+// winlogbeatSystem names the System fields of a Winlogbeat record.
+var winlogbeatSystem = map[string]string{
+	"winlog.event_id": "EventID", "winlog.channel": "Channel", "winlog.computer_name": "Computer",
+	"winlog.record_id": "EventRecordID", "winlog.task": "Task", "winlog.opcode": "Opcode",
+	"winlog.version": "Version", "winlog.provider_name": "Provider_Name",
+	"winlog.provider_guid": "Provider_Guid", "winlog.process.pid": "ProcessID",
+	"winlog.process.thread.id": "ThreadID", "winlog.user.identifier": "Security_UserID",
+	"log.level": "Level",
+}
+
 func flatWinlogbeat(flat event.Fields) (parse.Record, error) {
 	f := make(event.Fields, len(flat))
 	rec := parse.Record{Format: Format, Fields: f}
-	sys := map[string]string{
-		"winlog.event_id": "EventID", "winlog.channel": "Channel", "winlog.computer_name": "Computer",
-		"winlog.record_id": "EventRecordID", "winlog.task": "Task", "winlog.opcode": "Opcode",
-		"winlog.version": "Version", "winlog.provider_name": "Provider_Name",
-		"winlog.provider_guid": "Provider_Guid", "winlog.process.pid": "ProcessID",
-		"winlog.process.thread.id": "ThreadID", "winlog.user.identifier": "Security_UserID",
-		"log.level": "Level",
-	}
-	for k, name := range sys {
+	for k, name := range winlogbeatSystem {
 		if v, ok := flat[k]; ok {
 			if s := text(v); s != "" {
 				f[name] = s
