@@ -131,8 +131,10 @@ func Compile(q *Query, text string, opts Options) (store.CompiledQuery, error) {
 		out.Events = true
 		out.SQL, out.Args = splat(sq("SELECT "+duckdb.EventColumns+" FROM ", src, order, " LIMIT ?"), limit)
 	} else {
-		out.Columns = rel.cols
-		out.SQL, out.Args = splat(sq("SELECT ", colList(len(rel.cols)), " FROM ", src, order, " LIMIT ?"), limit)
+		// Rows that are not events are groups or a limited selection: the
+		// window count rides along, so the total needs no second pass.
+		out.Columns, out.TotalColumn = rel.cols, true
+		out.SQL, out.Args = splat(sq("SELECT ", colList(len(rel.cols)), ", count(*) OVER () AS _total FROM ", src, order, " LIMIT ?"), limit)
 	}
 	count := sq("SELECT count(*) FROM ", src)
 	out.CountSQL, out.CountArgs, out.Limit = count.sql, count.args, limit

@@ -27,6 +27,12 @@ type CompiledQuery struct {
 	// Limit is SQL's display limit, when it has one: an answer with fewer
 	// rows is complete, and the store may skip CountSQL.
 	Limit int
+	// TotalColumn, for a query that is not an event query, says SQL
+	// selects one more column after Columns: the number of rows without
+	// the display limit (count(*) OVER ()), the same on every row. The
+	// store reads Total from it and never runs CountSQL, so a stats
+	// query with more groups than its limit aggregates once, not twice.
+	TotalColumn bool
 }
 
 // QueryResult is the answer of EventStore.Query.

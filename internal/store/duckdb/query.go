@@ -71,11 +71,15 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 		}
 	} else {
 		n := len(q.Columns)
+		var total any
 		for rows.Next() {
 			vals := make([]any, n)
-			ptrs := make([]any, n)
+			ptrs := make([]any, n, n+1)
 			for i := range vals {
 				ptrs[i] = &vals[i]
+			}
+			if q.TotalColumn {
+				ptrs = append(ptrs, &total)
 			}
 			if err := rows.Scan(ptrs...); err != nil {
 				return res, fmt.Errorf("event store: query: read: %w", err)
@@ -84,6 +88,13 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 				vals[i] = plainValue(vals[i])
 			}
 			res.Rows = append(res.Rows, vals)
+		}
+		if q.TotalColumn {
+			if err := rows.Err(); err != nil {
+				return res, fmt.Errorf("event store: query: %w", err)
+			}
+			res.Total, _ = plainValue(total).(int64)
+			return res, nil
 		}
 	}
 	if err := rows.Err(); err != nil {
