@@ -44,6 +44,15 @@ var typedColumns = []struct{ Field, Column string }{
 	{"message", "message"},
 }
 
+// typedField tells the ECS fields that have a typed column.
+var typedField = func() map[string]bool {
+	m := make(map[string]bool, len(typedColumns))
+	for _, c := range typedColumns {
+		m[c.Field] = true
+	}
+	return m
+}()
+
 // ColumnFor returns the typed column that holds an ECS field, if any.
 func ColumnFor(field string) (string, bool) {
 	for _, c := range typedColumns {
@@ -132,8 +141,11 @@ const columnsDDL = `tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, ts TIMESTAMP N
 	source_ip VARCHAR, destination_ip VARCHAR, process_command_line VARCHAR, message VARCHAR,
 	raw VARCHAR, parse_error VARCHAR, fields VARCHAR, ecs VARCHAR`
 
-// selectColumns lists the columns read back to rebuild an event.
-const selectColumns = `tenant, id, ts, ingested, source, raw, parse_error, fields, ecs`
+// selectColumns lists the columns read back to rebuild an event: the typed
+// columns too, since the ECS JSON leaves out the string values they hold.
+const selectColumns = `tenant, id, ts, ingested, source, raw, parse_error, fields, ecs,
+	dataset, event_code, event_category, event_outcome, host_name, user_name,
+	source_ip, destination_ip, process_command_line, message`
 
 // Append writes events durably, in one transaction.
 func (s *Store) Append(ctx context.Context, events []*event.Event) error {
@@ -245,17 +257,26 @@ func (s *Store) appendLocked(ctx context.Context, batches []store.PreparedEvents
 	return nil
 }
 
+// inTypedColumn tells the ECS values the JSON leaves out because their typed
+// column holds them exactly: non-empty strings (a message or a command line
+// stored twice was a tenth of an event's bytes). Other values (arrays,
+// numbers) stay in the JSON so that they read back with their type.
+func inTypedColumn(k string, v any) bool {
+	s, ok := v.(string)
+	return ok && s != "" && typedField[k]
+}
+
 // encodeRow builds an event's appender row. Both field maps are encoded
 // into one buffer that becomes one string: two allocations per event
 // instead of a growing buffer and a copy for each map.
 func encodeRow(ev *event.Event) ([]driver.Value, error) {
 	buf := make([]byte, 0, 48*(len(ev.Fields)+len(ev.ECS))+4)
-	buf, err := appendFields(buf, ev.Fields)
+	buf, err := appendFields(buf, ev.Fields, nil)
 	if err != nil {
 		return nil, fmt.Errorf("encode fields: %w", err)
 	}
 	split := len(buf)
-	if buf, err = appendFields(buf, ev.ECS); err != nil {
+	if buf, err = appendFields(buf, ev.ECS, inTypedColumn); err != nil {
 		return nil, fmt.Errorf("encode ECS fields: %w", err)
 	}
 	both := string(buf)
@@ -505,13 +526,29 @@ func scanEvent(rows *sql.Rows) (*event.Event, error) {
 	var ev event.Event
 	var source, parseErr sql.NullString
 	var fields, ecs any
-	if err := rows.Scan(&ev.Tenant, &ev.ID, &ev.Timestamp, &ev.Ingested, &source, &ev.Raw, &parseErr, &fields, &ecs); err != nil {
+	typed := make([]sql.NullString, len(typedColumns))
+	dest := []any{&ev.Tenant, &ev.ID, &ev.Timestamp, &ev.Ingested, &source, &ev.Raw, &parseErr, &fields, &ecs}
+	for i := range typed {
+		dest = append(dest, &typed[i])
+	}
+	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
 	ev.Timestamp, ev.Ingested = ev.Timestamp.UTC(), ev.Ingested.UTC()
 	ev.Source, ev.ParseError = source.String, parseErr.String
 	ev.Fields = jsonFields(fields)
 	ev.ECS = jsonFields(ecs)
+	for i, col := range typed {
+		if !col.Valid {
+			continue
+		}
+		if ev.ECS == nil {
+			ev.ECS = event.Fields{}
+		}
+		if _, ok := ev.ECS[typedColumns[i].Field]; !ok { // events stored before the JSON left them out have both
+			ev.ECS[typedColumns[i].Field] = col.String
+		}
+	}
 	return &ev, nil
 }
 

@@ -13,10 +13,14 @@ import (
 // sorting the keys (nothing reads the stored text in order): encoding the
 // two maps of every event is the costliest part of a write. Values of
 // kinds event.Fields does not promise fall back to encoding/json.
-func appendFields(b []byte, f event.Fields) ([]byte, error) {
+// Fields for which skip (when not nil) says true are left out.
+func appendFields(b []byte, f event.Fields, skip func(k string, v any) bool) ([]byte, error) {
 	b = append(b, '{')
 	first := true
 	for k, v := range f {
+		if skip != nil && skip(k, v) {
+			continue
+		}
 		if !first {
 			b = append(b, ',')
 		}

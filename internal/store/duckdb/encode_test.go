@@ -26,7 +26,7 @@ func TestAppendFieldsMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := appendFields(nil, f)
+		got, err := appendFields(nil, f, nil)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
@@ -68,7 +68,7 @@ func BenchmarkAppendFields(b *testing.B) {
 	b.Run("appendFields", func(b *testing.B) {
 		var buf []byte
 		for range b.N {
-			buf, _ = appendFields(buf[:0], f)
+			buf, _ = appendFields(buf[:0], f, nil)
 		}
 	})
 	b.Run("encoding/json", func(b *testing.B) {
