@@ -86,7 +86,7 @@ func runIOC(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		st.Scope(*tenant).Audit().Append(ctx, store.AuditRecord{Actor: "shell:" + os.Getenv("USER"), Role: "shell",
 			Action: "intel.export", Object: "export/" + *format, Details: map[string]any{"min_confidence": *minConf}})
-		_, err = stdout.Write(body)
+		_, err = body.WriteTo(stdout)
 		return err
 	}
 	return usageError("unknown ioc subcommand %q (import, export)", args[0])

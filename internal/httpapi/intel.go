@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha1"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -355,16 +354,18 @@ func exportHandler(name string) func(*Server, http.ResponseWriter, *http.Request
 			s.intelError(w, "export", err)
 			return
 		}
-		// An ETag lets pollers skip unchanged lists (If-None-Match).
-		etag := fmt.Sprintf(`"%x"`, sha1.Sum(body))
-		w.Header().Set("ETag", etag)
-		if r.Header.Get("If-None-Match") == etag {
+		// An ETag lets pollers skip unchanged lists (If-None-Match); the
+		// service names each render once, rather than this handler hashing
+		// a Suricata list of 140 MB per request.
+		w.Header().Set("ETag", body.ETag)
+		if r.Header.Get("If-None-Match") == body.ETag {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		w.Header().Set("Content-Type", f.ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
 		w.WriteHeader(http.StatusOK)
-		w.Write(body)
+		body.WriteTo(w)
 	}
 }
 

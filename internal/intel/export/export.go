@@ -34,6 +34,9 @@ type List struct {
 	// streams it instead of sorting a million entries first. nil: it is
 	// worked out from IOCs.
 	Blocklist *Blocklist
+	// Suricata, when set, is the memo of this consumer's previous
+	// Suricata render (see SuricataMemo); nil renders every rule.
+	Suricata *SuricataMemo
 }
 
 // Blocklist is what the blocklist formats (EDL, nftables, ipset,
@@ -77,6 +80,15 @@ func (l List) blocklist() *Blocklist {
 		b.AddNet(p)
 	}
 	return b
+}
+
+// Keeper is a writer that may keep what it is given: a renderer hands
+// Keep text it never changes again (a memo's runs), so that a document of
+// a hundred megabytes is served from the memo instead of being copied
+// into a buffer of its own after every change.
+type Keeper interface {
+	io.Writer
+	Keep(p []byte)
 }
 
 // Format is one export format.

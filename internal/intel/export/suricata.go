@@ -5,7 +5,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
 )
 
 // Suricata rule ids: Yagura takes 2,100,000,000 – 2,139,999,999, far from
@@ -22,6 +22,45 @@ const (
 	fnvPrime  = 16777619
 )
 
+// SuricataMemo keeps the domain rules of a consumer's last Suricata
+// render in runs of a few hundred domains, so that the render after a
+// few changes copies the runs nothing touched instead of writing 600,000
+// rules anew. A run is reused only when its domains and their rule ids
+// are the ones the new render gives, so the output is byte for byte what
+// a render without the memo writes. It holds what the last render wrote
+// (the size of one document) and nothing older. The zero value is ready;
+// renders that share a memo take turns.
+type SuricataMemo struct {
+	mu   sync.Mutex
+	runs map[string]*suricataRun // by first domain
+}
+
+// suricataRun is the rules of consecutive domains: their ids before
+// probing (the name hashes, kept so a reused run is not hashed again),
+// their ids, and their text.
+type suricataRun struct {
+	domains []string
+	hashes  []uint32 // dns, sni per domain: the name hash modulo the range
+	sids    []uint32 // dns, sni per domain: after probing past used ids
+	text    []byte
+}
+
+// suricataRunBoundary reports whether a domain (by the hash of its DNS
+// rule) starts a new run: one in 256, chosen by the name so that a
+// change moves no run boundary but its own.
+func suricataRunBoundary(h uint32) bool { return (h*0x9E3779B1)>>24 == 0 }
+
+func fnvHash(prefix, key string) uint32 {
+	h := uint32(fnvOffset)
+	for i := 0; i < len(prefix); i++ {
+		h = (h ^ uint32(prefix[i])) * fnvPrime
+	}
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * fnvPrime
+	}
+	return h
+}
+
 // Suricata writes alert rules: IP rules in batches for traffic to and from
 // listed addresses, and per domain a DNS query rule and a TLS SNI rule that
 // match the domain and its subdomains.
@@ -29,15 +68,10 @@ func Suricata(w io.Writer, l List) error {
 	bw := newWriter(w)
 	fmt.Fprintf(bw, "# Yagura threat-intelligence rules, tenant %s, serial %d\n", l.Tenant, l.Serial)
 	// One bit per id of the range (5 MB): a million rules ask for a
-	// million ids, which a map would hold at many times the size.
+	// million ids, which a map would hold at many times the size. Ids are
+	// handed out in document order; a taken id moves to the next free one.
 	used := make([]uint64, (suricataSIDRange+63)/64)
-	sid := func(prefix, key string) uint32 {
-		h := uint32(fnvOffset)
-		for _, s := range [2]string{prefix, key} {
-			for i := 0; i < len(s); i++ {
-				h = (h ^ uint32(s[i])) * fnvPrime
-			}
-		}
+	take := func(h uint32) uint32 {
 		n := h % suricataSIDRange
 		for used[n/64]&(1<<(n%64)) != 0 {
 			n = (n + 1) % suricataSIDRange
@@ -46,31 +80,114 @@ func Suricata(w io.Writer, l List) error {
 		return suricataSIDBase + n
 	}
 	bl := l.blocklist()
-	all := append(slices.Clip(bl.V4), bl.V6...)
-	for start := 0; start < len(all); start += suricataIPBatch {
-		batch := all[start:min(start+suricataIPBatch, len(all))]
-		parts := make([]string, len(batch))
-		for k, p := range batch {
-			parts[k] = prefixString(p)
-		}
-		list := "[" + strings.Join(parts, ",") + "]"
-		n := start/suricataIPBatch + 1
-		fmt.Fprintf(bw, "alert ip $HOME_NET any -> %s any (msg:\"YAGURA intel traffic to listed address (batch %d)\"; "+
-			"classtype:trojan-activity; sid:%d; rev:1; metadata:created_by yagura;)\n", list, n, sid("ip-out-", strconv.Itoa(n)))
-		fmt.Fprintf(bw, "alert ip %s any -> $HOME_NET any (msg:\"YAGURA intel traffic from listed address (batch %d)\"; "+
-			"classtype:trojan-activity; sid:%d; rev:1; metadata:created_by yagura;)\n", list, n, sid("ip-in-", strconv.Itoa(n)))
-	}
+	n4 := len(bl.V4)
 	var line []byte
-	for _, d := range bl.Domains {
-		for _, r := range [2]struct{ proto, what, buffer, key string }{
-			{"dns", "DNS query for ", "dns.query", "dns-"}, {"tls", "TLS SNI ", "tls.sni", "sni-"},
+	for start, batch := 0, 1; start < n4+len(bl.V6); start, batch = start+suricataIPBatch, batch+1 {
+		end := min(start+suricataIPBatch, n4+len(bl.V6))
+		list := append(line[:0], '[')
+		for k := start; k < end; k++ {
+			if k > start {
+				list = append(list, ',')
+			}
+			if k < n4 {
+				list = appendPrefix(list, bl.V4[k])
+			} else {
+				list = appendPrefix(list, bl.V6[k-n4])
+			}
+		}
+		list = append(list, ']')
+		nb := strconv.Itoa(batch)
+		for _, r := range [2]struct{ key, what string }{{"ip-out-", "to"}, {"ip-in-", "from"}} {
+			bw.WriteString("alert ip ")
+			if r.key == "ip-out-" {
+				bw.WriteString("$HOME_NET any -> ")
+				bw.Write(list)
+				bw.WriteString(" any")
+			} else {
+				bw.Write(list)
+				bw.WriteString(" any -> $HOME_NET any")
+			}
+			bw.WriteString(" (msg:\"YAGURA intel traffic " + r.what + " listed address (batch " + nb +
+				")\"; classtype:trojan-activity; sid:" + strconv.FormatUint(uint64(take(fnvHash(r.key, nb))), 10) +
+				"; rev:1; metadata:created_by yagura;)\n")
+		}
+		line = list
+	}
+
+	memo := l.Suricata
+	if memo == nil {
+		memo = &SuricataMemo{}
+	}
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	runs := make(map[string]*suricataRun, len(memo.runs))
+	for k := 0; k < len(bl.Domains); {
+		// The memo's run from here, if the list still holds its domains.
+		r := memo.runs[bl.Domains[k]]
+		if r != nil && !(k+len(r.domains) <= len(bl.Domains) && equalStrings(r.domains, bl.Domains[k:k+len(r.domains)])) {
+			r = nil
+		}
+		if r == nil {
+			r = &suricataRun{}
+			for _, d := range bl.Domains[k:] {
+				h := fnvHash("dns-", d)
+				if len(r.domains) > 0 && suricataRunBoundary(h) {
+					break
+				}
+				r.domains = append(r.domains, d)
+				r.hashes = append(r.hashes, h, fnvHash("sni-", d))
+			}
+		}
+		sids := make([]uint32, len(r.hashes))
+		for j, h := range r.hashes {
+			sids[j] = take(h)
+		}
+		if r.text == nil || !slices.Equal(sids, r.sids) {
+			r = &suricataRun{domains: r.domains, hashes: r.hashes, sids: sids, text: appendDomainRules(nil, r.domains, sids)}
+		}
+		runs[r.domains[0]] = r
+		if kw, ok := w.(Keeper); ok {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			kw.Keep(r.text)
+		} else {
+			bw.Write(r.text)
+		}
+		k += len(r.domains)
+	}
+	memo.runs = runs
+	return bw.Flush()
+}
+
+// appendDomainRules appends the DNS and TLS rules of each domain.
+func appendDomainRules(b []byte, domains []string, sids []uint32) []byte {
+	for k, d := range domains {
+		for j, r := range [2]struct{ proto, what, buffer string }{
+			{"dns", "DNS query for ", "dns.query"}, {"tls", "TLS SNI ", "tls.sni"},
 		} {
-			line = append(line[:0], "alert "+r.proto+" $HOME_NET any -> any any (msg:\"YAGURA intel "+r.what...)
-			line = append(append(line, d...), "\"; "+r.buffer+"; dotprefix; content:\"."...)
-			line = append(append(line, d...), "\"; endswith; nocase; classtype:trojan-activity; sid:"...)
-			line = strconv.AppendUint(line, uint64(sid(r.key, d)), 10)
-			bw.Write(append(line, "; rev:1; metadata:created_by yagura;)\n"...))
+			b = append(b, "alert "...)
+			b = append(b, r.proto...)
+			b = append(b, " $HOME_NET any -> any any (msg:\"YAGURA intel "...)
+			b = append(b, r.what...)
+			b = append(b, d...)
+			b = append(b, "\"; "...)
+			b = append(b, r.buffer...)
+			b = append(b, "; dotprefix; content:\"."...)
+			b = append(b, d...)
+			b = append(b, "\"; endswith; nocase; classtype:trojan-activity; sid:"...)
+			b = strconv.AppendUint(b, uint64(sids[2*k+j]), 10)
+			b = append(b, "; rev:1; metadata:created_by yagura;)\n"...)
 		}
 	}
-	return bw.Flush()
+	return b
+}
+
+func equalStrings(a, b []string) bool {
+	for k := range a {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
 }

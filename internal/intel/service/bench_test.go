@@ -159,7 +159,7 @@ func BenchmarkIntel1M(b *testing.B) {
 				t := time.Now()
 				out, _, err := svc.Export(ctx, "default", f, p)
 				render[k] += time.Since(t)
-				if err != nil || !strings.Contains(string(out), want) {
+				if err != nil || !bytes.Contains(out.Bytes(), []byte(want)) {
 					b.Fatalf("%s lacks %s: %v", f, want, err)
 				}
 			}

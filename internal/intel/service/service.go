@@ -12,7 +12,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -202,7 +201,9 @@ func (dl *distList) blocklist(p intel.Policy, now time.Time) *export.Blocklist {
 type rendered struct {
 	serial int64
 	at     time.Time
-	body   []byte
+	body   Body
+	// suricata carries the Suricata runs from one render to the next.
+	suricata *export.SuricataMemo
 }
 
 const exportCacheTTL = time.Minute
@@ -551,14 +552,15 @@ func (s *Service) list(tenant string) *distList {
 	return s.lists[tenant]
 }
 
-// Export renders one export format for a tenant under a policy.
-func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Policy) ([]byte, export.Format, error) {
+// Export renders one export format for a tenant under a policy, or
+// serves the render cached since the last change.
+func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Policy) (Body, export.Format, error) {
 	f, ok := export.Formats[format]
 	if !ok {
-		return nil, f, fmt.Errorf("%w: unknown export %q (exports: %s)", ErrInvalid, format, strings.Join(export.Names(), ", "))
+		return Body{}, f, fmt.Errorf("%w: unknown export %q (exports: %s)", ErrInvalid, format, strings.Join(export.Names(), ", "))
 	}
 	if err := s.ensure(ctx, tenant); err != nil {
-		return nil, f, err
+		return Body{}, f, err
 	}
 	dl := s.list(tenant)
 	key := fmt.Sprintf("%s|%d", format, p.MinConfidence)
@@ -574,19 +576,23 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	}
 	// Every export format is a blocklist: it needs the sorted kinds, not
 	// the indicators.
-	l := export.List{Tenant: tenant, Generated: now}
+	l := export.List{Tenant: tenant, Generated: now, Suricata: c.suricata}
+	if format == "suricata" && l.Suricata == nil {
+		l.Suricata = &export.SuricataMemo{}
+	}
 	p.Warn = nil // the lists hold nothing on a warning list
 	dl.mu.RLock()
 	l.Serial, l.Blocklist = dl.serial, dl.blocklist(p, now)
 	dl.mu.RUnlock()
-	var b bytes.Buffer
-	if err := f.Write(&b, l); err != nil {
-		return nil, f, err
+	var w bodyWriter
+	if err := f.Write(&w, l); err != nil {
+		return Body{}, f, err
 	}
+	body := w.done(l.Serial)
 	dl.cacheMu.Lock()
-	dl.cache[key] = rendered{serial: l.Serial, at: now, body: b.Bytes()}
+	dl.cache[key] = rendered{serial: l.Serial, at: now, body: body, suricata: l.Suricata}
 	dl.cacheMu.Unlock()
-	return b.Bytes(), f, nil
+	return body, f, nil
 }
 
 // Change is one entry of the change feed, judged for one consumer: "add"

@@ -85,10 +85,11 @@ func TestImportMatchExport(t *testing.T) {
 		t.Error("matcher does not reflect the imports")
 	}
 	p, _ := e.svc.Policy(ctx, "default", "", 0)
-	ips, _, err := e.svc.Export(ctx, "default", "edl/ip", p)
+	body, _, err := e.svc.Export(ctx, "default", "edl/ip", p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ips := body.Bytes()
 	lines := strings.Split(strings.TrimSpace(string(ips)), "\n")
 	// 18 Poison Ivy addresses are to_block; the Feodo ones are not.
 	if len(lines) != 18 || strings.Contains(string(ips), "203.0.113.61") {
@@ -100,7 +101,8 @@ func TestImportMatchExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ = e.svc.Policy(ctx, "default", "tok-fw", 0)
-	ips, _, _ = e.svc.Export(ctx, "default", "edl/ip", p)
+	body, _, _ = e.svc.Export(ctx, "default", "edl/ip", p)
+	ips = body.Bytes()
 	if string(ips) != "113.10.246.30\n" {
 		t.Errorf("edl/ip for a consumer at 90: %q", ips)
 	}
@@ -130,7 +132,7 @@ func TestUpdatesReachEveryOutput(t *testing.T) {
 	p, _ := e.svc.Policy(ctx, "default", "", 0)
 	for _, f := range []string{"edl/domain", "rpz", "suricata"} {
 		out, _, _ := e.svc.Export(ctx, "default", f, p)
-		if !strings.Contains(string(out), "c2.evil.example") {
+		if !strings.Contains(string(out.Bytes()), "c2.evil.example") {
 			t.Errorf("%s lacks the new indicator", f)
 		}
 	}
@@ -142,8 +144,8 @@ func TestUpdatesReachEveryOutput(t *testing.T) {
 	if _, err := e.svc.Update(ctx, "default", i); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, _ := e.svc.Export(ctx, "default", "edl/domain", p); len(out) != 0 {
-		t.Errorf("unblocked indicator still exported: %q", out)
+	if out, _, _ := e.svc.Export(ctx, "default", "edl/domain", p); out.Len() != 0 {
+		t.Errorf("unblocked indicator still exported: %q", out.Bytes())
 	}
 	if hits(e, "default", event.Fields{"url.domain": "c2.evil.example"}) != 1 {
 		t.Error("an indicator not to be blocked must still be matched")
