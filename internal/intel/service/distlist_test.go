@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/intel"
 	"github.com/yagura-soc/yagura/internal/intel/export"
@@ -14,7 +15,8 @@ import (
 
 // The sorted kinds a list keeps by binary search, change by change, give
 // the same blocklists as sorting all its indicators afresh, the way the
-// exporters do for a list handed over unsorted.
+// exporters do for a list handed over unsorted (and the filter on the
+// entries' copies of confidence and expiry is Policy.Distributable).
 func TestDistListIncremental(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 2))
 	random := func() *intel.IOC {
@@ -30,6 +32,10 @@ func TestDistListIncremental(t *testing.T) {
 			i.Type, i.Value = intel.Domain, fmt.Sprintf("h%d.evil.example", r.IntN(40))
 		default:
 			i.Type, i.Value = intel.URL, fmt.Sprintf("http://evil.example/%d", r.IntN(40))
+		}
+		if r.IntN(4) == 0 { // expired an hour ago, expiring now, in an hour
+			e := now.Add(time.Duration(r.IntN(3)-1) * time.Hour)
+			i.Expires = &e
 		}
 		return i
 	}
@@ -52,7 +58,7 @@ func TestDistListIncremental(t *testing.T) {
 				unsorted.IOCs = append(unsorted.IOCs, i)
 			}
 		}
-		for _, f := range []string{"edl/ip", "edl/domain", "edl/url", "rpz"} {
+		for _, f := range []string{"edl/ip", "edl/domain", "edl/url", "rpz", "suricata"} {
 			var a, b bytes.Buffer
 			export.Formats[f].Write(&a, sorted)
 			export.Formats[f].Write(&b, unsorted)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -81,15 +82,58 @@ type distList struct {
 	// filters and writes them, where sorting a million entries first
 	// took seconds.
 	nets          []netEntry   // in export.ComparePrefix order
-	domains, urls []*intel.IOC // by value
+	domains, urls []valueEntry // by value
 
 	cacheMu sync.Mutex
 	cache   map[string]rendered // by format and threshold
+	// blocklists are the lists last filtered per threshold, shared by the
+	// formats rendered after one change (the rule of cache applies).
+	blocklists map[int]filtered
+}
+
+// entry is what a render's filter asks of an indicator, kept beside it:
+// a million-entry list is then filtered in one pass over memory instead of
+// a visit to every indicator (on the list, to_block and not revoked hold).
+type entry struct {
+	i       *intel.IOC
+	conf    int
+	expires int64 // Unix ns; math.MaxInt64: never
+}
+
+func entryOf(i *intel.IOC) entry {
+	e := entry{i: i, conf: i.Confidence, expires: math.MaxInt64}
+	if x := i.Expires; x != nil {
+		switch { // UnixNano's range is 1678–2262
+		case x.Year() >= 2262: // never, as far as this process lives
+		case x.Year() < 1678:
+			e.expires = math.MinInt64
+		default:
+			e.expires = x.UnixNano()
+		}
+	}
+	return e
+}
+
+// distributable is intel.Policy.Distributable for an indicator on the
+// list, now given in Unix ns.
+func (e *entry) distributable(minConfidence int, now int64) bool {
+	return e.conf >= minConfidence && now < e.expires
 }
 
 type netEntry struct {
 	p netip.Prefix
-	i *intel.IOC
+	entry
+}
+
+type valueEntry struct {
+	v string
+	entry
+}
+
+type filtered struct {
+	serial int64
+	at     time.Time
+	b      *export.Blocklist
 }
 
 // netOf is an address or network indicator as a prefix.
@@ -126,10 +170,10 @@ func (dl *distList) put(k string, i *intel.IOC, sorted bool) {
 func (dl *distList) index(i *intel.IOC, add bool) {
 	if p, ok := netOf(i); ok {
 		k, found := slices.BinarySearchFunc(dl.nets, p, func(e netEntry, p netip.Prefix) int { return export.ComparePrefix(e.p, p) })
-		dl.nets = edit(dl.nets, k, found, add, netEntry{p, i})
+		dl.nets = edit(dl.nets, k, found, add, netEntry{p, entryOf(i)})
 		return
 	}
-	var list *[]*intel.IOC
+	var list *[]valueEntry
 	switch i.Type {
 	case intel.Domain:
 		list = &dl.domains
@@ -138,8 +182,8 @@ func (dl *distList) index(i *intel.IOC, add bool) {
 	default:
 		return
 	}
-	k, found := slices.BinarySearchFunc(*list, i.Value, func(e *intel.IOC, v string) int { return strings.Compare(e.Value, v) })
-	*list = edit(*list, k, found, add, i)
+	k, found := slices.BinarySearchFunc(*list, i.Value, func(e valueEntry, v string) int { return strings.Compare(e.v, v) })
+	*list = edit(*list, k, found, add, valueEntry{i.Value, entryOf(i)})
 }
 
 // edit puts e at k of a sorted slice (add) or removes what is there.
@@ -160,34 +204,49 @@ func (dl *distList) resort() {
 	dl.nets, dl.domains, dl.urls = dl.nets[:0], dl.domains[:0], dl.urls[:0]
 	for _, i := range dl.byKey {
 		if p, ok := netOf(i); ok {
-			dl.nets = append(dl.nets, netEntry{p, i})
+			dl.nets = append(dl.nets, netEntry{p, entryOf(i)})
 		} else if i.Type == intel.Domain {
-			dl.domains = append(dl.domains, i)
+			dl.domains = append(dl.domains, valueEntry{i.Value, entryOf(i)})
 		} else if i.Type == intel.URL {
-			dl.urls = append(dl.urls, i)
+			dl.urls = append(dl.urls, valueEntry{i.Value, entryOf(i)})
 		}
 	}
 	slices.SortFunc(dl.nets, func(a, b netEntry) int { return export.ComparePrefix(a.p, b.p) })
-	byValue := func(a, b *intel.IOC) int { return strings.Compare(a.Value, b.Value) }
+	byValue := func(a, b valueEntry) int { return strings.Compare(a.v, b.v) }
 	slices.SortFunc(dl.domains, byValue)
 	slices.SortFunc(dl.urls, byValue)
 }
 
-// blocklist is what the blocklist exports write for a consumer.
+// blocklist is what the blocklist exports write for a consumer (the
+// list's read lock held).
 func (dl *distList) blocklist(p intel.Policy, now time.Time) *export.Blocklist {
-	b := &export.Blocklist{}
-	for _, n := range dl.nets {
-		if p.Distributable(n.i, now) {
+	min, ns := p.MinConfidence, now.UnixNano()
+	count := func(n int, ok func(k int) bool) int {
+		c := 0
+		for k := 0; k < n; k++ {
+			if ok(k) {
+				c++
+			}
+		}
+		return c
+	}
+	// Counted first, so each kind is allocated once at its size.
+	n4 := count(len(dl.nets), func(k int) bool { return dl.nets[k].p.Addr().Is4() && dl.nets[k].distributable(min, ns) })
+	n6 := count(len(dl.nets), func(k int) bool { return dl.nets[k].p.Addr().Is6() && dl.nets[k].distributable(min, ns) })
+	b := &export.Blocklist{V4: make([]netip.Prefix, 0, n4), V6: make([]netip.Prefix, 0, n6)}
+	for k := range dl.nets {
+		if n := &dl.nets[k]; n.distributable(min, ns) {
 			b.AddNet(n.p)
 		}
 	}
 	for _, kind := range []struct {
-		from []*intel.IOC
+		from []valueEntry
 		to   *[]string
 	}{{dl.domains, &b.Domains}, {dl.urls, &b.URLs}} {
-		for _, i := range kind.from {
-			if p.Distributable(i, now) {
-				*kind.to = append(*kind.to, i.Value)
+		*kind.to = make([]string, 0, count(len(kind.from), func(k int) bool { return kind.from[k].distributable(min, ns) }))
+		for k := range kind.from {
+			if e := &kind.from[k]; e.distributable(min, ns) {
+				*kind.to = append(*kind.to, e.v)
 			}
 		}
 	}
@@ -580,10 +639,7 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	if format == "suricata" && l.Suricata == nil {
 		l.Suricata = &export.SuricataMemo{}
 	}
-	p.Warn = nil // the lists hold nothing on a warning list
-	dl.mu.RLock()
-	l.Serial, l.Blocklist = dl.serial, dl.blocklist(p, now)
-	dl.mu.RUnlock()
+	l.Serial, l.Blocklist = dl.filter(p.MinConfidence, now)
 	var w bodyWriter
 	if err := f.Write(&w, l); err != nil {
 		return Body{}, f, err
@@ -593,6 +649,27 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	dl.cache[key] = rendered{serial: l.Serial, at: now, body: body, suricata: l.Suricata}
 	dl.cacheMu.Unlock()
 	return body, f, nil
+}
+
+// filter is the list for a threshold, filtered once per change for all
+// formats (and again after exportCacheTTL, for expiry), and its serial.
+func (dl *distList) filter(minConfidence int, now time.Time) (int64, *export.Blocklist) {
+	dl.mu.RLock()
+	defer dl.mu.RUnlock()
+	dl.cacheMu.Lock()
+	f, ok := dl.blocklists[minConfidence]
+	dl.cacheMu.Unlock()
+	if ok && f.serial == dl.serial && now.Sub(f.at) < exportCacheTTL {
+		return f.serial, f.b
+	}
+	f = filtered{serial: dl.serial, at: now, b: dl.blocklist(intel.Policy{MinConfidence: minConfidence}, now)}
+	dl.cacheMu.Lock()
+	if dl.blocklists == nil {
+		dl.blocklists = map[int]filtered{}
+	}
+	dl.blocklists[minConfidence] = f
+	dl.cacheMu.Unlock()
+	return f.serial, f.b
 }
 
 // Change is one entry of the change feed, judged for one consumer: "add"
