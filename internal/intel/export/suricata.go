@@ -162,6 +162,11 @@ func Suricata(w io.Writer, l List) error {
 
 // appendDomainRules appends the DNS and TLS rules of each domain.
 func appendDomainRules(b []byte, domains []string, sids []uint32) []byte {
+	size := 0
+	for _, d := range domains {
+		size += 4*len(d) + 400 // two rules of some 200 bytes, the name twice in each
+	}
+	b = slices.Grow(b, size)
 	for k, d := range domains {
 		for j, r := range [2]struct{ proto, what, buffer string }{
 			{"dns", "DNS query for ", "dns.query"}, {"tls", "TLS SNI ", "tls.sni"},
