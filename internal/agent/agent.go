@@ -176,7 +176,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // localConfig is the configuration from agent.json.
 func (a *Agent) localConfig() wire.Config {
-	return wire.Config{Files: a.settings.Files, Journald: a.settings.Journald, Audit: a.settings.Audit}
+	return wire.Config{Files: a.settings.Files, Journald: a.settings.Journald, Audit: a.settings.Audit, EventLog: a.settings.EventLog}
 }
 
 func (a *Agent) noteError(what string, err error) {

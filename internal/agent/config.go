@@ -47,6 +47,7 @@ type Settings struct {
 	Files    []wire.FileInput `json:"files"`
 	Journald bool             `json:"journald"`
 	Audit    bool             `json:"audit"`
+	EventLog []string         `json:"eventlog"` // Windows Event Log channels
 	// AuditLog is the Linux audit log the audit input follows.
 	AuditLog string `json:"audit_log"`
 	// BufferMaxBytes bounds the disk buffer; BufferKeep says what a full

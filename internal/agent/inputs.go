@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/agent/eventlog"
 	"github.com/yagura-soc/yagura/internal/agent/evtxin"
 	"github.com/yagura-soc/yagura/internal/agent/input"
 	"github.com/yagura-soc/yagura/internal/agent/journald"
@@ -41,6 +42,7 @@ type runningInput struct {
 // spec is one input to run.
 type spec struct {
 	journald bool
+	channel  string // a Windows Event Log channel
 	file     wire.FileInput
 }
 
@@ -59,6 +61,9 @@ func (in *inputs) specs(cfg wire.Config) map[string]spec {
 	}
 	if cfg.Journald {
 		out["journald"] = spec{journald: true}
+	}
+	for _, ch := range cfg.EventLog {
+		out["eventlog\x00"+ch] = spec{channel: ch}
 	}
 	return out
 }
@@ -125,6 +130,22 @@ func (in *inputs) start(s spec, pos map[string]any) *runningInput {
 				log.Warn("journald input skipped: journalctl is not installed on this host")
 			}
 		}()
+		return r
+	}
+	if s.channel != "" {
+		cps := checkpoints[eventlog.Position](pos, eventlog.Key(s.channel))
+		go func() {
+			defer close(r.done)
+			err := eventlog.Run(ctx, eventlog.Config{Channels: []string{s.channel}, Checkpoints: cps, Log: log}, in.a.records)
+			switch {
+			case errors.Is(err, eventlog.ErrUnavailable):
+				log.Warn("eventlog input skipped: this host has no Windows Event Log", "channel", s.channel)
+			case err != nil:
+				in.a.noteError("eventlog input", err)
+				log.Error("eventlog input stopped", "channel", s.channel, "err", err)
+			}
+		}()
+		log.Info("eventlog input started", "channel", s.channel)
 		return r
 	}
 	if s.file.Format == evtxin.Format {

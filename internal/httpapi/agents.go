@@ -303,7 +303,7 @@ func (s *Server) listAgentCommands(w http.ResponseWriter, r *http.Request, p aut
 }
 
 func toWireConfig(c store.AgentConfig) wire.Config {
-	out := wire.Config{Version: c.Version, Journald: c.Journald, Audit: c.Audit, Files: []wire.FileInput{}}
+	out := wire.Config{Version: c.Version, Journald: c.Journald, Audit: c.Audit, EventLog: c.EventLog, Files: []wire.FileInput{}}
 	for _, f := range c.Files {
 		out.Files = append(out.Files, wire.FileInput(f))
 	}
@@ -515,12 +515,18 @@ func (s *Server) putAgentConfig(w http.ResponseWriter, r *http.Request, p auth.P
 			return
 		}
 	}
+	for i, ch := range c.EventLog {
+		if strings.TrimSpace(ch) == "" || strings.ContainsAny(ch, "\x00*[]") {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("eventlog[%d]: %q is not a channel name (e.g. Security, Microsoft-Windows-Sysmon/Operational)", i, ch))
+			return
+		}
+	}
 	c, err := s.deps.State.Scope(p.Tenant).Agents().SetConfig(r.Context(), c)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "storing the agent configuration failed; retry")
 		return
 	}
-	if !s.audited(w, r, p, "agent.config", "agents", map[string]any{"version": c.Version, "files": len(c.Files), "journald": c.Journald, "audit": c.Audit}) {
+	if !s.audited(w, r, p, "agent.config", "agents", map[string]any{"version": c.Version, "files": len(c.Files), "journald": c.Journald, "audit": c.Audit, "eventlog": c.EventLog}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)

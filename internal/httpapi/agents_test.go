@@ -216,18 +216,20 @@ func TestAgentHeartbeatListAndConfig(t *testing.T) {
 
 	// Central configuration: a lead sets it, the next heartbeat carries it.
 	lead := roleToken(t, e, store.DefaultTenant, auth.RoleLead)
-	bad := []string{`{"files":[{"glob":""}]}`, `{"files":[{"glob":"/x/*.log","multiline":"("}]}`, `{"files":[{"glob":"/x/[.log"}]}`}
+	bad := []string{`{"files":[{"glob":""}]}`, `{"files":[{"glob":"/x/*.log","multiline":"("}]}`, `{"files":[{"glob":"/x/[.log"}]}`,
+		`{"eventlog":["Security",""]}`, `{"eventlog":["Sec*"]}`}
 	for _, b := range bad {
 		if code, _ := e.do(t, "PUT", "/api/v1/agents/config", lead, b); code != 400 {
 			t.Errorf("config %s: %d, want 400", b, code)
 		}
 	}
-	if code, out := e.do(t, "PUT", "/api/v1/agents/config", lead, `{"files":[{"glob":"/var/log/*.log","multiline":"^\\d{4}-"}],"journald":true}`); code != 200 || out["version"].(float64) != 1 {
+	if code, out := e.do(t, "PUT", "/api/v1/agents/config", lead, `{"files":[{"glob":"/var/log/*.log","multiline":"^\\d{4}-"}],"journald":true,"eventlog":["Security","Microsoft-Windows-Sysmon/Operational"]}`); code != 200 || out["version"].(float64) != 1 {
 		t.Fatalf("set config: %d %v", code, out)
 	}
 	_, out = post(t, e, wire.PathHeartbeat, secret, []byte(`{"version":"1.2.3"}`), false)
 	cfg := out["config"].(map[string]any)
-	if cfg["version"].(float64) != 1 || cfg["journald"] != true || len(cfg["files"].([]any)) != 1 {
+	if cfg["version"].(float64) != 1 || cfg["journald"] != true || len(cfg["files"].([]any)) != 1 ||
+		mustJSON(cfg["eventlog"]) != `["Security","Microsoft-Windows-Sysmon/Operational"]` {
 		t.Errorf("heartbeat answer config: %v", cfg)
 	}
 }

@@ -58,6 +58,7 @@ type AgentConfig struct {
 	Files     []AgentFileInput `json:"files"`
 	Journald  bool             `json:"journald"`
 	Audit     bool             `json:"audit"`
+	EventLog  []string         `json:"eventlog,omitempty"` // Windows Event Log channels
 	UpdatedAt time.Time        `json:"updated_at"`
 }
 

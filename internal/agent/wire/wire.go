@@ -77,6 +77,9 @@ type Config struct {
 	Files    []FileInput `json:"files"`
 	Journald bool        `json:"journald"`
 	Audit    bool        `json:"audit"`
+	// EventLog names the Windows Event Log channels to read (Windows
+	// agents; others report that the API is missing).
+	EventLog []string `json:"eventlog,omitempty"`
 }
 
 // HeartbeatResponse answers a heartbeat.

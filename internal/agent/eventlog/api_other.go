@@ -1,0 +1,5 @@
+//go:build !windows
+
+package eventlog
+
+func openAPI() (api, error) { return nil, ErrUnavailable }
