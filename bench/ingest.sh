@@ -4,18 +4,23 @@
 # Two runs on fresh data folders, in the same invocation:
 #   baseline  — detection off (parse + normalize + store only)
 #   detection — the built-in Sigma pack wired in, as `yagura serve` runs
-# Prints one JSON report per run. Usage: bench/ingest.sh [DURATION]
+# With RATE, a third run offers RATE events/s with detection on, paced, and
+# its p50/p99 are the receipt-to-durable (= event-to-alert) latency at that
+# sustained rate rather than at saturation, where they only measure the
+# queue. Prints one JSON report per run.
+# Usage: bench/ingest.sh [DURATION] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-30s}
+rate=${2:-0}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 go build -o "$work/yagura" ./cmd/yagura
 go build -o "$work/ingestload" ./bench/ingestload
 
-run() { # label builtin
-  local label=$1 builtin=$2 data="$work/data-$1" port
+run() { # label builtin [rate]
+  local label=$1 builtin=$2 rate=${3:-0} data="$work/data-$1" port
   port=$(( 18000 + RANDOM % 2000 ))
   printf 'detection:\n  builtin: %s\n' "$builtin" > "$work/$label.yaml"
   token=$("$work/yagura" token create --data "$data" --role ingest)
@@ -23,9 +28,12 @@ run() { # label builtin
   local pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   "$work/ingestload" --url "http://127.0.0.1:$port" --token "$token" --duration "$duration" \
-    --server-pid "$pid" --label "$label"
+    --server-pid "$pid" --label "$label" --rate "$rate"
   kill -TERM "$pid"; wait "$pid" || true
 }
 
 run baseline false
 run detection true
+if [ "$rate" != 0 ]; then
+  run "detection-at-$rate" true "$rate"
+fi

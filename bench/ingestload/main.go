@@ -27,6 +27,7 @@ import (
 
 type report struct {
 	Label        string  `json:"label"`
+	OfferedRate  float64 `json:"offered_events_per_sec,omitempty"`
 	Events       int64   `json:"events"`
 	Seconds      float64 `json:"seconds"`
 	EventsPerSec float64 `json:"events_per_sec"`
@@ -51,6 +52,8 @@ func main() {
 	pool := flag.Int("pool", 200000, "distinct demo records to replay")
 	pid := flag.Int("server-pid", 0, "server process id, to read its peak RSS")
 	label := flag.String("label", "ingest", "label in the report")
+	rate := flag.Float64("rate", 0, "events/s to offer, paced; 0 sends as fast as the server answers. "+
+		"Paced latency counts from when a batch was due, so a slow server cannot hide its delay by slowing the sender")
 	flag.Parse()
 	if *token == "" {
 		fmt.Fprintln(os.Stderr, "ingestload: --token (or YAGURA_TOKEN) is required")
@@ -71,12 +74,25 @@ func main() {
 			defer wg.Done()
 			client := &http.Client{Timeout: time.Minute}
 			var mine []time.Duration
+			var every time.Duration
+			due := start
+			if *rate > 0 {
+				every = time.Duration(float64(*batch**clients) / *rate * float64(time.Second))
+				due = start.Add(every * time.Duration(c) / time.Duration(*clients)) // clients spread over one period
+			}
 			for i := c; time.Now().Before(stop); i += *clients {
+				if every > 0 {
+					time.Sleep(time.Until(due))
+				}
 				body := bodies[i%len(bodies)]
 				req, _ := http.NewRequest("POST", *url+"/api/v1/events", bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+*token)
 				req.Header.Set("Content-Type", "application/x-ndjson")
 				t0 := time.Now()
+				if every > 0 {
+					t0 = due
+					due = due.Add(every)
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					errs.Add(1)
@@ -99,7 +115,7 @@ func main() {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	r := report{Label: *label, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
+	r := report{Label: *label, OfferedRate: *rate, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
 		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: procstat.PeakRSSMB(*pid)}
 	if *pid != 0 {
 		r.ServerCPU = procstat.CPUSeconds(*pid) - cpu0
