@@ -34,9 +34,9 @@ type List struct {
 	// streams it instead of sorting a million entries first. nil: it is
 	// worked out from IOCs.
 	Blocklist *Blocklist
-	// Suricata, when set, is the memo of this consumer's previous
-	// Suricata render (see SuricataMemo); nil renders every rule.
-	Suricata *SuricataMemo
+	// Memo, when set, is the memo of this consumer's previous render of
+	// the format (see Memo); nil renders every line.
+	Memo *Memo
 }
 
 // Blocklist is what the blocklist formats (EDL, nftables, ipset,

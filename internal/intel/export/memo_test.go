@@ -20,18 +20,21 @@ func (k *keeper) Write(p []byte) (int, error) {
 }
 func (k *keeper) Keep(p []byte) { k.parts = append(k.parts, p) }
 
-// A render with the memo of earlier renders is byte for byte a render
-// without one, through adds and removals that move runs and rule ids
+// A Suricata or RPZ render with the memo of earlier renders is byte for
+// byte a render without one, through adds and removals that move runs and rule ids
 // (20,000 domains give some 40,000 rules: a few dozen ids collide and are
 // probed past, so a change can move a later domain's id).
-func TestSuricataMemoMatchesFreshRender(t *testing.T) {
+func TestMemoMatchesFreshRender(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 1))
 	set := map[string]bool{}
 	for len(set) < 20_000 {
 		set[fmt.Sprintf("h%d.bad%d.example", r.IntN(50), r.IntN(1_000_000))] = true
 	}
 	addrs := []string{"198.51.100.0/24", "203.0.113.7", "2001:db8::1"}
-	memo := &SuricataMemo{}
+	for k := 0; k < 3000; k++ {
+		addrs = append(addrs, fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), r.IntN(256)), fmt.Sprintf("2001:db8::%x", r.IntN(1<<16)))
+	}
+	memo, rpzMemo := &Memo{}, &Memo{}
 	probed := 0
 	for step := 0; step < 12; step++ {
 		bl := &Blocklist{Domains: slices.Sorted(func(yield func(string) bool) {
@@ -41,15 +44,20 @@ func TestSuricataMemoMatchesFreshRender(t *testing.T) {
 				}
 			}
 		})}
+		nets := make([]netip.Prefix, 0, len(addrs))
 		for _, a := range addrs {
-			bl.AddNet(mustPrefix(t, a))
+			nets = append(nets, mustPrefix(t, a))
+		}
+		slices.SortFunc(nets, ComparePrefix)
+		for _, p := range nets {
+			bl.AddNet(p)
 		}
 		l := List{Tenant: "default", Serial: int64(step), Blocklist: bl}
 		var fresh bytes.Buffer
 		if err := Suricata(&fresh, l); err != nil {
 			t.Fatal(err)
 		}
-		l.Suricata = memo
+		l.Memo = memo
 		var kept keeper
 		if err := Suricata(&kept, l); err != nil {
 			t.Fatal(err)
@@ -57,7 +65,14 @@ func TestSuricataMemoMatchesFreshRender(t *testing.T) {
 		if got := bytes.Join(kept.parts, nil); !bytes.Equal(got, fresh.Bytes()) {
 			t.Fatalf("step %d: the memo's render differs from a fresh one", step)
 		}
-		if n, err := checkSuricata(fresh.String()); err != nil || n != 2*len(bl.Domains)+2 {
+		var freshRPZ bytes.Buffer
+		RPZ(&freshRPZ, List{Tenant: "default", Serial: int64(step), Blocklist: bl})
+		var keptRPZ keeper
+		RPZ(&keptRPZ, List{Tenant: "default", Serial: int64(step), Blocklist: bl, Memo: rpzMemo})
+		if got := bytes.Join(keptRPZ.parts, nil); !bytes.Equal(got, freshRPZ.Bytes()) {
+			t.Fatalf("step %d: the memo's RPZ zone differs from a fresh one", step)
+		}
+		if n, err := checkSuricata(fresh.String()); err != nil || n != 2*len(bl.Domains)+2*((len(bl.V4)+len(bl.V6)+suricataIPBatch-1)/suricataIPBatch) {
 			t.Fatalf("step %d: %d rules, %v", step, n, err)
 		}
 		if step == 0 {
@@ -80,6 +95,7 @@ func TestSuricataMemoMatchesFreshRender(t *testing.T) {
 			set[d] = true
 		}
 		addrs = append(addrs, fmt.Sprintf("192.0.2.%d", step))
+		addrs = slices.Delete(addrs, 10, 10+r.IntN(3)) // and a few addresses
 	}
 	if probed == 0 {
 		t.Error("no rule id was probed past a collision: the test does not cover them")

@@ -23,19 +23,30 @@ func RPZ(w io.Writer, l List) error {
 	fmt.Fprintf(bw, "; Yagura threat-intelligence response policy zone, tenant %s\n", l.Tenant)
 	fmt.Fprintf(bw, "$TTL 300\n@ IN SOA localhost. hostmaster.localhost. ( %d 3600 600 86400 300 )\n@ IN NS localhost.\n", serial)
 	bl := l.blocklist()
-	for _, d := range bl.Domains {
-		bw.WriteString(d)
-		bw.WriteString(" CNAME .\n*.")
-		bw.WriteString(d)
-		bw.WriteString(" CNAME .\n")
+	memo := l.memo()
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	err := writeRuns(w, bw, &memo.names, bl.Domains, nameHash, func(b []byte, d string) []byte {
+		b = append(append(b, d...), " CNAME .\n*."...)
+		return append(append(b, d...), " CNAME .\n"...)
+	})
+	if err != nil {
+		return err
 	}
-	var line []byte
+	// One memo for both families: a run never spans them.
+	nets := map[netip.Prefix]*lineRun[netip.Prefix]{}
 	for _, ps := range [][]netip.Prefix{bl.V4, bl.V6} {
-		for _, p := range ps {
-			line = append(appendRPZIP(line[:0], p), ".rpz-ip CNAME .\n"...)
-			bw.Write(line)
+		runs := memo.nets
+		if err := writeRuns(w, bw, &runs, ps, prefixHash, func(b []byte, p netip.Prefix) []byte {
+			return append(appendRPZIP(b, p), ".rpz-ip CNAME .\n"...)
+		}); err != nil {
+			return err
+		}
+		for k, r := range runs {
+			nets[k] = r
 		}
 	}
+	memo.nets = nets
 	return bw.Flush()
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"sync"
 )
 
 // Suricata rule ids: Yagura takes 2,100,000,000 – 2,139,999,999, far from
@@ -22,19 +21,6 @@ const (
 	fnvPrime  = 16777619
 )
 
-// SuricataMemo keeps the domain rules of a consumer's last Suricata
-// render in runs of a few hundred domains, so that the render after a
-// few changes copies the runs nothing touched instead of writing 600,000
-// rules anew. A run is reused only when its domains and their rule ids
-// are the ones the new render gives, so the output is byte for byte what
-// a render without the memo writes. It holds what the last render wrote
-// (the size of one document) and nothing older. The zero value is ready;
-// renders that share a memo take turns.
-type SuricataMemo struct {
-	mu   sync.Mutex
-	runs map[string]*suricataRun // by first domain
-}
-
 // suricataRun is the rules of consecutive domains: their ids before
 // probing (the name hashes, kept so a reused run is not hashed again),
 // their ids, and their text.
@@ -45,10 +31,10 @@ type suricataRun struct {
 	text    []byte
 }
 
-// suricataRunBoundary reports whether a domain (by the hash of its DNS
-// rule) starts a new run: one in 256, chosen by the name so that a
-// change moves no run boundary but its own.
-func suricataRunBoundary(h uint32) bool { return (h*0x9E3779B1)>>24 == 0 }
+// runBoundary reports whether an entry (by a hash of it) starts a new
+// run: one in 256, chosen by the entry so that a change moves no run
+// boundary but its own.
+func runBoundary(h uint32) bool { return (h*0x9E3779B1)>>24 == 0 }
 
 func fnvHash(prefix, key string) uint32 {
 	h := uint32(fnvOffset)
@@ -114,24 +100,21 @@ func Suricata(w io.Writer, l List) error {
 		line = list
 	}
 
-	memo := l.Suricata
-	if memo == nil {
-		memo = &SuricataMemo{}
-	}
+	memo := l.memo()
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
-	runs := make(map[string]*suricataRun, len(memo.runs))
+	runs := make(map[string]*suricataRun, len(memo.suricata))
 	for k := 0; k < len(bl.Domains); {
 		// The memo's run from here, if the list still holds its domains.
-		r := memo.runs[bl.Domains[k]]
-		if r != nil && !(k+len(r.domains) <= len(bl.Domains) && equalStrings(r.domains, bl.Domains[k:k+len(r.domains)])) {
+		r := memo.suricata[bl.Domains[k]]
+		if r != nil && !(k+len(r.domains) <= len(bl.Domains) && slices.Equal(r.domains, bl.Domains[k:k+len(r.domains)])) {
 			r = nil
 		}
 		if r == nil {
 			r = &suricataRun{}
 			for _, d := range bl.Domains[k:] {
 				h := fnvHash("dns-", d)
-				if len(r.domains) > 0 && suricataRunBoundary(h) {
+				if len(r.domains) > 0 && runBoundary(h) {
 					break
 				}
 				r.domains = append(r.domains, d)
@@ -156,7 +139,7 @@ func Suricata(w io.Writer, l List) error {
 		}
 		k += len(r.domains)
 	}
-	memo.runs = runs
+	memo.suricata = runs
 	return bw.Flush()
 }
 
@@ -186,13 +169,4 @@ func appendDomainRules(b []byte, domains []string, sids []uint32) []byte {
 		}
 	}
 	return b
-}
-
-func equalStrings(a, b []string) bool {
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
 }

@@ -261,8 +261,8 @@ type rendered struct {
 	serial int64
 	at     time.Time
 	body   Body
-	// suricata carries the Suricata runs from one render to the next.
-	suricata *export.SuricataMemo
+	// memo carries the runs of one render to the next (export.Memo).
+	memo *export.Memo
 }
 
 const exportCacheTTL = time.Minute
@@ -635,9 +635,9 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	}
 	// Every export format is a blocklist: it needs the sorted kinds, not
 	// the indicators.
-	l := export.List{Tenant: tenant, Generated: now, Suricata: c.suricata}
-	if format == "suricata" && l.Suricata == nil {
-		l.Suricata = &export.SuricataMemo{}
+	l := export.List{Tenant: tenant, Generated: now, Memo: c.memo}
+	if l.Memo == nil {
+		l.Memo = &export.Memo{}
 	}
 	l.Serial, l.Blocklist = dl.filter(p.MinConfidence, now)
 	var w bodyWriter
@@ -646,7 +646,7 @@ func (s *Service) Export(ctx context.Context, tenant, format string, p intel.Pol
 	}
 	body := w.done(l.Serial)
 	dl.cacheMu.Lock()
-	dl.cache[key] = rendered{serial: l.Serial, at: now, body: body, suricata: l.Suricata}
+	dl.cache[key] = rendered{serial: l.Serial, at: now, body: body, memo: l.Memo}
 	dl.cacheMu.Unlock()
 	return body, f, nil
 }
