@@ -43,7 +43,6 @@ type lineRun[K comparable] struct {
 // where they still hold, and keeps the runs of this one in *runs.
 func writeRuns[K comparable](w io.Writer, bw *bufio.Writer, runs *map[K]*lineRun[K], keys []K,
 	hash func(K) uint32, line func([]byte, K) []byte) error {
-	kw, keep := w.(Keeper)
 	next := make(map[K]*lineRun[K], len(*runs))
 	for k := 0; k < len(keys); {
 		r := (*runs)[keys[k]]
@@ -59,17 +58,27 @@ func writeRuns[K comparable](w io.Writer, bw *bufio.Writer, runs *map[K]*lineRun
 			}
 		}
 		next[keys[k]] = r
-		if keep {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			kw.Keep(r.text)
-		} else {
-			bw.Write(r.text)
+		if err := writeRun(w, bw, r.text); err != nil {
+			return err
 		}
 		k += len(r.keys)
 	}
 	*runs = next
+	return nil
+}
+
+// writeRun writes a run's text: handed to w when w keeps what it is
+// given (after what bw holds), else through bw.
+func writeRun(w io.Writer, bw *bufio.Writer, text []byte) error {
+	kw, ok := w.(Keeper)
+	if !ok {
+		_, err := bw.Write(text)
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	kw.Keep(text)
 	return nil
 }
 

@@ -129,13 +129,8 @@ func Suricata(w io.Writer, l List) error {
 			r = &suricataRun{domains: r.domains, hashes: r.hashes, sids: sids, text: appendDomainRules(nil, r.domains, sids)}
 		}
 		runs[r.domains[0]] = r
-		if kw, ok := w.(Keeper); ok {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			kw.Keep(r.text)
-		} else {
-			bw.Write(r.text)
+		if err := writeRun(w, bw, r.text); err != nil {
+			return err
 		}
 		k += len(r.domains)
 	}
