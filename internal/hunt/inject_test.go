@@ -303,3 +303,30 @@ func TestOddFieldNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRunExtrasFromMatches: when every match is returned, the histogram
+// and field summaries are computed from the matches; they must equal what
+// the histogram and summary queries answer (forced by a smaller limit).
+func TestRunExtrasFromMatches(t *testing.T) {
+	s := openSeeded(t)
+	for _, rng := range []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 40 * 24 * time.Hour, 400 * 24 * time.Hour} {
+		for _, q := range []string{"user.name:user1 OR user.name:user2", "logon", "failed user0"} {
+			req := hunt.Request{Tenant: "acme", Query: q, From: day.Add(-rng / 2), To: day.Add(rng / 2), Extras: true}
+			all, err := hunt.Run(context.Background(), s, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all.Total != int64(len(all.Events)) || all.Total < 2 {
+				t.Fatalf("%q: %d of %d events", q, len(all.Events), all.Total)
+			}
+			req.Limit = 1
+			part, err := hunt.Run(context.Background(), s, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(all.Histogram, all.Fields), fmt.Sprint(part.Histogram, part.Fields); got != want {
+				t.Errorf("%q over %v:\nfrom matches %s\nfrom queries %s", q, rng, got, want)
+			}
+		}
+	}
+}

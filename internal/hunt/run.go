@@ -73,6 +73,13 @@ func Run(ctx context.Context, es store.EventStore, req Request) (Result, error) 
 		return out, nil
 	}
 	out.Span = HistogramSpan(req.From, req.To)
+	if res.Total == int64(len(res.Events)) {
+		// Every match is in hand (a narrow search such as a rare word):
+		// the histogram and summaries come from them, not from two more
+		// scans of the range.
+		out.Histogram, out.Fields = extrasOf(res.Events, out.Span, 5)
+		return out, nil
+	}
 	hq, sq, ok, err := CompileExtras(q, req.Query, out.Span, 5)
 	if err != nil || !ok {
 		return out, err
