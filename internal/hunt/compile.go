@@ -117,6 +117,7 @@ func Compile(q *Query, text string, opts Options) (store.CompiledQuery, error) {
 			return out, err
 		}
 		out.Where, out.WhereArgs = w.sql, w.args
+		out.Tokens = requiredTokens(q.Filter, nil)
 	}
 	rel, err := c.stages(q.Stages)
 	if err != nil {
@@ -403,22 +404,33 @@ func cidrPrefixes(pfx netip.Prefix) []string {
 }
 
 // textPattern is the RE2 pattern of a bare word or phrase: literal text,
-// case-insensitive; in an unquoted word * and ? are wildcards.
+// case-insensitive, whole words: an end of the value that is a word
+// character (ASCII letter, digit, underscore) must be an end of a word in
+// the text, so that the token index (store.CompiledQuery.Tokens) and the
+// scan agree. In an unquoted word * and ? are wildcards, so `mimi*` finds
+// words starting with mimi and `*admin*` finds admin inside words.
 func textPattern(v string, wildcards bool) string {
-	if !wildcards {
-		return "(?i)" + regexp.QuoteMeta(v)
-	}
 	var b strings.Builder
 	b.WriteString("(?i)")
+	if v != "" && isWordByte(v[0]) {
+		b.WriteString(`\b`)
+	}
+	if wildcards {
+		// A search is unanchored: a leading or trailing * adds nothing.
+		v = strings.Trim(v, "*")
+	}
 	for _, r := range v {
-		switch r {
-		case '*':
+		switch {
+		case wildcards && r == '*':
 			b.WriteString(".*")
-		case '?':
+		case wildcards && r == '?':
 			b.WriteString(".")
 		default:
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
+	}
+	if v != "" && isWordByte(v[len(v)-1]) {
+		b.WriteString(`\b`)
 	}
 	return b.String()
 }

@@ -21,6 +21,8 @@ var compileCases = []string{
 	"mimikatz",
 	`"logon failed"`,
 	"mimi*katz",
+	`powershell.exe -enc* OR "whoami /all" NOT rare_word`,
+	`powershell.exe AND "cmd.exe /c" *admin*`,
 	"user.name:alice",
 	`user.name:"Alice Smith"`,
 	"process.pid:4242",
@@ -66,8 +68,12 @@ func TestCompileGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Compile(%q): %v", in, err)
 		}
-		fmt.Fprintf(&b, "### %s\nwhere: %s\nwhere args: %s\nsql: %s\nargs: %s\ncount: %s\ncount args: %s\nevents: %v columns: %q\n\n",
+		fmt.Fprintf(&b, "### %s\nwhere: %s\nwhere args: %s\nsql: %s\nargs: %s\ncount: %s\ncount args: %s\nevents: %v columns: %q\n",
 			in, cq.Where, fmtArgs(cq.WhereArgs), cq.SQL, fmtArgs(cq.Args), cq.CountSQL, fmtArgs(cq.CountArgs), cq.Events, cq.Columns)
+		if len(cq.Tokens) > 0 {
+			fmt.Fprintf(&b, "tokens: %q\n", cq.Tokens)
+		}
+		b.WriteString("\n")
 	}
 	golden(t, "compile.golden", b.String())
 }

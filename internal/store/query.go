@@ -33,6 +33,11 @@ type CompiledQuery struct {
 	// store reads Total from it and never runs CountSQL, so a stats
 	// query with more groups than its limit aggregates once, not twice.
 	TotalColumn bool
+	// Tokens, when set, are words (lower-case runs of ASCII letters,
+	// digits and underscore) that every event Where matches holds in its
+	// raw text or message. A store with a token index may skip the blocks
+	// of rows that hold none of some token; it must not change the answer.
+	Tokens []string
 }
 
 // QueryResult is the answer of EventStore.Query.

@@ -104,6 +104,9 @@ func (s *Store) init(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `SET wal_autocheckpoint = '256MB'`); err != nil {
 		return err
 	}
+	if _, err := s.db.ExecContext(ctx, tokenBlocksDDL); err != nil {
+		return err
+	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS partitions (
 		tenant VARCHAR NOT NULL, day DATE NOT NULL, tbl VARCHAR NOT NULL,
 		PRIMARY KEY (tenant, day))`); err != nil {
@@ -163,6 +166,7 @@ func (s *Store) Append(ctx context.Context, events []*event.Event) error {
 type preparedRows struct {
 	events []*event.Event
 	rows   [][]driver.Value
+	tokens []byte // the batch's token filter (tokens.go)
 }
 
 func (p *preparedRows) Len() int { return len(p.events) }
@@ -179,6 +183,7 @@ func (s *Store) Prepare(events []*event.Event) (store.PreparedEvents, error) {
 		}
 		p.rows[i] = row
 	}
+	p.tokens = eventTokens(events)
 	return p, nil
 }
 
@@ -204,6 +209,7 @@ func (s *Store) prepareParallel(events []*event.Event) (store.PreparedEvents, er
 			}
 		})
 	}
+	p.tokens = eventTokens(events)
 	wg.Wait()
 	return p, errors.Join(errs...)
 }
@@ -229,11 +235,14 @@ func (s *Store) AppendPrepared(ctx context.Context, batches []store.PreparedEven
 
 func (s *Store) appendLocked(ctx context.Context, batches []store.PreparedEvents) error {
 	used := map[string]*duck.Appender{}
-	for _, b := range batches {
+	var notes blockNotes
+	blooms := make([][]byte, len(batches))
+	for bi, b := range batches {
 		p, ok := b.(*preparedRows)
 		if !ok {
 			return fmt.Errorf("a prepared batch of type %T did not come from this store's Prepare", b)
 		}
+		blooms[bi] = p.tokens
 		for i, ev := range p.events {
 			tbl, err := s.partitionLocked(ctx, ev.Tenant, ev.Timestamp)
 			if err != nil {
@@ -243,11 +252,17 @@ func (s *Store) appendLocked(ctx context.Context, batches []store.PreparedEvents
 			if err != nil {
 				return err
 			}
+			if err := notes.add(ctx, s.writer, bi, tbl); err != nil {
+				return err
+			}
 			used[tbl] = app
 			if err := app.AppendRow(p.rows[i]...); err != nil {
 				return err
 			}
 		}
+	}
+	if err := notes.record(ctx, s.writer, blooms); err != nil {
+		return err
 	}
 	for _, app := range used {
 		if err := app.Flush(); err != nil {
@@ -634,6 +649,10 @@ func (s *Store) DropPartition(ctx context.Context, tenant string, day time.Time)
 		return err
 	}
 	if _, err := s.writer.ExecContext(ctx, "DROP TABLE "+tbl); err != nil {
+		s.writer.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("event store: drop %s: %w", tbl, err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `DELETE FROM token_blocks WHERE tbl = ?`, tbl); err != nil {
 		s.writer.ExecContext(ctx, "ROLLBACK")
 		return fmt.Errorf("event store: drop %s: %w", tbl, err)
 	}

@@ -21,7 +21,7 @@ const EventColumns = selectColumns
 
 // forbiddenSQL matches what no compiled hunt contains: partition tables,
 // the partition catalog, statement separators and comments.
-var forbiddenSQL = regexp.MustCompile(`(?i)\bev_[0-9]|\bpartitions\b|;|--|/\*|\bduckdb_|\battach\b|\bcopy\b|\bpragma\b`)
+var forbiddenSQL = regexp.MustCompile(`(?i)\bev_[0-9]|\bpartitions\b|\btoken_blocks\b|;|--|/\*|\bduckdb_|\battach\b|\bcopy\b|\bpragma\b`)
 
 // emptyEvents is a relation with the partition columns and no rows, for a
 // tenant without partitions in the range: the compiled query still runs
@@ -54,7 +54,10 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 			return store.QueryResult{}, fmt.Errorf("event store: refused a compiled query that names a table or holds a second statement: %.80q", text)
 		}
 	}
-	with, withArgs := s.eventsRelation(tenant, from, to, q.Where, q.WhereArgs)
+	with, withArgs, err := s.eventsRelation(ctx, tenant, from, to, q)
+	if err != nil {
+		return store.QueryResult{}, fmt.Errorf("event store: query: %w", err)
+	}
 	res := store.QueryResult{Columns: q.Columns}
 	rows, err := s.db.QueryContext(ctx, with+q.SQL, append(withArgs, q.Args...)...)
 	if err != nil {
@@ -114,11 +117,14 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 
 // eventsRelation builds "WITH events AS (…) " over the tenant's partitions
 // in the range, newest first, each branch filtered by tenant, time and the
-// hunt's own predicate so that DuckDB prunes every scan.
-func (s *Store) eventsRelation(tenant string, from, to time.Time, where string, whereArgs []any) (string, []any) {
+// hunt's own predicate so that DuckDB prunes every scan. When the query
+// names tokens, each branch also leaves out the row blocks the token index
+// rules out.
+func (s *Store) eventsRelation(ctx context.Context, tenant string, from, to time.Time, q store.CompiledQuery) (string, []any, error) {
+	where, whereArgs := q.Where, q.WhereArgs
 	parts := s.daysFor(tenant, from, to)
 	if len(parts) == 0 {
-		return "WITH events AS (" + emptyEvents + ") ", nil
+		return "WITH events AS (" + emptyEvents + ") ", nil, nil
 	}
 	var b strings.Builder
 	b.WriteString("WITH events AS (")
@@ -139,6 +145,15 @@ func (s *Store) eventsRelation(tenant string, from, to time.Time, where string, 
 			cond += " AND ts < ?"
 			args = append(args, to.UTC())
 		}
+		if len(q.Tokens) > 0 {
+			ranges, err := s.skipRanges(ctx, p.tbl, q.Tokens)
+			if err != nil {
+				return "", nil, err
+			}
+			skip, skipArgs := skipPredicate(ranges)
+			cond += skip
+			args = append(args, skipArgs...)
+		}
 		if where != "" {
 			cond += " AND (" + where + ")"
 			args = append(args, whereArgs...)
@@ -146,7 +161,7 @@ func (s *Store) eventsRelation(tenant string, from, to time.Time, where string, 
 		b.WriteString("SELECT * FROM " + p.tbl + " WHERE " + cond)
 	}
 	b.WriteString(") ")
-	return b.String(), args
+	return b.String(), args, nil
 }
 
 type dayTable struct {
