@@ -34,9 +34,14 @@ func BenchmarkExport1M(b *testing.B) {
 	p := intel.Policy{MinConfidence: svc.cfg.DefaultMinConfidence}
 	formats := []string{"edl/ip", "nftables", "ipset", "suricata", "rpz"}
 	ctx := context.Background()
+	size := 0
 	for _, f := range formats { // the renders before the first change
-		if _, _, err := svc.Export(ctx, "default", f, p); err != nil {
+		body, _, err := svc.Export(ctx, "default", f, p)
+		if err != nil {
 			b.Fatal(err)
+		}
+		if f == "suricata" {
+			size = body.Len()
 		}
 	}
 	render := make([]time.Duration, len(formats))
@@ -56,4 +61,5 @@ func BenchmarkExport1M(b *testing.B) {
 	for k, f := range formats {
 		b.ReportMetric(float64(render[k].Microseconds())/float64(b.N)/1000, "ms-"+strings.ReplaceAll(f, "/", "-"))
 	}
+	b.ReportMetric(float64(size)/1e6, "MB-suricata")
 }
