@@ -2,8 +2,11 @@ package hunt_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,5 +96,37 @@ func TestRetroHunt(t *testing.T) {
 	}
 	if _, err := hunt.RetroHunt(ctx, events, "acme", day, day, engine, hunt.RetroOptions{}); err == nil {
 		t.Error("empty range accepted")
+	}
+}
+
+// failingStore fails every event read after the first few.
+type failingStore struct {
+	store.EventStore
+	reads     atomic.Int64 // the hours are read concurrently
+	failAfter int64
+}
+
+func (f *failingStore) Query(ctx context.Context, tenant string, from, to time.Time, q store.CompiledQuery) (store.QueryResult, error) {
+	if q.Events {
+		if f.reads.Add(1) > f.failAfter {
+			return store.QueryResult{}, errors.New("disk on fire")
+		}
+	}
+	return f.EventStore.Query(ctx, tenant, from, to, q)
+}
+
+// A read that fails ends the retro-hunt with its error, whichever hour
+// was being read ahead, and leaves no reader behind.
+func TestRetroHuntReadError(t *testing.T) {
+	engine, err := sigma.NewEngine(&sigma.RuleSet{}, sigma.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, failAfter := range []int64{0, 3, 10} {
+		es := &failingStore{EventStore: openSeeded(t), failAfter: failAfter}
+		_, err := hunt.RetroHunt(context.Background(), es, "acme", day, day.Add(48*time.Hour), engine, hunt.RetroOptions{PageSize: 1, ReadAhead: 1})
+		if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+			t.Errorf("fail after %d reads: %v", failAfter, err)
+		}
 	}
 }
