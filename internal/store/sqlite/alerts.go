@@ -355,17 +355,25 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	// are then dense enough for a page to fill quickly.
 	from := "alerts"
 	searches := a.searches(f)
-	driver, fewest := -1, 0
+	// fewestDense is the smallest candidate count of the searches too broad
+	// to drive: at least that many alerts match each.
+	driver, fewest, fewestDense := -1, 0, 0
 	for i, sr := range searches {
 		var n int
 		if err := a.s.db.QueryRowContext(ctx, `SELECT count(*) FROM (`+sr.candidates+` LIMIT ?)`,
 			append(sr.candArgs, a.s.searchLimit+1)...).Scan(&n); err != nil {
 			return nil, 0, fmt.Errorf("list alerts: count candidates: %w", err)
 		}
-		if n <= a.s.searchLimit && (driver < 0 || n < fewest) {
+		switch {
+		case n <= a.s.searchLimit && (driver < 0 || n < fewest):
 			driver, fewest = i, n
+		case n > a.s.searchLimit && (fewestDense == 0 || n < fewestDense):
+			fewestDense = n
 		}
 	}
+	// Only the tenant and one search: its capped candidate count already
+	// is the capped total.
+	onlySearch := len(searches) == 1 && len(w.conds) == 1
 	var fromArgs []any
 	for i, sr := range searches {
 		if i == driver {
@@ -378,25 +386,57 @@ func (a alerts) List(ctx context.Context, f store.AlertFilter) ([]store.Alert, i
 	}
 	where := strings.Join(w.conds, " AND ")
 	args := append(append([]any{}, fromArgs...), w.args...)
-	count := `SELECT count(*) FROM ` + from + ` WHERE ` + where
-	countArgs := args
-	if f.CountUpTo > 0 {
-		count = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
-		countArgs = append(append([]any{}, args...), f.CountUpTo+1)
-	}
-	var total int
-	if err := a.s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count alerts: %w", err)
-	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	out, err := queryAll(ctx, a.s.db, "list alerts", scanAlert,
-		`SELECT `+qualifiedAlertColumns+` FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
+	page := ` FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	pageArgs := append(append([]any{}, args...), limit, f.Offset)
+	if driver >= 0 {
+		// At most searchLimit rows match: one statement reads them once,
+		// counting them as it sorts.
+		var total int
+		out, err := queryAll(ctx, a.s.db, "list alerts", func(r scanner) (store.Alert, error) {
+			return scanAlert(totalFirst{r, &total})
+		}, `SELECT count(*) OVER (), `+qualifiedAlertColumns+page, pageArgs...)
+		if f.CountUpTo > 0 {
+			total = min(total, f.CountUpTo+1)
+		}
+		if err != nil || len(out) > 0 || f.Offset == 0 {
+			return out, total, err
+		}
+		// A page past the end: count on its own.
+	}
+	var total int
+	switch {
+	case driver < 0 && onlySearch && f.CountUpTo > 0 && f.CountUpTo < fewestDense:
+		total = f.CountUpTo + 1
+	default:
+		count := `SELECT count(*) FROM ` + from + ` WHERE ` + where
+		countArgs := args
+		if f.CountUpTo > 0 {
+			count = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
+			countArgs = append(append([]any{}, args...), f.CountUpTo+1)
+		}
+		if err := a.s.db.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count alerts: %w", err)
+		}
+	}
+	if driver >= 0 {
+		return []store.Alert{}, total, nil
+	}
+	out, err := queryAll(ctx, a.s.db, "list alerts", scanAlert, `SELECT `+qualifiedAlertColumns+page, pageArgs...)
 	return out, total, err
 }
+
+// totalFirst scans a row that starts with the count of all rows (a window
+// count) into total, and the rest as the wrapped scan expects.
+type totalFirst struct {
+	r     scanner
+	total *int
+}
+
+func (t totalFirst) Scan(dest ...any) error { return t.r.Scan(append([]any{t.total}, dest...)...) }
 
 // qualifiedAlertColumns are alertColumns named through the alerts table,
 // so they stay unambiguous beside a joined candidate list.

@@ -118,6 +118,11 @@ func RunAlertList(t *testing.T, open OpenState) {
 		{Text: "rule", CountUpTo: 3},
 		{EntityValue: "ws-1", CountUpTo: 1000},
 		{Status: store.StatusNew, CountUpTo: 5},
+		{Text: "rule", CountUpTo: 1},
+		{EntityValue: "ws-1", CountUpTo: 1},
+		{Text: "rule", Status: store.StatusNew, CountUpTo: 1},
+		{Text: "rule", Offset: 1000}, // a page past the end still has the total
+		{EntityValue: "ws-1", Offset: 500, CountUpTo: 5},
 	}
 	check := func(t *testing.T, alerts []store.Alert) {
 		for _, tenant := range []string{"acme", store.DefaultTenant} {
