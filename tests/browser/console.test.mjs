@@ -58,21 +58,31 @@ after(async () => {
   if (server) server.kill("SIGTERM");
 });
 
+// logins keeps each user's session cookie after their first login through
+// the form: the server allows 20 logins a minute from one address, fewer
+// than the suite's sessions.
+const logins = {};
+
 // session opens a page logged in as user, recording console errors.
 // expected lists console errors a test provokes on purpose.
 async function session(t, user, viewport = { width: 1280, height: 800 }, expected = []) {
-  const ctx = await browser.newContext({ viewport });
+  const ctx = await browser.newContext({ viewport, storageState: logins[user] });
   const page = await ctx.newPage();
   const errors = [];
   page.on("console", (m) => {
     if (m.type() === "error" && !expected.some((re) => re.test(m.text()))) errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(base + "/ui/login");
-  await page.fill('input[name="user"]', user);
-  await page.fill('input[name="password"]', password);
-  await page.click('button[type="submit"]');
-  await page.waitForURL("**/ui/");
+  if (logins[user]) {
+    await page.goto(base + "/ui/");
+  } else {
+    await page.goto(base + "/ui/login");
+    await page.fill('input[name="user"]', user);
+    await page.fill('input[name="password"]', password);
+    await page.click('button[type="submit"]');
+    await page.waitForURL("**/ui/");
+    logins[user] = await ctx.storageState();
+  }
   t.after(async () => {
     await page.screenshot({ path: join(shots, `${t.name.replace(/\W+/g, "-")}-${user}.png`) });
     await ctx.close();
@@ -372,7 +382,10 @@ test("the overview shows intake health per source", async (t) => {
   await page.screenshot({ path: join(shots, "overview-intake.png"), fullPage: true });
 });
 
-test("the provider's admin creates a tenant; an analyst may not open the page", async (t) => {
+// That other roles and other tenants' admins are refused the page is
+// checked in Go (TestTenantsAndChannelsPages): one more login here would
+// push the suite past the server's 20 logins a minute from one address.
+test("the provider's admin creates a tenant, and a duplicate name is refused on the page", async (t) => {
   // Creating a tenant twice is refused on purpose (409).
   const adm = await session(t, "adm", undefined, [/status of 409 \(Conflict\)/]);
   await adm.goto(base + "/ui/admin/");
@@ -387,10 +400,6 @@ test("the provider's admin creates a tenant; an analyst may not open the page", 
   await adm.locator("[data-api-error]", { hasText: "exists" }).waitFor();
   await fitsWidth(adm);
   await adm.screenshot({ path: join(shots, "admin-tenants.png"), fullPage: true });
-
-  const ana = await session(t, "ana", undefined, [/status of 403 \(Forbidden\)/]);
-  const res = await ana.goto(base + "/ui/admin/tenants");
-  assert.equal(res.status(), 403);
 });
 
 test("a lead adds a channel and a route, edits the route, sends a test and deletes the route", async (t) => {
