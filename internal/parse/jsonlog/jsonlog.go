@@ -108,10 +108,16 @@ var errNotObject = errors.New("json: record is not a JSON object: expected '{'")
 // Flatten parses one JSON object from data into f under dotted keys.
 // Trailing white space is allowed, trailing data is an error.
 func Flatten(data []byte, f event.Fields) error {
-	// One validity pass over the record spares a check per string.
 	// The decoder works on one string copy of the record: keys and values
 	// without escapes are substrings of it, so they cost no copy each.
-	d := decoder{data: string(data), f: f, valid: utf8.Valid(data)}
+	return FlattenString(string(data), f)
+}
+
+// FlattenString is Flatten for a record already held as a string (a
+// stored JSON column): no copy at all.
+func FlattenString(data string, f event.Fields) error {
+	// One validity pass over the record spares a check per string.
+	d := decoder{data: data, f: f, valid: utf8.ValidString(data)}
 	d.skipSpace()
 	if d.i >= len(d.data) || d.data[d.i] != '{' {
 		return errNotObject
