@@ -580,7 +580,10 @@ func jsonFields(v any) event.Fields {
 		// flattener reads them back with integers as int64, several times
 		// faster than encoding/json (reading events back is most of a
 		// retro-hunt's cost).
-		out := make(event.Fields, 24)
+		// Sized by its keys (each is followed by `":`; a value holding
+		// that only oversizes the map): a fixed guess either grows the
+		// table or clears more memory than the event needs.
+		out := make(event.Fields, min(strings.Count(x, `":`), 256))
 		if jsonlog.FlattenString(x, out) != nil {
 			return nil
 		}
