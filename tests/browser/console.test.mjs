@@ -285,7 +285,11 @@ test("threat intel: an indicator is found by searching part of it, with export U
 test("a new alert arrives live on an open queue, with its threat-intel hit", async (t) => {
   const ana = await session(t, "ana");
   await ana.goto(base + "/ui/alerts");
-  assert.equal(await ana.locator("[data-live-alerts]").isHidden(), true, "nothing new yet");
+  // The demo raises alerts of its own, so the banner may already count
+  // some: what matters is that the count grows without a reload.
+  const live = ana.locator("[data-live-alerts]");
+  const liveCount = async () => ((await live.isHidden()) ? 0 : Number(await ana.locator("[data-live-count]").textContent()));
+  const before = await liveCount();
   // An indicator, then an event from that address: the intel matcher raises a new alert.
   const ip = "185.220.101.47";
   const adm = await session(t, "adm");
@@ -294,9 +298,12 @@ test("a new alert arrives live on an open queue, with its threat-intel hit", asy
   const line = `<38>${new Date().toUTCString().slice(5, 25).replace(/^(\d+) (\w+) \d+/, "$2 $1")} web-01 sshd[4242]: Failed password for root from ${ip} port 50123 ssh2`;
   const ev = await apiAs(adm, "POST", "/api/v1/events", [line]);
   assert.equal(ev.status, 202, `event: ${ev.body}`);
-  // The banner appears without a reload and names the alert.
+  // The banner appears (or its count grows) without a reload.
   await ana.locator("[data-live-alerts]:not([hidden])").waitFor({ timeout: 60000 });
-  assert.ok(Number(await ana.locator("[data-live-count]").textContent()) >= 1);
+  for (const deadline = Date.now() + 60000; (await liveCount()) <= before; ) {
+    assert.ok(Date.now() < deadline, `the live count stayed at ${before} for 60 s`);
+    await ana.waitForTimeout(250);
+  }
   // The banner links the newest five; the demo raises alerts of its own
   // meanwhile, so the intel alert is found through the queue's entity filter.
   await ana.goto(base + "/ui/alerts?status=new&entity=" + encodeURIComponent(ip));
