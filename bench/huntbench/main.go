@@ -78,12 +78,12 @@ func main() {
 
 	classes := []class{
 		{name: "filter + stats count() by", queries: []string{
-			"event.dataset:demo.syslog | stats count() by host.name",
-			"event.dataset:demo.windows | stats count() by user.name",
+			"event.dataset:linux.auth | stats count() by host.name",
+			"event.dataset:windows.security | stats count() by user.name",
 			"user.name:root | stats count() by host.name",
 			"source.ip:192.0.2.0/24 | stats count() by event.dataset",
 			"host.name:web-01 | stats count() by source.ip | sort -count | head 10",
-			"event.dataset:demo.web http.response.status_code:>=400 | stats count() by source.ip",
+			"event.dataset:web.access http.response.status_code:>=400 | stats count() by source.ip",
 			"| stats count() by event.dataset",
 		}},
 		{name: "rare-token full-text search", queries: []string{*rare}, extras: true},

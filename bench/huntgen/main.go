@@ -1,11 +1,10 @@
 // Command huntgen fills an embedded event store with demo traffic for the
 // hunting benchmark (bench/hunt.sh): the demo generator's company, replayed
-// in simulated time (no waiting), appended straight to DuckDB.
-//
-// It fills only what the benchmark queries need: dataset and host as typed
-// columns, the raw line, and a few fields pulled from the line (source.ip,
-// user.name, the HTTP status) so that filters and stats have something to
-// group by. It must never be used to seed a real installation.
+// in simulated time (no waiting), each line parsed and normalized as the
+// pipeline does (native fields, ECS fields, typed columns) and appended
+// straight to DuckDB, so queries and retro-hunts read rows of the size and
+// shape a real installation stores. It skips detection and the alert store.
+// It must never be used to seed a real installation.
 package main
 
 import (
@@ -14,21 +13,14 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
 	"github.com/yagura-soc/yagura/internal/demo"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/normalize"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
-)
-
-var (
-	ipv4     = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
-	userFor  = regexp.MustCompile(`(?:for|user=|"TargetUserName":")\s?"?([A-Za-z0-9_.$-]+)`)
-	httpCode = regexp.MustCompile(`" (\d{3}) `)
 )
 
 func main() {
@@ -76,23 +68,17 @@ func main() {
 }
 
 func toEvent(tenant string, r demo.Record) *event.Event {
-	ev := &event.Event{
-		Tenant: tenant, ID: ulid.Make().String(), Timestamp: r.Time, Ingested: r.Time.Add(time.Second),
-		Source: "demo", Raw: r.Line,
-		ECS: event.Fields{"event.dataset": "demo." + r.Source, "host.name": r.Host},
+	ev := &event.Event{Tenant: tenant, ID: ulid.Make().String(), Ingested: r.Time.Add(time.Second), Source: "demo", Raw: r.Line}
+	normalize.Event(ev, []byte(r.Line), "")
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = r.Time
 	}
-	if ip := ipv4.FindString(r.Line); ip != "" {
-		ev.ECS["source.ip"] = ip
-	}
-	if m := userFor.FindStringSubmatch(r.Line); m != nil {
-		ev.ECS["user.name"] = m[1]
-	}
-	if m := httpCode.FindStringSubmatch(r.Line); m != nil && r.Source == demo.SourceWeb {
-		code, _ := strconv.ParseInt(m[1], 10, 64)
-		ev.ECS["http.response.status_code"] = code
-	}
+	ev.Timestamp = ev.Timestamp.UTC()
 	if r.Story != "" {
-		ev.Fields = event.Fields{"demo.story": r.Story}
+		if ev.Fields == nil {
+			ev.Fields = event.Fields{}
+		}
+		ev.Fields["demo.story"] = r.Story
 	}
 	return ev
 }
