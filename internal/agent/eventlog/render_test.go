@@ -2,55 +2,33 @@ package eventlog
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/normalize"
+	"github.com/yagura-soc/yagura/internal/parse"
+	"github.com/yagura-soc/yagura/internal/parse/parsetest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+// renderedParser lets the parser packages' golden and fuzz harness drive
+// Fields: one rendered event per line of testdata/rendered.input.
+type renderedParser struct{}
 
-// Each rendered event in testdata becomes the fields in its .json golden
-// file.
-func TestFieldsGolden(t *testing.T) {
-	paths, _ := filepath.Glob("testdata/*.xml")
-	if len(paths) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, p := range paths {
-		x, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Fields(x)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		got, _ := json.MarshalIndent(f, "", "  ")
-		golden := strings.TrimSuffix(p, ".xml") + ".json"
-		if *update {
-			os.WriteFile(golden, append(got, '\n'), 0o644)
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if strings.TrimSpace(string(want)) != string(got) {
-			t.Errorf("%s:\n got %s\nwant %s", p, got, want)
-		}
-	}
+func (renderedParser) Name() string { return Format }
+
+func (renderedParser) Parse(x []byte) (parse.Record, error) {
+	f, err := Fields(x)
+	return parse.Record{Format: Format, Fields: f}, err
 }
+
+// Each rendered event (Security 4624, the 1102 UserData form, a classic
+// event with unnamed data) becomes the fields in rendered.golden.
+func TestFieldsGolden(t *testing.T) { parsetest.Golden(t, "rendered", renderedParser{}) }
 
 // What the input ships, the server parses and normalizes as a Windows
 // event: the same path as the EVTX input's records.
 func TestShippedFieldsNormalize(t *testing.T) {
-	x, _ := os.ReadFile("testdata/security_4624.xml")
-	f, err := Fields(x)
+	f, err := Fields(parsetest.Lines(t, "rendered")[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +57,9 @@ func TestFieldsRefusesWhatIsNotAnEvent(t *testing.T) {
 	}
 }
 
-// No input panics the renderer.
+// No input panics the renderer; what it accepts has an EventID.
 func FuzzFields(f *testing.F) {
-	paths, _ := filepath.Glob("testdata/*.xml")
-	for _, p := range paths {
-		x, _ := os.ReadFile(p)
-		f.Add(x)
-	}
+	parsetest.Seed(f, "rendered")
 	f.Fuzz(func(t *testing.T, x []byte) {
 		fields, err := Fields(x)
 		if err == nil && fields["EventID"] == nil {
