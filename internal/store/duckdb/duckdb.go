@@ -151,16 +151,25 @@ const selectColumns = `tenant, id, ts, ingested, source, raw, parse_error, field
 	dataset, event_code, event_category, event_outcome, host_name, user_name,
 	source_ip, destination_ip, process_command_line, message`
 
-// Append writes events durably, in one transaction.
+// Append writes events durably, in one transaction. A large batch is
+// prepared on all cores, in contiguous parts (each its own token block).
 func (s *Store) Append(ctx context.Context, events []*event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	prepared, err := s.prepareParallel(events)
-	if err != nil {
+	parts := min(runtime.GOMAXPROCS(0), (len(events)+255)/256)
+	batches := make([]store.PreparedEvents, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		part := events[i*len(events)/parts : (i+1)*len(events)/parts]
+		wg.Go(func() { batches[i], errs[i] = s.Prepare(part) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("event store: append: %w", err)
 	}
-	return s.AppendPrepared(ctx, []store.PreparedEvents{prepared})
+	return s.AppendPrepared(ctx, batches)
 }
 
 // preparedRows is a batch encoded as appender rows.
@@ -186,33 +195,6 @@ func (s *Store) Prepare(events []*event.Event) (store.PreparedEvents, error) {
 	}
 	p.tokens = eventTokens(events)
 	return p, nil
-}
-
-// prepareParallel is Prepare on all cores, for callers of Append that hand
-// over one large batch.
-func (s *Store) prepareParallel(events []*event.Event) (store.PreparedEvents, error) {
-	workers := min(runtime.GOMAXPROCS(0), (len(events)+255)/256)
-	if workers <= 1 {
-		return s.Prepare(events)
-	}
-	p := &preparedRows{events: events, rows: make([][]driver.Value, len(events))}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(events); i += workers {
-				row, err := encodeRow(events[i])
-				if err != nil {
-					errs[w] = fmt.Errorf("event store: encode event %s: %w", events[i].ID, err)
-					return
-				}
-				p.rows[i] = row
-			}
-		})
-	}
-	p.tokens = eventTokens(events)
-	wg.Wait()
-	return p, errors.Join(errs...)
 }
 
 // AppendPrepared implements store.EventPreparer.
