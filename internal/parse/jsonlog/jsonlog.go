@@ -116,8 +116,12 @@ func Flatten(data []byte, f event.Fields) error {
 // FlattenString is Flatten for a record already held as a string (a
 // stored JSON column): no copy at all.
 func FlattenString(data string, f event.Fields) error {
+	return flatten(data, f, nil)
+}
+
+func flatten(data string, f event.Fields, keep *KeySet) error {
 	// One validity pass over the record spares a check per string.
-	d := decoder{data: data, f: f, valid: utf8.ValidString(data)}
+	d := decoder{data: data, f: f, valid: utf8.ValidString(data), keep: keep}
 	d.skipSpace()
 	if d.i >= len(d.data) || d.data[d.i] != '{' {
 		return errNotObject
@@ -130,6 +134,66 @@ func FlattenString(data string, f event.Fields) error {
 		return fmt.Errorf("json: unexpected %q after the object at byte %d: one object per record", d.data[d.i], d.i)
 	}
 	return nil
+}
+
+// KeySet names the leaves FlattenStringKeys keeps.
+type KeySet struct {
+	// names holds every leaf (keepLeaf) and every dotted prefix of one
+	// (keepParent). seen, a bitset over a cheap hash of a name's length
+	// and a few of its bytes, turns most other names away without hashing
+	// them whole: a stored record has many more fields than a reader keeps.
+	names map[string]uint8
+	seen  [1024]uint64
+}
+
+const (
+	keepLeaf   = 1
+	keepParent = 2
+)
+
+func quickHash(s string) uint {
+	if s == "" {
+		return 0
+	}
+	return (uint(len(s))*131 + uint(s[0])*31 + uint(s[len(s)-1])*7 + uint(s[len(s)/2])) & (1<<16 - 1)
+}
+
+// NewKeySet makes a KeySet of dotted leaf names.
+func NewKeySet(keys []string) *KeySet {
+	ks := &KeySet{names: make(map[string]uint8, 2*len(keys))}
+	add := func(name string, how uint8) {
+		ks.names[name] |= how
+		h := quickHash(name)
+		ks.seen[h/64] |= 1 << (h % 64)
+	}
+	for _, k := range keys {
+		add(k, keepLeaf)
+		for i := 0; i < len(k); i++ {
+			if k[i] == '.' {
+				add(k[:i], keepParent)
+			}
+		}
+	}
+	return ks
+}
+
+// lookup tells whether name is a kept leaf, a parent of one, or neither.
+func (ks *KeySet) lookup(name string) uint8 {
+	if h := quickHash(name); ks.seen[h/64]&(1<<(h%64)) == 0 {
+		return 0
+	}
+	return ks.names[name]
+}
+
+// Has reports whether the leaf k is kept.
+func (ks *KeySet) Has(k string) bool { return ks.lookup(k)&keepLeaf != 0 }
+
+// FlattenStringKeys is FlattenString that keeps only the leaves in keep:
+// the others are skipped without being decoded, which is what makes
+// reading a few fields of a large stored record cheap. The whole record is
+// still checked for syntax.
+func FlattenStringKeys(data string, f event.Fields, keep *KeySet) error {
+	return flatten(data, f, keep)
 }
 
 // Unquote decodes data that holds one JSON string and nothing else but
@@ -160,6 +224,8 @@ type decoder struct {
 	f     event.Fields
 	buf   []byte
 	valid bool // data is valid UTF-8
+	// keep, when set, names the only leaves stored; see FlattenStringKeys.
+	keep *KeySet
 }
 
 func (d *decoder) skipSpace() {
@@ -187,6 +253,17 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
+// colon moves past the ':' after a key and the white space around it.
+func (d *decoder) colon() error {
+	d.skipSpace()
+	if d.i >= len(d.data) || d.data[d.i] != ':' {
+		return d.errf("':' after key")
+	}
+	d.i++
+	d.skipSpace()
+	return nil
+}
+
 // object reads {...} at d.i and stores its leaves under prefix.
 func (d *decoder) object(prefix string, depth int) error {
 	if depth >= MaxDepth {
@@ -207,14 +284,22 @@ func (d *decoder) object(prefix string, depth int) error {
 		if err != nil {
 			return err
 		}
-		d.skipSpace()
-		if d.i >= len(d.data) || d.data[d.i] != ':' {
-			return d.errf("':' after key")
+		if err := d.colon(); err != nil {
+			return err
 		}
-		d.i++
-		d.skipSpace()
 		name := join(prefix, key)
-		if d.i < len(d.data) && d.data[d.i] == '{' {
+		kept := uint8(keepLeaf)
+		if d.keep != nil {
+			kept = d.keep.lookup(name)
+			if name == "" {
+				kept |= keepParent // "" adds no dot: its leaves are top-level names
+			}
+		}
+		if kept == 0 {
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+		} else if d.i < len(d.data) && d.data[d.i] == '{' {
 			if err := d.object(name, depth+1); err != nil {
 				return err
 			}
@@ -227,7 +312,9 @@ func (d *decoder) object(prefix string, depth int) error {
 			if err != nil {
 				return err
 			}
-			d.f[name] = v
+			if kept&keepLeaf != 0 {
+				d.f[name] = v
+			}
 		}
 		d.skipSpace()
 		if d.i >= len(d.data) {
@@ -294,6 +381,9 @@ func (d *decoder) array(prefix string, depth int) error {
 		}
 		return d.errf("',' or ']'")
 	}
+	if d.keep != nil && !d.keep.Has(prefix) {
+		return nil // only objects in the array held kept leaves
+	}
 	if list != nil {
 		d.f[prefix] = list
 	} else if empty {
@@ -301,6 +391,116 @@ func (d *decoder) array(prefix string, depth int) error {
 		d.f[prefix] = []any{}
 	}
 	return nil
+}
+
+// skipValue moves past the value at d.i without decoding it, checking its
+// syntax as the decoding path would.
+func (d *decoder) skipValue(depth int) error {
+	if depth >= MaxDepth {
+		return fmt.Errorf("json: nesting deeper than %d at byte %d", MaxDepth, d.i)
+	}
+	if d.i >= len(d.data) {
+		return d.errf("a value")
+	}
+	switch d.data[d.i] {
+	case '"':
+		return d.skipString()
+	case '{', '[':
+		closer := byte('}')
+		if d.data[d.i] == '[' {
+			closer = ']'
+		}
+		object := closer == '}'
+		d.i++
+		d.skipSpace()
+		if d.i < len(d.data) && d.data[d.i] == closer {
+			d.i++
+			return nil
+		}
+		for {
+			d.skipSpace()
+			if object {
+				if d.i >= len(d.data) || d.data[d.i] != '"' {
+					return d.errf("a quoted key")
+				}
+				if err := d.skipString(); err != nil {
+					return err
+				}
+				if err := d.colon(); err != nil {
+					return err
+				}
+			}
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.i >= len(d.data) {
+				return d.errf("',' or a closing bracket")
+			}
+			switch d.data[d.i] {
+			case ',':
+				d.i++
+			case closer:
+				d.i++
+				return nil
+			default:
+				return d.errf("',' or a closing bracket")
+			}
+		}
+	}
+	if c := d.data[d.i]; c == '-' || (c >= '0' && c <= '9') {
+		return d.skipNumber()
+	}
+	_, err := d.scalar()
+	return err
+}
+
+// skipString moves past the string at d.i (its opening quote) without
+// decoding it: the quote and each backslash are found with IndexByte, so
+// a long value costs a memory scan, not a loop per byte.
+func (d *decoder) skipString() error {
+	j := d.i + 1
+	for {
+		k := strings.IndexByte(d.data[j:], '"')
+		if k < 0 {
+			d.i = len(d.data)
+			return d.errf(`'"' closing the string`)
+		}
+		if b := strings.IndexByte(d.data[j:j+k], '\\'); b >= 0 {
+			p := j + b
+			if p+1 < len(d.data) && !validEscape(d.data[p+1:]) {
+				d.i = p + 1
+				return d.errf("a valid escape after '\\'")
+			}
+			j = p + 2
+			if j > len(d.data) {
+				j = len(d.data)
+			}
+			continue
+		}
+		d.i = j + k + 1
+		return nil
+	}
+}
+
+// validEscape reports whether s (what follows a backslash) starts with an
+// escape the decoder accepts.
+func validEscape(s string) bool {
+	switch s[0] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return true
+	case 'u':
+		if len(s) < 5 {
+			return false
+		}
+		for _, c := range []byte(s[1:5]) {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (d *decoder) scalar() (any, error) {
@@ -332,19 +532,7 @@ func (d *decoder) literal(word string) error {
 
 func (d *decoder) number() (any, error) {
 	start := d.i
-	isFloat := false
-	for d.i < len(d.data) {
-		c := d.data[d.i]
-		if c >= '0' && c <= '9' || c == '-' || c == '+' {
-			d.i++
-		} else if c == '.' || c == 'e' || c == 'E' {
-			isFloat = true
-			d.i++
-		} else {
-			break
-		}
-	}
-	text := d.data[start:d.i]
+	text, isFloat := d.numberText()
 	if !isFloat {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 			return n, nil
@@ -359,6 +547,39 @@ func (d *decoder) number() (any, error) {
 		return nil, d.errf("a number")
 	}
 	return fl, nil
+}
+
+// skipNumber moves past a number as number reads it, without boxing it.
+func (d *decoder) skipNumber() error {
+	start := d.i
+	text, isFloat := d.numberText()
+	if !isFloat {
+		if _, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return nil
+		}
+	}
+	if _, err := strconv.ParseFloat(text, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+		d.i = start
+		return d.errf("a number")
+	}
+	return nil
+}
+
+// numberText moves past the characters of a number at d.i.
+func (d *decoder) numberText() (text string, isFloat bool) {
+	start := d.i
+	for d.i < len(d.data) {
+		c := d.data[d.i]
+		if c >= '0' && c <= '9' || c == '-' || c == '+' {
+			d.i++
+		} else if c == '.' || c == 'e' || c == 'E' {
+			isFloat = true
+			d.i++
+		} else {
+			break
+		}
+	}
+	return d.data[start:d.i], isFloat
 }
 
 // str reads a quoted string at d.i, decoding escapes; invalid UTF-8 and

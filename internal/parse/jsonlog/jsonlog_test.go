@@ -2,7 +2,13 @@ package jsonlog
 
 import (
 	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/yagura-soc/yagura/internal/event"
 )
 
 func TestUnquote(t *testing.T) {
@@ -47,5 +53,74 @@ func FuzzUnquote(f *testing.F) {
 		if err != nil || got != want {
 			t.Errorf("Unquote(%q) = %q, %v; encoding/json reads %q", data, got, err, want)
 		}
+	})
+}
+
+// flattenKeysAgrees checks FlattenStringKeys against FlattenString: the
+// same error or none, and exactly the kept leaves of the full result.
+func flattenKeysAgrees(t *testing.T, data string, keys []string) {
+	t.Helper()
+	full := event.Fields{}
+	errFull := FlattenString(data, full)
+	got := event.Fields{}
+	errKeys := FlattenStringKeys(data, got, NewKeySet(keys))
+	if (errFull == nil) != (errKeys == nil) {
+		t.Fatalf("%q keeping %v: error %v, the full decode's %v", data, keys, errKeys, errFull)
+	}
+	if errFull != nil {
+		return
+	}
+	want := event.Fields{}
+	for _, k := range keys {
+		if v, ok := full[k]; ok {
+			want[k] = v
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%q keeping %v: got %v, want %v", data, keys, got, want)
+	}
+}
+
+func TestFlattenStringKeys(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		keys []string
+	}{
+		{`{"a":1,"b":"x\"y","c":[1,2],"d":{"e":true,"f":null}}`, []string{"b", "d.e"}},
+		{`{"a":1,"b":"x","c":[1,2],"d":{"e":true}}`, []string{"c"}},
+		{`{"a":[{"x":1},{"y":"\u00e9"}],"b":2}`, []string{"a.1.y"}},
+		{`{"a":[{"x":1}],"b":{"c":{"d":[]}}}`, []string{"b.c.d", "zz"}},
+		{`{"skip":{"deep":[1,{"x":"\\"}]},"k":"v"}`, []string{"k"}},
+		{`{"a":1}`, nil},
+		// Syntax errors in skipped values are still errors.
+		{`{"skip":[1,2,"k":"v"}`, []string{"k"}},
+		{`{"skip":"unterminated,"k":"v"}`, []string{"k"}},
+		{`{"skip":{"a" 1},"k":"v"}`, []string{"k"}},
+		{`{"skip":tru,"k":"v"}`, []string{"k"}},
+		{`{"skip":[1,2],"k":"v"} trailing`, []string{"k"}},
+	} {
+		flattenKeysAgrees(t, tc.data, tc.keys)
+	}
+}
+
+func FuzzFlattenStringKeys(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":{"c":[1,{"d":"e"}]},"f":"g\"h"}`, `{"x":[[1],[2]],"y":null}`, `{"a":{"b":{"c":{}}}}`, `{"a":"\ud800"}`} {
+		f.Add(s, uint8(0x55))
+	}
+	f.Fuzz(func(t *testing.T, data string, pick uint8) {
+		full := event.Fields{}
+		FlattenString(data, full)
+		// Keep a pattern of the leaves and their parents, and a key that
+		// is not there.
+		keys := []string{"absent"}
+		for i, k := range slices.Sorted(maps.Keys(full)) {
+			if pick&(1<<(i%8)) != 0 {
+				keys = append(keys, k)
+				if dot := strings.LastIndexByte(k, '.'); dot > 0 {
+					keys = append(keys, k[:dot])
+				}
+			}
+		}
+		flattenKeysAgrees(t, data, keys)
 	})
 }
