@@ -20,6 +20,12 @@ type CompiledQuery struct {
 	Args    []any
 	Events  bool
 	Columns []string
+	// EventKeys, for an event query, lists the only fields (native or ECS)
+	// the caller reads: the store leaves every other field out of the
+	// events it returns, which is much cheaper for wide events. The
+	// event's own attributes (id, time, tenant, source, parse error) are
+	// always there; nil means every field.
+	EventKeys []string
 	// CountSQL, when set, is a SELECT over "events" answering one integer:
 	// how many rows SQL would give without its display limit.
 	CountSQL  string

@@ -416,7 +416,7 @@ func (s *Store) Search(ctx context.Context, q store.EventQuery) (store.EventPage
 	defer rows.Close()
 	page := store.EventPage{Total: total}
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, err := scanEvent(rows, nil)
 		if err != nil {
 			return store.EventPage{}, fmt.Errorf("event store: read: %w", err)
 		}
@@ -520,7 +520,7 @@ func WildcardToLike(s string) string {
 	return b.String()
 }
 
-func scanEvent(rows *sql.Rows) (*event.Event, error) {
+func scanEvent(rows *sql.Rows, keep *jsonlog.KeySet) (*event.Event, error) {
 	var ev event.Event
 	var source, parseErr sql.NullString
 	var fields, ecs any
@@ -534,10 +534,10 @@ func scanEvent(rows *sql.Rows) (*event.Event, error) {
 	}
 	ev.Timestamp, ev.Ingested = ev.Timestamp.UTC(), ev.Ingested.UTC()
 	ev.Source, ev.ParseError = source.String, parseErr.String
-	ev.Fields = jsonFields(fields)
-	ev.ECS = jsonFields(ecs)
+	ev.Fields = jsonFields(fields, keep)
+	ev.ECS = jsonFields(ecs, keep)
 	for i, col := range typed {
-		if !col.Valid {
+		if !col.Valid || (keep != nil && !keep.Has(typedColumns[i].Field)) {
 			continue
 		}
 		if ev.ECS == nil {
@@ -550,9 +550,33 @@ func scanEvent(rows *sql.Rows) (*event.Event, error) {
 	return &ev, nil
 }
 
+// scanLeanEvent reads a row of EventColumnsFor (the tenant is the
+// query's: every row of "events" is the tenant's).
+func scanLeanEvent(rows *sql.Rows, withRaw bool, tenant string, keep *jsonlog.KeySet) (*event.Event, error) {
+	ev := event.Event{Tenant: tenant}
+	var source, parseErr, fields, ecs sql.NullString
+	dest := []any{&ev.ID, &ev.Timestamp, &ev.Ingested, &source, &parseErr, &fields}
+	if withRaw {
+		dest = append(dest, &ev.Raw)
+	}
+	if err := rows.Scan(append(dest, &ecs)...); err != nil {
+		return nil, err
+	}
+	ev.Timestamp, ev.Ingested = ev.Timestamp.UTC(), ev.Ingested.UTC()
+	ev.Source, ev.ParseError = source.String, parseErr.String
+	if fields.Valid {
+		ev.Fields = jsonFields(fields.String, keep)
+	}
+	if ecs.Valid {
+		ev.ECS = jsonFields(ecs.String, keep)
+	}
+	return &ev, nil
+}
+
 // jsonFields turns a JSON column value back into Fields, restoring
-// integers (JSON numbers without a fraction) as int64.
-func jsonFields(v any) event.Fields {
+// integers (JSON numbers without a fraction) as int64; with keep, only
+// those keys.
+func jsonFields(v any, keep *jsonlog.KeySet) event.Fields {
 	var m map[string]any
 	switch x := v.(type) {
 	case map[string]any:
@@ -565,6 +589,13 @@ func jsonFields(v any) event.Fields {
 		// Sized by its keys (each is followed by `":`; a value holding
 		// that only oversizes the map): a fixed guess either grows the
 		// table or clears more memory than the event needs.
+		if keep != nil {
+			out := event.Fields{}
+			if jsonlog.FlattenStringKeys(x, out, keep) != nil {
+				return nil
+			}
+			return out
+		}
 		out := make(event.Fields, min(strings.Count(x, `":`), 256))
 		if jsonlog.FlattenString(x, out) != nil {
 			return nil
@@ -575,6 +606,9 @@ func jsonFields(v any) event.Fields {
 	}
 	out := make(event.Fields, len(m))
 	for k, val := range m {
+		if keep != nil && !keep.Has(k) {
+			continue
+		}
 		out[k] = restoreNumber(val)
 	}
 	return out

@@ -12,12 +12,44 @@ import (
 
 	duck "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/parse/jsonlog"
 	"github.com/yagura-soc/yagura/internal/store"
 )
 
 // EventColumns are the columns a hunt selects to return whole events, in
 // the order the store reads them back.
 const EventColumns = selectColumns
+
+// EventColumnsFor is the select list of a lean event read, for a query
+// whose EventKeys are keys: the typed columns of those keys are merged
+// into the ECS JSON by the database, and the raw text is left out unless
+// keys name event.original. A row of a retro-hunt is then five or six
+// values instead of nineteen: the driver fetches each value with a call
+// into C, the largest cost of reading wide events back.
+func EventColumnsFor(keys []string) string {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	var members []string
+	for _, c := range typedColumns {
+		if want[c.Field] {
+			// c.Field and c.Column are this package's constants.
+			members = append(members, fmt.Sprintf(`CASE WHEN %s IS NULL THEN NULL ELSE '"%s":' || to_json(%s)::VARCHAR END`, c.Column, c.Field, c.Column))
+		}
+	}
+	members = append(members, "NULLIF(substr(ecs, 2, length(ecs) - 2), '')")
+	cols := "id, ts, ingested, source, parse_error, fields, "
+	if want[event.FieldOriginal] {
+		cols += "raw, "
+	}
+	return cols + "'{' || concat_ws(',', " + strings.Join(members, ", ") + ") || '}' AS " + leanECSColumn
+}
+
+// leanECSColumn names the merged ECS document of EventColumnsFor: a row
+// ending in it is read by scanLeanEvent.
+const leanECSColumn = "ecs_with_typed"
 
 // forbiddenSQL matches what no compiled hunt contains: partition tables,
 // the partition catalog, statement separators and comments.
@@ -65,8 +97,23 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 	}
 	defer rows.Close()
 	if q.Events {
+		var keep *jsonlog.KeySet
+		if q.EventKeys != nil {
+			keep = jsonlog.NewKeySet(q.EventKeys)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			return res, fmt.Errorf("event store: query: %w", err)
+		}
+		lean := len(cols) > 0 && cols[len(cols)-1] == leanECSColumn
 		for rows.Next() {
-			ev, err := scanEvent(rows)
+			var ev *event.Event
+			var err error
+			if lean {
+				ev, err = scanLeanEvent(rows, len(cols) == 8, tenant, keep)
+			} else {
+				ev, err = scanEvent(rows, keep)
+			}
 			if err != nil {
 				return res, fmt.Errorf("event store: query: read: %w", err)
 			}

@@ -3,10 +3,12 @@ package duckdb_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/event"
 	"github.com/yagura-soc/yagura/internal/hunt"
 	"github.com/yagura-soc/yagura/internal/store"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
@@ -54,5 +56,61 @@ func TestQueryRefusesTables(t *testing.T) {
 	if _, err := s.Query(context.Background(), "acme", time.Time{}, time.Time{},
 		store.CompiledQuery{SQL: "SELECT count(*) AS c0 FROM events", Columns: []string{"n"}}); err != nil {
 		t.Errorf("plain query refused: %v", err)
+	}
+}
+
+// EventColumnsFor leaves out the raw text and the typed columns of fields
+// the caller does not read, and reads the same events otherwise.
+func TestEventColumnsFor(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "events.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
+	ev := &event.Event{Tenant: "acme", ID: "e1", Timestamp: ts, Ingested: ts, Source: "test", Raw: "the raw line",
+		Fields: event.Fields{"Image": `C:\x.exe`, "Other": "o"},
+		ECS:    event.Fields{"host.name": "ws-01", "user.name": "alice", "network.bytes": int64(7)}}
+	// Typed columns go through the database's JSON encoding on the lean
+	// read: values that need escaping come back the same.
+	odd := &event.Event{Tenant: "acme", ID: "e2", Timestamp: ts, Ingested: ts, Source: "test", Raw: "x",
+		ECS: event.Fields{"host.name": "ws\"01\\x\n\t\x01 é 日本 \u2028", "process.command_line": `cmd /c "a\b" & echo '%x%'`,
+			"event.code": "4625", "url.original": "/a?b=\"c\""}}
+	if err := s.Append(ctx, []*event.Event{ev, odd}); err != nil {
+		t.Fatal(err)
+	}
+	oddKeys := []string{"host.name", "process.command_line", "event.code", "url.original"}
+	res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, EventKeys: oddKeys,
+		SQL: "SELECT " + duckdb.EventColumnsFor(oddKeys) + " FROM events WHERE id = 'e2'"})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("odd values: %d events, %v", len(res.Events), err)
+	}
+	if got := res.Events[0]; !reflect.DeepEqual(got.ECS, odd.ECS) || got.Tenant != "acme" || got.Source != "test" {
+		t.Errorf("odd values read back as %q, want %q", got.ECS, odd.ECS)
+	}
+	for _, tc := range []struct {
+		keys []string
+		raw  string
+		want event.Fields // Fields and ECS together
+	}{
+		{[]string{"Image", "host.name"}, "", event.Fields{"Image": `C:\x.exe`, "host.name": "ws-01"}},
+		{[]string{"user.name", "network.bytes", event.FieldOriginal}, "the raw line", event.Fields{"user.name": "alice", "network.bytes": int64(7)}},
+	} {
+		res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, EventKeys: tc.keys,
+			SQL: "SELECT " + duckdb.EventColumnsFor(tc.keys) + " FROM events WHERE id = 'e1'"})
+		if err != nil || len(res.Events) != 1 {
+			t.Fatalf("%v: %d events, %v", tc.keys, len(res.Events), err)
+		}
+		got := res.Events[0]
+		all := event.Fields{}
+		for _, f := range []event.Fields{got.Fields, got.ECS} {
+			for k, v := range f {
+				all[k] = v
+			}
+		}
+		if got.Raw != tc.raw || got.ID != "e1" || !reflect.DeepEqual(all, tc.want) {
+			t.Errorf("%v: raw %q, fields %v; want %q, %v", tc.keys, got.Raw, all, tc.raw, tc.want)
+		}
 	}
 }

@@ -181,6 +181,43 @@ func RunEventQuery(t *testing.T, open OpenEventStore, compile CompileHunt) {
 			t.Errorf("found %d events", res.Total)
 		}
 	})
+	t.Run("event keys", func(t *testing.T) {
+		cq, err := compile("", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, cq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cq.EventKeys = []string{"Image", "host.name", "user.name", "absent"}
+		cut, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, cq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cut.Events) != 4 || len(whole.Events) != 4 {
+			t.Fatalf("%d and %d events, want 4", len(cut.Events), len(whole.Events))
+		}
+		for i, ev := range cut.Events {
+			w := whole.Events[i]
+			if ev.ID != w.ID || !ev.Timestamp.Equal(w.Timestamp) || ev.Tenant != "acme" || ev.Source != w.Source {
+				t.Errorf("attributes %+v, want those of %+v", ev, w)
+			}
+			want := event.Fields{"Image": w.Fields["Image"], "host.name": w.ECS["host.name"]}
+			if u, ok := w.ECS["user.name"]; ok {
+				want["user.name"] = u
+			}
+			got := event.Fields{}
+			for _, f := range []event.Fields{ev.Fields, ev.ECS} {
+				for k, v := range f {
+					got[k] = v
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: fields %v, want only %v", ev.ID, got, want)
+			}
+		}
+	})
 	t.Run("query without tenant is refused", func(t *testing.T) {
 		cq, err := compile("", 10)
 		if err != nil {
