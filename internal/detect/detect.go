@@ -40,6 +40,36 @@ type Detector interface {
 	Detect(ev *event.Event, out []Match) []Match
 }
 
+// KeyReader is a Detector that can name the event keys (native or ECS) it
+// reads; all is set when it reads the whole event. A caller holding events
+// in a store decodes only those keys (a retro-hunt over months of wide
+// events), and the detector must match the cut-down events exactly as the
+// whole ones.
+type KeyReader interface {
+	Detector
+	EventKeys() (keys []string, all bool)
+}
+
+// Scoper is a Detector that can say which events it could match at all,
+// so a reader of stored events may skip the others unread.
+type Scoper interface {
+	Detector
+	Scope() Scope
+}
+
+// Scope describes the events a detector could match, by their dataset
+// (event.dataset, or the dataset a Windows channel names) and event code.
+// It may be wider than what the detector matches, never narrower.
+type Scope struct {
+	// All is set when the detector may match any event.
+	All bool
+	// Datasets maps a dataset to the event codes the detector needs in
+	// it, or to nil for any code.
+	Datasets map[string][]int64
+	// Prefixes are dataset prefixes whose events may match with any code.
+	Prefixes []string
+}
+
 // Chain runs several detectors in order on every event.
 type Chain []Detector
 

@@ -26,6 +26,9 @@ type compiler struct {
 	// wildcardUnresolved turns a placeholder without values into '*'
 	// instead of matching nothing.
 	wildcardUnresolved bool
+	// keywords is set once a rule searches keywords (every value of the
+	// event, its raw text included).
+	keywords bool
 }
 
 func newCompiler(placeholders map[string][]string) *compiler {
@@ -601,6 +604,7 @@ func (c *compiler) compileKeyword(item *FieldItem, ms modifierSet) (matcher, err
 		return nil, errors.New("keyword search cannot use |exists, |fieldref or |neq")
 	}
 	positional := ms.position != ""
+	c.keywords = true
 	km := &keywordMatcher{all: ms.all, cased: ms.cased}
 	for _, v := range item.Values {
 		if v.Kind == ValueNull {

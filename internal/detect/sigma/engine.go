@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,6 +99,10 @@ type Engine struct {
 	// noIndex evaluates every rule of a selected group (tests compare it
 	// with the indexed path).
 	noIndex bool
+	// eventKeys are the event keys the engine may read, wholeEvent is set
+	// when no list would do (EventKeys).
+	eventKeys  []string
+	wholeEvent bool
 }
 
 type compiledRule struct {
@@ -242,9 +247,12 @@ func NewEngine(set *RuleSet, opts Options) (*Engine, error) {
 			e.index(s.Dataset, binding{group: g, sel: cs})
 		}
 	}
+	customCorrelationField := opts.Correlation.Field != nil
 	if err := e.buildCorrelations(set, opts.Correlation, opts.GenerateAll); err != nil {
 		return nil, err
 	}
+	e.eventKeys, e.wholeEvent = e.collectEventKeys()
+	e.wholeEvent = e.wholeEvent || comp.keywords || (customCorrelationField && e.corr != nil)
 	e.byID = make(map[string]*Rule, len(set.Rules)+len(set.Correlations))
 	for _, list := range [][]*Rule{set.Rules, set.Correlations} {
 		for _, r := range list {
@@ -363,6 +371,92 @@ func (e *Engine) resolveTable(rename map[string][]string) [][]string {
 		table[i] = e.candidates(name, rename)
 	}
 	return table
+}
+
+// EventKeys lists every event key (native or ECS) the engine may read: the
+// candidates of every rule field under each log source's renames, the keys
+// log source selectors test, those that route an event (dataset, channel,
+// event code) and those correlations group or count by. all is set when a
+// rule reads the whole event (a keyword search, the raw text) and no list
+// would do. An event holding only these keys, and its own attributes,
+// gets the same matches as the whole event: a retro-hunt reads stored
+// events with only these keys decoded.
+func (e *Engine) EventKeys() (keys []string, all bool) {
+	return e.eventKeys, e.wholeEvent
+}
+
+// Scope implements detect.Scoper: the routing of Detect (datasets, and
+// event codes where a dataset's rules all name some).
+func (e *Engine) Scope() detect.Scope {
+	sc := detect.Scope{All: len(e.anyEvent) > 0, Datasets: make(map[string][]int64, len(e.exact))}
+	for ds, idx := range e.exact {
+		if len(idx.any) > 0 {
+			sc.Datasets[ds] = nil
+			continue
+		}
+		codes := make([]int64, 0, len(idx.byCode))
+		for c := range idx.byCode {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		sc.Datasets[ds] = codes
+	}
+	for _, p := range e.prefixes {
+		sc.Prefixes = append(sc.Prefixes, p.prefix)
+	}
+	sort.Strings(sc.Prefixes)
+	return sc
+}
+
+func (e *Engine) collectEventKeys() ([]string, bool) {
+	seen := map[string]bool{}
+	// Dataset and Detect route events by these.
+	for _, k := range []string{"event.dataset", "Channel", "event.code", "EventID"} {
+		seen[k] = true
+	}
+	addBinding := func(b binding) {
+		for _, keys := range b.sel.resolve {
+			for _, k := range keys {
+				seen[k] = true
+			}
+		}
+		for _, w := range b.sel.where {
+			for _, k := range w.keys {
+				seen[k] = true
+			}
+		}
+	}
+	addIndex := func(idx *datasetIndex) {
+		for _, bs := range idx.byCode {
+			for _, b := range bs {
+				addBinding(b)
+			}
+		}
+		for _, b := range idx.any {
+			addBinding(b)
+		}
+	}
+	for _, idx := range e.exact {
+		addIndex(idx)
+	}
+	for _, p := range e.prefixes {
+		addIndex(p.idx)
+	}
+	for _, b := range e.anyEvent {
+		addBinding(b)
+	}
+	for _, keys := range e.corrKeys {
+		for _, k := range keys {
+			seen[k] = true
+		}
+	}
+	whole := seen[event.FieldOriginal]
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, whole
 }
 
 // CorrelationStats reports the correlation state's evictions and firings.
