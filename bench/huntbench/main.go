@@ -144,13 +144,13 @@ func retroHunt(ctx context.Context, es *duckdb.Store, tenant string, from, to ti
 	}
 	start, cpu0 := time.Now(), procstat.SelfCPU()
 	var scanned int64
-	matches, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{Progress: func(p hunt.RetroProgress) { scanned = p.Scanned }})
+	res, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{Progress: func(p hunt.RetroProgress) { scanned = p.Scanned }})
 	if err != nil {
 		log.Fatal(err)
 	}
 	wall, cpu := time.Since(start), procstat.SelfCPU()-cpu0
-	fmt.Printf("## Sigma retro-hunt, built-in pack (%d rules)\n\n%d of %d events, %d matches: wall %s, CPU %s, %.0f events per wall second\n\n",
-		engine.Rules(), scanned, total, len(matches), wall.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(scanned)/wall.Seconds())
+	fmt.Printf("## Sigma retro-hunt, built-in pack (%d rules)\n\n%d of %d events, %d matches in %d alerts: wall %s, CPU %s, %.0f events per wall second\n\n",
+		engine.Rules(), scanned, total, res.Matches, len(res.Alerts), wall.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(scanned)/wall.Seconds())
 }
 
 // pct is the nearest-rank percentile of sorted durations.

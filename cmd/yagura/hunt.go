@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/yagura-soc/yagura/internal/detect"
 	"github.com/yagura-soc/yagura/internal/detect/builtin"
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
 	"github.com/yagura-soc/yagura/internal/event"
@@ -205,26 +206,29 @@ func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath s
 	}
 	defer es.Close()
 	start := time.Now()
-	matches, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{Progress: func(p hunt.RetroProgress) {
-		fmt.Fprintf(stderr, "\r%d of %d events, %d matches, up to %s", p.Scanned, p.Total, p.Matches, p.Until.Format(time.RFC3339))
-	}})
+	// Matches are printed as they are found: a broad rule over a long
+	// range can match millions of events, which are never all in memory.
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "@timestamp\tlevel\trule\thost.name\tevent.id")
+	res, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{
+		Progress: func(p hunt.RetroProgress) {
+			fmt.Fprintf(stderr, "\r%d of %d events, %d matches, up to %s", p.Scanned, p.Total, p.Matches, p.Until.Format(time.RFC3339))
+		},
+		OnMatch: func(m detect.Match) {
+			var host, id string
+			if len(m.Events) > 0 {
+				host, _ = m.Events[0].GetString("host.name")
+				id = m.Events[0].ID
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), m.Level, m.RuleTitle, host, id)
+		}})
+	tw.Flush()
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "@timestamp\tlevel\trule\thost.name\tevent.id")
-	for _, m := range matches {
-		var host, id string
-		if len(m.Events) > 0 {
-			host, _ = m.Events[0].GetString("host.name")
-			id = m.Events[0].ID
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), m.Level, m.RuleTitle, host, id)
-	}
-	tw.Flush()
-	fmt.Fprintf(stderr, "%d rules, %d matches, %s\n", engine.Rules(), len(matches), time.Since(start).Round(time.Millisecond))
-	if !raise || len(matches) == 0 {
+	fmt.Fprintf(stderr, "%d rules, %d matches in %d alerts, %s\n", engine.Rules(), res.Matches, len(res.Alerts), time.Since(start).Round(time.Millisecond))
+	if !raise || res.Matches == 0 {
 		return nil
 	}
 	st, err := d.openState(ctx)
@@ -232,7 +236,7 @@ func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath s
 		return err
 	}
 	defer st.Close()
-	alerts, err := hunt.RaiseAlerts(ctx, st, tenant, "cli", matches, map[string]any{"from": from, "to": to, "rules": rulesPath})
+	alerts, err := hunt.RaiseAlerts(ctx, st, tenant, "cli", res, map[string]any{"from": from, "to": to, "rules": rulesPath})
 	if err != nil {
 		return err
 	}

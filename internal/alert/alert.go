@@ -12,6 +12,7 @@ package alert
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -113,13 +114,54 @@ func (b Builder) groupBy(rule string) []string {
 // Build merges matches of one tenant with the same fingerprint so a burst
 // costs one store write. The result is grouped by tenant.
 func (b Builder) Build(matches []detect.Match) map[string][]store.Alert {
-	out := map[string][]store.Alert{}
-	index := map[string]int{} // tenant + fingerprint → position in out[tenant]
+	s := b.NewSet()
 	for _, m := range matches {
-		b.add(out, index, m, Entities(m))
+		s.Add(m)
 	}
-	return out
+	return s.out
 }
+
+// EventKeys are the event fields Build reads from a match's events: the
+// entities, the fingerprint's group-by fields and the risk factors. A
+// caller that decodes only some fields of stored events must include
+// these for its alerts to come out as live detection's.
+func (b Builder) EventKeys() []string {
+	keys := append([]string{}, entityFields...)
+	keys = append(keys, DefaultGroupBy...)
+	for _, g := range b.GroupBy {
+		keys = append(keys, g...)
+	}
+	keys = append(keys, FieldHostCriticality, FieldUserCriticality, FieldIntelConfidence)
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// Set merges matches into alerts one at a time, so a caller that sees
+// matches as a stream (a retro-hunt over months of events) holds one
+// alert per fingerprint rather than every match and its events.
+type Set struct {
+	b       Builder
+	out     map[string][]store.Alert
+	index   map[string]int // tenant + fingerprint → position in out[tenant]
+	matches int
+}
+
+// NewSet starts an empty set that merges with b's grouping and risk.
+func (b Builder) NewSet() *Set {
+	return &Set{b: b, out: map[string][]store.Alert{}, index: map[string]int{}}
+}
+
+// Add merges one match; the set keeps no reference to its events.
+func (s *Set) Add(m detect.Match) {
+	s.matches++
+	s.b.add(s.out, s.index, m, Entities(m))
+}
+
+// Matches is how many matches were added.
+func (s *Set) Matches() int { return s.matches }
+
+// Alerts are the merged alerts of one tenant, in order of first match.
+func (s *Set) Alerts(tenant string) []store.Alert { return s.out[tenant] }
 
 func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detect.Match, entities map[string]string) {
 	fp := Fingerprint(m.RuleID, entities, b.groupBy(m.RuleID))

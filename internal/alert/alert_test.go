@@ -1,6 +1,8 @@
 package alert
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -44,6 +46,28 @@ func TestFromMatchesMergesByFingerprint(t *testing.T) {
 	}
 	if got["a"][0].Fingerprint == got["a"][1].Fingerprint || got["a"][0].Fingerprint != got["b"][0].Fingerprint {
 		t.Error("fingerprints must differ by host and agree across tenants for the same rule and entities")
+	}
+}
+
+// A Set fed one match at a time, as a retro-hunt feeds it, builds the
+// same alerts as FromMatches over the whole slice.
+func TestSetMergesAStream(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	set := Builder{Risk: DefaultRisk()}.NewSet()
+	var all []detect.Match
+	for i, host := range []string{"ws-1", "ws-2", "ws-1", "ws-1"} {
+		m := detect.Match{Tenant: "a", RuleID: "r1", Level: "medium", Time: t0.Add(time.Duration(i) * time.Minute),
+			Events: []*event.Event{ev(fmt.Sprint("e", i), host, "bob")}}
+		all = append(all, m)
+		set.Add(m)
+	}
+	want := FromMatches(all)["a"]
+	got := set.Alerts("a")
+	if set.Matches() != 4 || !reflect.DeepEqual(got, want) || len(got) != 2 || got[0].Count != 3 {
+		t.Errorf("set: %d matches, alerts %+v; want %+v", set.Matches(), got, want)
+	}
+	if len(set.Alerts("b")) != 0 {
+		t.Error("alerts of a tenant with no matches")
 	}
 }
 

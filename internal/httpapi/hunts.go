@@ -285,7 +285,7 @@ func (s *Server) retroHunt(w http.ResponseWriter, r *http.Request, p auth.Princi
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
 	rc := http.NewResponseController(w)
-	matches, err := hunt.RetroHunt(r.Context(), s.deps.Events, p.Tenant, from, to, engine, hunt.RetroOptions{
+	res, err := hunt.RetroHunt(r.Context(), s.deps.Events, p.Tenant, from, to, engine, hunt.RetroOptions{
 		Progress: func(pr hunt.RetroProgress) {
 			enc.Encode(map[string]any{"progress": pr})
 			rc.Flush()
@@ -294,9 +294,9 @@ func (s *Server) retroHunt(w http.ResponseWriter, r *http.Request, p auth.Princi
 		enc.Encode(map[string]any{"error": err.Error()})
 		return
 	}
-	result := map[string]any{"matches": len(matches), "rules": engine.Rules(), "from": from, "to": to}
+	result := map[string]any{"matches": res.Matches, "rules": engine.Rules(), "from": from, "to": to}
 	if in.Alerts == nil || *in.Alerts {
-		alerts, err := hunt.RaiseAlerts(r.Context(), s.deps.State, p.Tenant, p.Actor(), matches,
+		alerts, err := hunt.RaiseAlerts(r.Context(), s.deps.State, p.Tenant, p.Actor(), res,
 			map[string]any{"from": from, "to": to, "rules": engine.Rules()})
 		if err != nil {
 			enc.Encode(map[string]any{"error": err.Error()})

@@ -3,6 +3,9 @@ package hunt
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/yagura-soc/yagura/internal/alert"
@@ -20,6 +23,7 @@ const TagRetroHunt = kpi.TagRetroHunt
 // RetroProgress reports how far a retro-hunt has come.
 type RetroProgress struct {
 	Scanned int64     `json:"scanned"` // events run through the rules so far
+	Skipped int64     `json:"skipped"` // events no rule could match, never read (detect.Scope)
 	Total   int64     `json:"total"`   // events in the range
 	Matches int       `json:"matches"`
 	Until   time.Time `json:"until"` // events before this time are done
@@ -27,30 +31,52 @@ type RetroProgress struct {
 
 // RetroOptions tune a retro-hunt.
 type RetroOptions struct {
-	// PageSize is how many events one read brings (default 20000): memory
+	// PageSize is the most events one read brings (default 20000): memory
 	// stays bounded however long the range.
 	PageSize int
-	// ReadAhead is how many later hours are read while the rules run on
+	// ReadAhead is how many later windows are read while the rules run on
 	// the current one (default 2; 0 or less means the default). Reading
 	// and decoding events is most of a retro-hunt's cost; the rules must
 	// see events in time order, the reads need not be serial. At most
-	// ReadAhead+2 hours of two pages each are held at once.
+	// ReadAhead+2 windows are held at once.
 	ReadAhead int
-	// Progress, if set, is called after every page and every hour with
-	// events.
+	// Progress, if set, is called after every window and page read.
 	Progress func(RetroProgress)
+	// OnMatch, if set, sees every match as it is found, oldest first. When
+	// the detector is a detect.KeyReader, the match's events hold only the
+	// fields the rules and the alerts read.
+	OnMatch func(detect.Match)
 }
 
-// retroPage is one page of an hour, or the error that ended its read.
+// RetroResult is what a retro-hunt found: its matches merged into alerts
+// the way live detection merges them (alert.FromMatches: one alert per
+// rule and fingerprint). A match is merged as soon as it is found and then
+// let go, so memory follows the number of alerts, not of matches: a broad
+// rule over months can match millions of events.
+type RetroResult struct {
+	Matches int
+	Alerts  []store.Alert
+}
+
+// retroPage is one page of a window, or the error that ended its read.
 type retroPage struct {
 	events []*event.Event
 	err    error
 }
 
+// retroWindow is a time range read as one unit: its events in one page
+// when they fit (many reads), or in keyset pages (a minute denser than a
+// page).
+type retroWindow struct {
+	from, to time.Time
+	events   int64
+}
+
 // RetroHunt runs a detector (the same Sigma engine as live detection,
 // built for this run so its correlation state is its own) over a tenant's
-// stored events of [from, to), oldest first, and returns the matches.
-func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to time.Time, det detect.Detector, opts RetroOptions) ([]detect.Match, error) {
+// stored events of [from, to), oldest first. On an error it returns what
+// was found before it.
+func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to time.Time, det detect.Detector, opts RetroOptions) (RetroResult, error) {
 	pageSize, progress := opts.PageSize, opts.Progress
 	if pageSize <= 0 {
 		pageSize = 20_000
@@ -60,100 +86,244 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 		readAhead = 2
 	}
 	if from.IsZero() || to.IsZero() || !from.Before(to) {
-		return nil, fmt.Errorf("retro-hunt needs a time range with from before to")
+		return RetroResult{}, fmt.Errorf("retro-hunt needs a time range with from before to")
 	}
-	count, err := es.Query(ctx, tenant, from, to, store.CompiledQuery{SQL: "SELECT count(*) AS c0 FROM events", Columns: []string{"count"}})
+	// Events no rule could match are never read: their dataset, or their
+	// event code, routes them to no rule.
+	var scope filter
+	if sc, ok := det.(detect.Scoper); ok {
+		scope = scopeFilter(sc.Scope())
+	}
+	plan, total, inScope, err := planWindows(ctx, es, tenant, from, to, int64(pageSize), scope)
 	if err != nil {
-		return nil, fmt.Errorf("retro-hunt: count: %w", err)
+		return RetroResult{}, err
 	}
-	p := RetroProgress{Until: from}
-	if len(count.Rows) == 1 {
-		p.Total, _ = count.Rows[0][0].(int64)
+	p := RetroProgress{Total: total, Skipped: total - inScope, Until: from}
+	builder := alert.Builder{Risk: alert.DefaultRisk()}
+	// Decoding whole wide events is most of a retro-hunt's cost; a
+	// detector that names the fields it reads gets only those.
+	var keys []string
+	if kr, ok := det.(detect.KeyReader); ok {
+		if k, all := kr.EventKeys(); !all {
+			keys = append(append(keys, k...), builder.EventKeys()...)
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Events are read hour by hour (each window prunes to a few row
-	// groups), and within an hour in keyset pages on (ts, id): the cost
-	// stays linear in the number of events however long the range. Each
-	// hour is read by its own goroutine, started in order, at most
-	// readAhead ahead of the hour the rules are on.
-	hours := make(chan chan retroPage, readAhead)
+	// Each window is read by its own goroutine, started in order, at most
+	// readAhead ahead of the window the rules are on.
+	windows := make(chan chan retroPage, readAhead)
 	go func() {
-		defer close(hours)
-		for w := from; w.Before(to); w = w.Add(time.Hour) {
+		defer close(windows)
+		for _, w := range plan {
 			pages := make(chan retroPage, 1)
 			select {
-			case hours <- pages:
+			case windows <- pages:
 			case <-ctx.Done():
 				return
 			}
-			go readHour(ctx, es, tenant, w, hourEnd(w, to), pageSize, pages)
+			go readWindow(ctx, es, tenant, w, pageSize, keys, scope, pages)
 		}
 	}()
-	var matches []detect.Match
-	w := from
-	for pages := range hours {
-		end := hourEnd(w, to)
-		before := p.Scanned
+	set := builder.NewSet()
+	result := func() RetroResult { return RetroResult{Matches: set.Matches(), Alerts: set.Alerts(tenant)} }
+	var matches []detect.Match // one event's, reused
+	i := 0
+	for pages := range windows {
+		w := plan[i]
+		i++
 		for page := range pages {
 			if page.err != nil {
-				return matches, page.err
+				return result(), page.err
 			}
 			if err := ctx.Err(); err != nil {
-				return matches, err
+				return result(), err
 			}
 			for _, ev := range page.events {
-				n := len(matches)
-				matches = det.Detect(ev, matches)
-				for i := n; i < len(matches); i++ {
-					matches[i].Tags = append(append([]string{}, matches[i].Tags...), TagRetroHunt)
+				matches = det.Detect(ev, matches[:0])
+				for _, m := range matches {
+					m.Tags = append(append([]string{}, m.Tags...), TagRetroHunt)
+					if opts.OnMatch != nil {
+						opts.OnMatch(m)
+					}
+					set.Add(m)
 				}
 			}
 			p.Scanned += int64(len(page.events))
-			p.Matches = len(matches)
-			if len(page.events) < pageSize {
-				continue // the hour's last page
-			}
-			p.Until = page.events[len(page.events)-1].Timestamp
-			if progress != nil {
-				progress(p)
+			p.Matches = set.Matches()
+			if len(page.events) == pageSize && int64(pageSize) < w.events {
+				p.Until = page.events[len(page.events)-1].Timestamp
+				if progress != nil {
+					progress(p)
+				}
 			}
 		}
-		p.Until = end
-		if progress != nil && (p.Scanned > before || !end.Before(to)) {
+		p.Until = w.to
+		if progress != nil {
 			progress(p)
 		}
-		w = end
 	}
-	return matches, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return result(), err
+	}
+	if p.Until.Before(to) {
+		p.Until = to
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return result(), nil
 }
 
-// hourEnd is the end of the hour starting at w, or to if sooner.
-func hourEnd(w, to time.Time) time.Time {
-	if end := w.Add(time.Hour); end.Before(to) {
-		return end
-	}
-	return to
+// filter is a SQL predicate over a partition's columns with its bound
+// arguments; empty keeps every row.
+type filter struct {
+	where string
+	args  []any
 }
 
-// readHour reads the events of [w, end) in keyset pages into pages, then
-// closes it; an error is the last page.
-func readHour(ctx context.Context, es store.EventStore, tenant string, w, end time.Time, pageSize int, pages chan<- retroPage) {
+// scopeFilter turns a detector's scope into a predicate on the typed
+// columns. dataset holds ECS event.dataset, which Dataset reads first; a
+// row without one may still be routed by its Windows channel and is kept.
+// event_code holds ECS event.code; the engine reads a native event.code
+// first, so a row whose native fields name one is kept too.
+func scopeFilter(sc detect.Scope) filter {
+	if sc.All {
+		return filter{}
+	}
+	terms := []string{"dataset IS NULL", "dataset = ''"}
+	var args []any
+	var anyCode []string
+	for _, ds := range slices.Sorted(maps.Keys(sc.Datasets)) {
+		codes := sc.Datasets[ds]
+		if codes == nil {
+			anyCode = append(anyCode, ds)
+			continue
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ")
+		terms = append(terms, "(dataset = ? AND (coalesce(TRY_CAST(event_code AS BIGINT) IN ("+marks+"), true) OR contains(fields, '\"event.code\"')))")
+		args = append(args, ds)
+		for _, c := range codes {
+			args = append(args, c)
+		}
+	}
+	if len(anyCode) > 0 {
+		terms = append(terms, "dataset IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(anyCode)), ", ")+")")
+		for _, ds := range anyCode {
+			args = append(args, ds)
+		}
+	}
+	for _, p := range sc.Prefixes {
+		terms = append(terms, "starts_with(dataset, ?)")
+		args = append(args, p)
+	}
+	return filter{where: strings.Join(terms, " OR "), args: args}
+}
+
+// planWindows counts the range's events per minute in one query, those in
+// scope apart, and cuts the range into windows of at most pageSize events
+// in scope each (a denser minute is a window of its own, read in keyset
+// pages). A window that fits is read without ORDER BY and sorted here:
+// sorting a page of whole rows in the database cost more than reading
+// them.
+func planWindows(ctx context.Context, es store.EventStore, tenant string, from, to time.Time, pageSize int64, scope filter) (plan []retroWindow, total, inScope int64, err error) {
+	inScopeSQL := "count(*)"
+	if scope.where != "" {
+		inScopeSQL = "count(*) FILTER (WHERE " + scope.where + ")"
+	}
+	res, err := es.Query(ctx, tenant, from, to, store.CompiledQuery{
+		SQL:     "SELECT date_trunc('minute', ts) AS c0, count(*) AS c1, " + inScopeSQL + " AS c2 FROM events GROUP BY c0 ORDER BY c0",
+		Args:    scope.args,
+		Columns: []string{"minute", "count", "in_scope"}})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("retro-hunt: count events per minute: %w", err)
+	}
+	for _, row := range res.Rows {
+		minute, ok1 := row[0].(time.Time)
+		all, ok2 := row[1].(int64)
+		n, ok3 := row[2].(int64)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, 0, 0, fmt.Errorf("retro-hunt: count events per minute: unexpected row %v", row)
+		}
+		total += all
+		if n == 0 {
+			continue
+		}
+		inScope += n
+		start, end := maxTime(minute.UTC(), from), minTime(minute.UTC().Add(time.Minute), to)
+		if len(plan) == 0 {
+			plan = append(plan, retroWindow{from: from, to: end, events: n})
+			continue
+		}
+		last := &plan[len(plan)-1]
+		if last.events+n <= pageSize {
+			last.to, last.events = end, last.events+n
+			continue
+		}
+		last.to = start // the minutes between hold nothing to read
+		plan = append(plan, retroWindow{from: start, to: end, events: n})
+	}
+	if len(plan) > 0 {
+		plan[len(plan)-1].to = to
+	}
+	return plan, total, inScope, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// readWindow reads the events of a window into pages, then closes it; an
+// error is the last page. With keys, the events hold only those fields.
+func readWindow(ctx context.Context, es store.EventStore, tenant string, w retroWindow, pageSize int, keys []string, scope filter, pages chan<- retroPage) {
 	defer close(pages)
-	lastTS, lastID := w.Add(-time.Nanosecond), ""
+	columns := duckdb.EventColumns
+	if keys != nil {
+		columns = duckdb.EventColumnsFor(keys)
+	}
+	send := func(p retroPage) bool {
+		select {
+		case pages <- p:
+			return p.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if w.events <= int64(pageSize) {
+		page, err := es.Query(ctx, tenant, w.from, w.to, store.CompiledQuery{Events: true, EventKeys: keys,
+			Where: scope.where, WhereArgs: scope.args, SQL: "SELECT " + columns + " FROM events"})
+		if err != nil {
+			err = fmt.Errorf("retro-hunt: read events of %s: %w", w.from.Format(time.RFC3339), err)
+		}
+		slices.SortFunc(page.Events, func(a, b *event.Event) int {
+			if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		send(retroPage{page.Events, err})
+		return
+	}
+	lastTS, lastID := w.from.Add(-time.Nanosecond), ""
 	for {
-		page, err := es.Query(ctx, tenant, w, end, store.CompiledQuery{Events: true,
-			SQL:  "SELECT " + duckdb.EventColumns + " FROM events WHERE ts > ? OR (ts = ? AND id > ?) ORDER BY ts, id LIMIT ?",
+		page, err := es.Query(ctx, tenant, w.from, w.to, store.CompiledQuery{Events: true, EventKeys: keys,
+			Where: scope.where, WhereArgs: scope.args,
+			SQL:  "SELECT " + columns + " FROM events WHERE ts > ? OR (ts = ? AND id > ?) ORDER BY ts, id LIMIT ?",
 			Args: []any{lastTS, lastTS, lastID, int64(pageSize)}})
 		if err != nil {
 			err = fmt.Errorf("retro-hunt: read events after %s: %w", lastTS.Format(time.RFC3339Nano), err)
 		}
-		select {
-		case pages <- retroPage{page.Events, err}:
-		case <-ctx.Done():
-			return
-		}
-		if err != nil || len(page.Events) < pageSize {
+		if !send(retroPage{page.Events, err}) || len(page.Events) < pageSize {
 			return
 		}
 		last := page.Events[len(page.Events)-1]
@@ -161,12 +331,11 @@ func readHour(ctx context.Context, es store.EventStore, tenant string, w, end ti
 	}
 }
 
-// RaiseAlerts turns retro-hunt matches into alerts of the tenant the way
-// live detection does (alert.FromMatches: dedup by fingerprint), and
-// records the run in the audit trail, in one transaction.
-func RaiseAlerts(ctx context.Context, st store.State, tenant, actor string, matches []detect.Match, details map[string]any) ([]store.Alert, error) {
-	byTenant := alert.FromMatches(matches)
-	alerts := byTenant[tenant]
+// RaiseAlerts stores a retro-hunt's alerts in the tenant (merged with open
+// alerts of the same fingerprint, as live detection's are) and records the
+// run in the audit trail, in one transaction.
+func RaiseAlerts(ctx context.Context, st store.State, tenant, actor string, res RetroResult, details map[string]any) ([]store.Alert, error) {
+	alerts := res.Alerts
 	var stored []store.Alert
 	err := st.Scope(tenant).Alerts().Tx(ctx, func(tx store.AlertTx) error {
 		if len(alerts) > 0 {
@@ -175,7 +344,7 @@ func RaiseAlerts(ctx context.Context, st store.State, tenant, actor string, matc
 				return err
 			}
 		}
-		d := map[string]any{"matches": len(matches), "alerts": len(alerts)}
+		d := map[string]any{"matches": res.Matches, "alerts": len(alerts)}
 		for k, v := range details {
 			d[k] = v
 		}
