@@ -23,8 +23,10 @@ type CompiledQuery struct {
 	// EventKeys, for an event query, lists the only fields (native or ECS)
 	// the caller reads: the store leaves every other field out of the
 	// events it returns, which is much cheaper for wide events. The
-	// event's own attributes (id, time, tenant, source, parse error) are
-	// always there; nil means every field.
+	// event's id, tenant and times are always there; its source, parse
+	// error and raw text may be left out unless EventKeys name them
+	// (event.FieldSource, event.FieldParseError, event.FieldOriginal).
+	// Nil means whole events.
 	EventKeys []string
 	// CountSQL, when set, is a SELECT over "events" answering one integer:
 	// how many rows SQL would give without its display limit.

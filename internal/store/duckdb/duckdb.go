@@ -279,11 +279,11 @@ func encodeRow(ev *event.Event) ([]driver.Value, error) {
 	}
 	both := string(buf)
 	row := make([]driver.Value, 19)
-	row[0], row[1], row[2], row[3], row[4] = ev.Tenant, ev.ID, ev.Timestamp.UTC(), ev.Ingested.UTC(), ev.Source
+	row[0], row[1], row[2], row[3], row[4] = ev.Tenant, nulSafe(ev.ID), ev.Timestamp.UTC(), ev.Ingested.UTC(), nulSafe(ev.Source)
 	for i, c := range typedColumns {
 		row[5+i] = nullableString(ev.ECS[c.Field])
 	}
-	row[15], row[16], row[17], row[18] = ev.Raw, nullableString(ev.ParseError), both[:split], both[split:]
+	row[15], row[16], row[17], row[18] = nulSafe(ev.Raw), nullableString(ev.ParseError), both[:split], both[split:]
 	return row, nil
 }
 
@@ -294,6 +294,17 @@ func nullableString(v any) any {
 	s := event.String(v)
 	if s == "" {
 		return nil
+	}
+	return nulSafe(s)
+}
+
+// nulSafe passes a string holding a NUL byte to the appender as bytes: the
+// driver hands a Go string to DuckDB as a C string, which would cut it at
+// the NUL (a log line with one was stored truncated), while bytes go with
+// their length. The JSON columns never hold a raw NUL.
+func nulSafe(s string) driver.Value {
+	if strings.IndexByte(s, 0) >= 0 {
+		return []byte(s)
 	}
 	return s
 }
@@ -552,23 +563,46 @@ func scanEvent(rows *sql.Rows, keep *jsonlog.KeySet) (*event.Event, error) {
 
 // scanLeanEvent reads a row of EventColumnsFor (the tenant is the
 // query's: every row of "events" is the tenant's).
-func scanLeanEvent(rows *sql.Rows, withRaw bool, tenant string, keep *jsonlog.KeySet) (*event.Event, error) {
+func scanLeanEvent(rows *sql.Rows, tenant string, keep *jsonlog.KeySet) (*event.Event, error) {
 	ev := event.Event{Tenant: tenant}
-	var source, parseErr, fields, ecs sql.NullString
-	dest := []any{&ev.ID, &ev.Timestamp, &ev.Ingested, &source, &parseErr, &fields}
-	if withRaw {
-		dest = append(dest, &ev.Raw)
-	}
-	if err := rows.Scan(append(dest, &ecs)...); err != nil {
+	var lean string
+	if err := rows.Scan(&ev.ID, &ev.Timestamp, &ev.Ingested, &lean); err != nil {
 		return nil, err
 	}
 	ev.Timestamp, ev.Ingested = ev.Timestamp.UTC(), ev.Ingested.UTC()
-	ev.Source, ev.ParseError = source.String, parseErr.String
-	if fields.Valid {
-		ev.Fields = jsonFields(fields.String, keep)
+	typed, rest, _ := strings.Cut(lean, "\x00")
+	fields, rest, _ := strings.Cut(rest, "\x00")
+	ecs, rest, _ := strings.Cut(rest, "\x00")
+	ev.Fields = jsonFields(fields, keep)
+	ev.ECS = jsonFields(ecs, keep)
+	if typed != "{}" {
+		if ev.ECS == nil {
+			ev.ECS = event.Fields{}
+		}
+		// An event stored before the ECS JSON left typed values out holds
+		// them twice, the same.
+		if err := jsonlog.FlattenStringKeys(typed, ev.ECS, keep); err != nil {
+			return nil, fmt.Errorf("typed columns of %s: %w", ev.ID, err)
+		}
 	}
-	if ecs.Valid {
-		ev.ECS = jsonFields(ecs.String, keep)
+	for _, a := range leanAttributes {
+		if !keep.Has(a.field) {
+			continue
+		}
+		var part string
+		part, rest, _ = strings.Cut(rest, "\x00")
+		v, err := jsonlog.Unquote([]byte(part))
+		if err != nil {
+			return nil, fmt.Errorf("%s of %s: %w", a.field, ev.ID, err)
+		}
+		switch a.field {
+		case event.FieldSource:
+			ev.Source = v
+		case event.FieldParseError:
+			ev.ParseError = v
+		case event.FieldOriginal:
+			ev.Raw = v
+		}
 	}
 	return &ev, nil
 }

@@ -74,7 +74,7 @@ func TestEventColumnsFor(t *testing.T) {
 		ECS:    event.Fields{"host.name": "ws-01", "user.name": "alice", "network.bytes": int64(7)}}
 	// Typed columns go through the database's JSON encoding on the lean
 	// read: values that need escaping come back the same.
-	odd := &event.Event{Tenant: "acme", ID: "e2", Timestamp: ts, Ingested: ts, Source: "test", Raw: "x",
+	odd := &event.Event{Tenant: "acme", ID: "e2", Timestamp: ts, Ingested: ts, Source: "test", Raw: "x\x00y\"z\\", ParseError: "bad \x00 \"line\"",
 		ECS: event.Fields{"host.name": "ws\"01\\x\n\t\x01 é 日本 \u2028", "process.command_line": `cmd /c "a\b" & echo '%x%'`,
 			"event.code": "4625", "url.original": "/a?b=\"c\""}}
 	if err := s.Append(ctx, []*event.Event{ev, odd}); err != nil {
@@ -86,8 +86,17 @@ func TestEventColumnsFor(t *testing.T) {
 	if err != nil || len(res.Events) != 1 {
 		t.Fatalf("odd values: %d events, %v", len(res.Events), err)
 	}
-	if got := res.Events[0]; !reflect.DeepEqual(got.ECS, odd.ECS) || got.Tenant != "acme" || got.Source != "test" {
+	if got := res.Events[0]; !reflect.DeepEqual(got.ECS, odd.ECS) || got.Tenant != "acme" || got.Source != "" || got.Raw != "" || got.ParseError != "" {
 		t.Errorf("odd values read back as %q, want %q", got.ECS, odd.ECS)
+	}
+	attrKeys := []string{event.FieldOriginal, event.FieldParseError, event.FieldSource}
+	res, err = s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, EventKeys: attrKeys,
+		SQL: "SELECT " + duckdb.EventColumnsFor(attrKeys) + " FROM events WHERE id = 'e2'"})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("attributes: %d events, %v", len(res.Events), err)
+	}
+	if got := res.Events[0]; got.Raw != odd.Raw || got.ParseError != odd.ParseError || got.Source != "test" || len(got.ECS) != 0 {
+		t.Errorf("attributes read back as %q, %q, %q, %v", got.Raw, got.ParseError, got.Source, got.ECS)
 	}
 	for _, tc := range []struct {
 		keys []string
@@ -95,7 +104,7 @@ func TestEventColumnsFor(t *testing.T) {
 		want event.Fields // Fields and ECS together
 	}{
 		{[]string{"Image", "host.name"}, "", event.Fields{"Image": `C:\x.exe`, "host.name": "ws-01"}},
-		{[]string{"user.name", "network.bytes", event.FieldOriginal}, "the raw line", event.Fields{"user.name": "alice", "network.bytes": int64(7)}},
+		{[]string{"user.name", "network.bytes", event.FieldOriginal, event.FieldSource}, "the raw line", event.Fields{"user.name": "alice", "network.bytes": int64(7)}},
 	} {
 		res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, EventKeys: tc.keys,
 			SQL: "SELECT " + duckdb.EventColumnsFor(tc.keys) + " FROM events WHERE id = 'e1'"})
@@ -109,8 +118,38 @@ func TestEventColumnsFor(t *testing.T) {
 				all[k] = v
 			}
 		}
-		if got.Raw != tc.raw || got.ID != "e1" || !reflect.DeepEqual(all, tc.want) {
+		wantSource := ""
+		if tc.raw != "" {
+			wantSource = "test"
+		}
+		if got.Raw != tc.raw || got.Source != wantSource || got.ID != "e1" || !got.Timestamp.Equal(ts) || !reflect.DeepEqual(all, tc.want) {
 			t.Errorf("%v: raw %q, fields %v; want %q, %v", tc.keys, got.Raw, all, tc.raw, tc.want)
 		}
+	}
+}
+
+// A NUL byte in a log line, a parse error or a typed value is stored and
+// read back, not cut off there.
+func TestNULBytesKept(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "events.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
+	ev := &event.Event{Tenant: "acme", ID: "n1", Timestamp: ts, Ingested: ts, Source: "syslog", Raw: "before\x00after",
+		ParseError: "bad byte \x00 here", ECS: event.Fields{"message": "m\x00m", "process.command_line": "c\x00c", "url.original": "/u\x00u"},
+		Fields: event.Fields{"Native": "n\x00n"}}
+	if err := s.Append(ctx, []*event.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, SQL: "SELECT " + duckdb.EventColumns + " FROM events"})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("%d events, %v", len(res.Events), err)
+	}
+	got := res.Events[0]
+	if got.Raw != ev.Raw || got.ParseError != ev.ParseError || !reflect.DeepEqual(got.ECS, ev.ECS) || !reflect.DeepEqual(got.Fields, ev.Fields) {
+		t.Errorf("read back %q %q %q %q, want %q %q %q %q", got.Raw, got.ParseError, got.ECS, got.Fields, ev.Raw, ev.ParseError, ev.ECS, ev.Fields)
 	}
 }
