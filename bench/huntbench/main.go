@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -38,6 +39,9 @@ func main() {
 	retro := flag.Bool("retro", false, "also run a Sigma retro-hunt of the built-in pack over the whole store")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
 	flag.Parse()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200) // as yagura serve and yagura hunt run (cmd/yagura tuneGC)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -23,7 +23,7 @@ const TagRetroHunt = kpi.TagRetroHunt
 // RetroProgress reports how far a retro-hunt has come.
 type RetroProgress struct {
 	Scanned int64     `json:"scanned"` // events run through the rules so far
-	Skipped int64     `json:"skipped"` // events no rule could match, never read (detect.Scope)
+	Skipped int64     `json:"skipped"` // events no rule could match, never read (detect.Scope); exact at the end
 	Total   int64     `json:"total"`   // events in the range
 	Matches int       `json:"matches"`
 	Until   time.Time `json:"until"` // events before this time are done
@@ -90,11 +90,11 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 	}
 	// Events no rule could match are never read: their dataset, or their
 	// event code, routes them to no rule.
-	var scope filter
+	var scope, datasets filter
 	if sc, ok := det.(detect.Scoper); ok {
-		scope = scopeFilter(sc.Scope())
+		scope, datasets = scopeFilter(sc.Scope(), true), scopeFilter(sc.Scope(), false)
 	}
-	plan, total, inScope, err := planWindows(ctx, es, tenant, from, to, int64(pageSize), scope)
+	plan, total, inScope, err := planWindows(ctx, es, tenant, from, to, int64(pageSize), datasets)
 	if err != nil {
 		return RetroResult{}, err
 	}
@@ -166,8 +166,8 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 	if err := ctx.Err(); err != nil {
 		return result(), err
 	}
-	if p.Until.Before(to) {
-		p.Until = to
+	if p.Until.Before(to) || p.Skipped != p.Total-p.Scanned {
+		p.Until, p.Skipped = to, p.Total-p.Scanned
 		if progress != nil {
 			progress(p)
 		}
@@ -183,11 +183,13 @@ type filter struct {
 }
 
 // scopeFilter turns a detector's scope into a predicate on the typed
-// columns. dataset holds ECS event.dataset, which Dataset reads first; a
-// row without one may still be routed by its Windows channel and is kept.
-// event_code holds ECS event.code; the engine reads a native event.code
-// first, so a row whose native fields name one is kept too.
-func scopeFilter(sc detect.Scope) filter {
+// columns, by dataset and, withCodes, event code too. dataset holds ECS
+// event.dataset, which Dataset reads first; a row without one may still be
+// routed by its Windows channel and is kept. event_code holds ECS
+// event.code; the engine reads a native event.code first, so a row whose
+// native fields name one is kept too. Without codes the predicate reads no
+// JSON: the plan's counts use it (an upper bound on what is read).
+func scopeFilter(sc detect.Scope, withCodes bool) filter {
 	if sc.All {
 		return filter{}
 	}
@@ -196,7 +198,7 @@ func scopeFilter(sc detect.Scope) filter {
 	var anyCode []string
 	for _, ds := range slices.Sorted(maps.Keys(sc.Datasets)) {
 		codes := sc.Datasets[ds]
-		if codes == nil {
+		if codes == nil || !withCodes {
 			anyCode = append(anyCode, ds)
 			continue
 		}
