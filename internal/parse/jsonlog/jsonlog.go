@@ -587,22 +587,21 @@ func (d *decoder) numberText() (text string, isFloat bool) {
 func (d *decoder) str() (string, error) {
 	d.i++ // opening quote
 	start := d.i
-	for d.i < len(d.data) {
-		c := d.data[d.i]
-		if c == '"' {
-			s := d.data[start:d.i]
-			d.i++
-			if !d.valid && !utf8.ValidString(s) {
-				s = toValidUTF8(s)
-			}
-			return s, nil
-		}
-		if c == '\\' {
-			return d.strSlow(start)
-		}
-		d.i++
+	q := strings.IndexByte(d.data[d.i:], '"')
+	if q < 0 {
+		d.i = len(d.data)
+		return "", d.errf(`closing '"'`)
 	}
-	return "", d.errf(`closing '"'`)
+	s := d.data[start : start+q]
+	if b := strings.IndexByte(s, '\\'); b >= 0 {
+		d.i = start + b
+		return d.strSlow(start)
+	}
+	d.i = start + q + 1
+	if !d.valid && !utf8.ValidString(s) {
+		s = toValidUTF8(s)
+	}
+	return s, nil
 }
 
 func (d *decoder) strSlow(start int) (string, error) {
@@ -613,13 +612,23 @@ func (d *decoder) strSlow(start int) (string, error) {
 		case c == '"':
 			d.i++
 			s := string(d.buf)
-			if !utf8.ValidString(s) {
+			// Runs of a valid record cut at ASCII bytes, and decoded
+			// escapes, are valid: only an invalid record needs the check.
+			if !d.valid && !utf8.ValidString(s) {
 				s = toValidUTF8(s)
 			}
 			return s, nil
 		case c != '\\':
-			d.buf = append(d.buf, c)
-			d.i++
+			// The run up to the next quote or backslash, at once.
+			run := d.data[d.i:]
+			if q := strings.IndexByte(run, '"'); q >= 0 {
+				run = run[:q]
+			}
+			if b := strings.IndexByte(run, '\\'); b >= 0 {
+				run = run[:b]
+			}
+			d.buf = append(d.buf, run...)
+			d.i += len(run)
 			continue
 		}
 		d.i++
