@@ -68,6 +68,16 @@ type Scope struct {
 	Datasets map[string][]int64
 	// Prefixes are dataset prefixes whose events may match with any code.
 	Prefixes []string
+	// Needs, for some datasets of Datasets, lists conditions one of which
+	// holds for every event of the dataset the detector matches: the
+	// value of Field, lower-cased, contains Text.
+	Needs map[string][]Need
+}
+
+// Need is one condition of Scope.Needs.
+type Need struct {
+	Field string // an event key, read as is (no other key stands in for it)
+	Text  string // lower case ASCII
 }
 
 // Chain runs several detectors in order on every event.

@@ -198,16 +198,29 @@ func scopeFilter(sc detect.Scope, withCodes bool) filter {
 	var anyCode []string
 	for _, ds := range slices.Sorted(maps.Keys(sc.Datasets)) {
 		codes := sc.Datasets[ds]
-		if codes == nil || !withCodes {
+		needs, needsKnown := sc.Needs[ds]
+		if needsKnown && len(needs) == 0 {
+			continue // its rules can never match
+		}
+		needsSQL, needsArgs, needsOK := needsPredicate(needs)
+		if !withCodes || (codes == nil && !(needsKnown && needsOK)) {
 			anyCode = append(anyCode, ds)
 			continue
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ")
-		terms = append(terms, "(dataset = ? AND (coalesce(TRY_CAST(event_code AS BIGINT) IN ("+marks+"), true) OR contains(fields, '\"event.code\"')))")
-		args = append(args, ds)
-		for _, c := range codes {
-			args = append(args, c)
+		term, termArgs := "dataset = ?", []any{ds}
+		if codes != nil {
+			marks := strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ")
+			term += " AND (coalesce(TRY_CAST(event_code AS BIGINT) IN (" + marks + "), true) OR contains(fields, '\"event.code\"'))"
+			for _, c := range codes {
+				termArgs = append(termArgs, c)
+			}
 		}
+		if needsKnown && needsOK {
+			term += " AND (" + needsSQL + ")"
+			termArgs = append(termArgs, needsArgs...)
+		}
+		terms = append(terms, "("+term+")")
+		args = append(args, termArgs...)
 	}
 	if len(anyCode) > 0 {
 		terms = append(terms, "dataset IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(anyCode)), ", ")+")")
@@ -220,6 +233,30 @@ func scopeFilter(sc detect.Scope, withCodes bool) filter {
 		args = append(args, p)
 	}
 	return filter{where: strings.Join(terms, " OR "), args: args}
+}
+
+// needsPredicate turns a dataset's needs into a predicate when every need
+// is on a typed column: the column, lower-cased, contains the text. The
+// engine reads a native field of the same name first, so a row whose
+// native fields hold the key is kept whatever its typed value.
+func needsPredicate(needs []detect.Need) (string, []any, bool) {
+	var terms []string
+	var args []any
+	guarded := map[string]bool{}
+	for _, n := range needs {
+		col, ok := duckdb.ColumnFor(n.Field)
+		if !ok {
+			return "", nil, false
+		}
+		terms = append(terms, "contains(lower("+col+"), ?)") // col is the store's constant
+		args = append(args, n.Text)
+		if !guarded[n.Field] {
+			guarded[n.Field] = true
+			terms = append(terms, "contains(fields, ?)")
+			args = append(args, `"`+n.Field+`":`)
+		}
+	}
+	return strings.Join(terms, " OR "), args, true
 }
 
 // planWindows counts the range's events per minute in one query, those in

@@ -388,8 +388,11 @@ func (e *Engine) EventKeys() (keys []string, all bool) {
 // Scope implements detect.Scoper: the routing of Detect (datasets, and
 // event codes where a dataset's rules all name some).
 func (e *Engine) Scope() detect.Scope {
-	sc := detect.Scope{All: len(e.anyEvent) > 0, Datasets: make(map[string][]int64, len(e.exact))}
+	sc := detect.Scope{All: len(e.anyEvent) > 0, Datasets: make(map[string][]int64, len(e.exact)), Needs: map[string][]detect.Need{}}
 	for ds, idx := range e.exact {
+		if needs, ok := datasetNeeds(idx); ok {
+			sc.Needs[ds] = needs
+		}
 		if len(idx.any) > 0 {
 			sc.Datasets[ds] = nil
 			continue
@@ -406,6 +409,49 @@ func (e *Engine) Scope() detect.Scope {
 	}
 	sort.Strings(sc.Prefixes)
 	return sc
+}
+
+// datasetNeeds gathers the necessary clauses (index.go) of every rule a
+// dataset routes to, when each is made of ASCII atoms on one event key
+// read as is: one of them holds whenever one of the rules matches.
+func datasetNeeds(idx *datasetIndex) ([]detect.Need, bool) {
+	var out []detect.Need
+	seen := map[detect.Need]bool{}
+	add := func(b binding) bool {
+		for _, r := range b.group.rules {
+			cl, ok := necessaryClause(r.cond)
+			if !ok {
+				return false
+			}
+			for _, a := range cl {
+				if a.fid == keywordFid || len(b.sel.resolve[a.fid]) != 1 || !isASCII(a.s) {
+					return false
+				}
+				n := detect.Need{Field: b.sel.resolve[a.fid][0], Text: strings.ToLower(a.s)}
+				if !seen[n] {
+					seen[n] = true
+					out = append(out, n)
+				}
+			}
+		}
+		return true
+	}
+	for _, bs := range idx.byCode {
+		for _, b := range bs {
+			if !add(b) {
+				return nil, false
+			}
+		}
+	}
+	for _, b := range idx.any {
+		if !add(b) {
+			return nil, false
+		}
+	}
+	slices.SortFunc(out, func(x, y detect.Need) int {
+		return strings.Compare(x.Field+"\x00"+x.Text, y.Field+"\x00"+y.Text)
+	})
+	return out, true
 }
 
 func (e *Engine) collectEventKeys() ([]string, bool) {
