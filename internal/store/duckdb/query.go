@@ -38,7 +38,8 @@ func EventColumnsFor(keys []string) string {
 	for _, c := range typedColumns {
 		if want[c.Field] {
 			// c.Field and c.Column are this package's constants.
-			members = append(members, fmt.Sprintf(`CASE WHEN %s IS NULL THEN NULL ELSE '"%s":' || to_json(%s)::VARCHAR END`, c.Column, c.Field, c.Column))
+			// || gives NULL for a NULL column, and concat_ws skips it.
+			members = append(members, fmt.Sprintf(`'"%s":' || to_json(%s)`, c.Field, c.Column))
 		}
 	}
 	typed := "'{}'"
