@@ -31,7 +31,7 @@ type RetroProgress struct {
 
 // RetroOptions tune a retro-hunt.
 type RetroOptions struct {
-	// PageSize is the most events one read brings (default 20000): memory
+	// PageSize is the most events one read brings (default 50000): memory
 	// stays bounded however long the range.
 	PageSize int
 	// ReadAhead is how many later windows are read while the rules run on
@@ -79,7 +79,7 @@ type retroWindow struct {
 func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to time.Time, det detect.Detector, opts RetroOptions) (RetroResult, error) {
 	pageSize, progress := opts.PageSize, opts.Progress
 	if pageSize <= 0 {
-		pageSize = 20_000
+		pageSize = 50_000
 	}
 	readAhead := opts.ReadAhead
 	if readAhead <= 0 {
