@@ -40,7 +40,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
 	flag.Parse()
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200) // as yagura serve and yagura hunt run (cmd/yagura tuneGC)
+		debug.SetGCPercent(400) // as yagura hunt runs (cmd/yagura huntGCPercent)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
