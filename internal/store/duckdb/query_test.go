@@ -2,8 +2,11 @@ package duckdb_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +154,74 @@ func TestNULBytesKept(t *testing.T) {
 	got := res.Events[0]
 	if got.Raw != ev.Raw || got.ParseError != ev.ParseError || !reflect.DeepEqual(got.ECS, ev.ECS) || !reflect.DeepEqual(got.Fields, ev.Fields) {
 		t.Errorf("read back %q %q %q %q, want %q %q %q %q", got.Raw, got.ParseError, got.ECS, got.Fields, ev.Raw, ev.ParseError, ev.ECS, ev.Fields)
+	}
+}
+
+// A store written before http.response.status_code had its own column
+// gets the column on Open, filled from the ECS JSON, so hunts on it see
+// the old rows too.
+func TestAddedColumnFilledOnOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	s, err := duckdb.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
+	var batch []*event.Event
+	for i, code := range []any{int64(200), int64(404), int64(503), nil} {
+		ecs := event.Fields{"event.dataset": "web.access"}
+		if code != nil {
+			ecs["http.response.status_code"] = code
+		}
+		batch = append(batch, &event.Event{Tenant: "acme", ID: fmt.Sprintf("w%d", i), Timestamp: ts, Ingested: ts, Source: "test", ECS: ecs})
+	}
+	if err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Make it an old store: no status column in its partition.
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("ALTER TABLE ev_0 DROP COLUMN http_response_status_code"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = duckdb.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := "http.response.status_code:>=400"
+	parsed, err := hunt.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cq, err := hunt.Compile(parsed, q, hunt.Options{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cq.Where, "http_response_status_code") {
+		t.Fatalf("the hunt does not use the column: %s", cq.Where)
+	}
+	res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, cq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ev := range res.Events {
+		ids = append(ids, ev.ID)
+		if _, ok := ev.ECS["http.response.status_code"].(int64); !ok {
+			t.Errorf("%s: status read back as %T", ev.ID, ev.ECS["http.response.status_code"])
+		}
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"w1", "w2"}) {
+		t.Errorf("%s found %v, want w1 w2", q, ids)
 	}
 }
