@@ -211,6 +211,7 @@ func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath s
 	// range can match millions of events, which are never all in memory.
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "@timestamp\tlevel\trule\thost.name\tevent.id")
+	printed := 0
 	res, err := hunt.RetroHunt(ctx, es, tenant, from, to, engine, hunt.RetroOptions{
 		Progress: func(p hunt.RetroProgress) {
 			fmt.Fprintf(stderr, "\r%d of %d events, %d matches, up to %s", p.Scanned, p.Total, p.Matches, p.Until.Format(time.RFC3339))
@@ -222,6 +223,9 @@ func retroHunt(ctx context.Context, d dataFlags, tenant, fromS, toS, rulesPath s
 				id = m.Events[0].ID
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Time.Format(time.RFC3339), m.Level, m.RuleTitle, host, id)
+			if printed++; printed%500 == 0 {
+				tw.Flush() // a tabwriter holds its rows until flushed: align per block, not over millions
+			}
 		}})
 	tw.Flush()
 	fmt.Fprintln(stderr)
