@@ -26,16 +26,22 @@ var (
 	nolossRestarts = flag.Int("noloss.restarts", 3, "server kills in the no-loss test (at least 2)")
 )
 
-// proc is a started binary with its output kept for failure reports.
+// proc is a started binary with its output kept in a file, which a test
+// may read while the binary runs.
 type proc struct {
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	cmd *exec.Cmd
+	out string
 }
 
 func start(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), logs: &bytes.Buffer{}}
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p := &proc{cmd: exec.Command(bin, args...), out: filepath.Join(t.TempDir(), filepath.Base(bin)+".out")}
+	f, err := os.Create(p.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close() // the binary has its own copy
+	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +51,16 @@ func start(t *testing.T, bin string, args ...string) *proc {
 			p.cmd.Wait()
 		}
 		if t.Failed() {
-			t.Logf("%s output (last 4 KiB):\n%s", filepath.Base(bin), tailOf(p.logs.String(), 4096))
+			t.Logf("%s output (last 4 KiB):\n%s", filepath.Base(bin), tailOf(p.output(), 4096))
 		}
 	})
 	return p
+}
+
+// output is what the binary has written so far.
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.out)
+	return string(b)
 }
 
 func tailOf(s string, n int) string {
@@ -100,7 +112,7 @@ func startServer(t *testing.T, bin, data, addr string) *proc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("server not ready after 90s:\n%s", p.logs.String())
+	t.Fatalf("server not ready after 90s:\n%s", p.output())
 	return nil
 }
 
@@ -170,10 +182,17 @@ func (w *lineWriter) rotate(t *testing.T) {
 // about a minute on a shared 2-core machine: 100,000 lines of 200 bytes,
 // rotated by rename every 10,000 lines, while the server is killed with
 // SIGKILL and restarted three times (once staying down while 20,000
-// lines are written, which the agent buffers on disk) and the agent itself
-// is killed with SIGKILL and restarted once. Afterwards the server holds
-// every line exactly once. The full-size run of the issue (1,000,000
-// lines, five restarts) is the same test with -noloss.lines and
+// lines are written, which the agent buffers on disk), the agent itself
+// is killed with SIGKILL and restarted once, and the network between them
+// is cut once. The agent reaches the server through a TCP relay
+// (relay_test.go) that can cut: connections stay open but carry nothing
+// either way, no reset, no close, as with a pulled cable. The cut
+// lasts, while 10,000 lines are written and the log rotates, until a batch
+// delivery and its retry have both timed out in the agent
+// (request_timeout_seconds, 5 s here); the stored count must not move
+// meanwhile, and must rise again once the network is back. Afterwards the
+// server holds every line exactly once. The full-size run of the issue
+// (1,000,000 lines, five restarts) is the same test with -noloss.lines and
 // -noloss.restarts; see docs/agent.md.
 func TestNoLossNoDuplicates(t *testing.T) {
 	if testing.Short() {
@@ -194,14 +213,18 @@ func TestNoLossNoDuplicates(t *testing.T) {
 	reader := token(t, server, data, "analyst")
 	addr := freeAddr(t)
 	srv := startServer(t, server, data, addr)
+	// The agent reaches the server through a relay that can cut the
+	// network; the test itself talks to the server directly.
+	link := startRelay(t, addr)
 
-	if out, err := exec.Command(agentBin, "enroll", "--server", "http://"+addr, "--token", enrollTok, "--state", state).CombinedOutput(); err != nil {
+	if out, err := exec.Command(agentBin, "enroll", "--server", "http://"+link.addr(), "--token", enrollTok, "--state", state).CombinedOutput(); err != nil {
 		t.Fatalf("enroll: %v\n%s", err, out)
 	}
 	log := filepath.Join(logs, "app.log")
 	// The glob includes the rotated names: a file rotated before the agent
-	// ever saw it (here: within milliseconds) is still read, once.
-	settings := fmt.Sprintf(`{"files":[{"glob":%q}],"poll_millis":50,"batch_wait_millis":100,"batch_max_records":2000,"heartbeat_seconds":1}`, log+"*")
+	// ever saw it (here: within milliseconds) is still read, once. A request
+	// on a silent connection gives up after 5 s (2 minutes by default).
+	settings := fmt.Sprintf(`{"files":[{"glob":%q}],"poll_millis":50,"batch_wait_millis":100,"batch_max_records":2000,"heartbeat_seconds":1,"request_timeout_seconds":5}`, log+"*")
 	if err := os.WriteFile(filepath.Join(state, "agent.json"), []byte(settings), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +251,24 @@ func TestNoLossNoDuplicates(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	// The network is cut once, a quarter of the way from the first server
+	// kill to the second (the cut writes two chunks of its own).
+	cutAt, cut := total*5/(4*(restarts+1)), ""
 	killed := 0
 	for w.next < total {
 		w.write(t, chunk)
 		if w.next%rotateEvery == 0 {
 			w.rotate(t)
+		}
+		if cut == "" && w.next >= cutAt {
+			waitStored(w.next-chunk, "before the network cut")
+			cut = cutNetwork(t, link, agent, w, total, chunk, func() int {
+				n, err := storedCount(addr, reader, "noloss")
+				if err != nil {
+					t.Fatalf("stored count during the cut: %v", err)
+				}
+				return n
+			}, waitStored)
 		}
 		if killed == restarts || w.next < total*(killed+1)/(restarts+1) {
 			continue
@@ -299,5 +335,77 @@ func TestNoLossNoDuplicates(t *testing.T) {
 	if missing+dup > 0 {
 		t.Fatalf("%d lines missing, %d duplicated (of %d)", missing, dup, total)
 	}
-	t.Logf("%d lines, %d rotations, %d server kills (one long outage), 1 agent kill: every line stored exactly once", total, w.rotation, restarts)
+	if cut == "" {
+		t.Fatal("the network was never cut")
+	}
+	t.Logf("%d lines, %d rotations, %d server kills (one long outage), 1 agent kill, 1 network cut (%s): every line stored exactly once",
+		total, w.rotation, restarts, cut)
+}
+
+// agentTimeouts counts the agent's log lines that say a request to the
+// server timed out: batch deliveries and heartbeats.
+func agentTimeouts(log string) (batches, heartbeats int) {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "Client.Timeout exceeded") {
+			continue
+		}
+		switch {
+		case strings.Contains(line, "batch not delivered"):
+			batches++
+		case strings.Contains(line, "heartbeat not delivered"):
+			heartbeats++
+		}
+	}
+	return batches, heartbeats
+}
+
+// cutNetwork cuts the network between agent and server while lines keep
+// being written and rotated, until the agent has timed out on a batch and
+// then on its retry; during that time nothing may be stored. Then the
+// network comes back and storing resumes. It returns a summary.
+func cutNetwork(t *testing.T, link *relay, agent *proc, w *lineWriter, total, chunk int, stored func() int, waitStored func(int, string)) string {
+	t.Helper()
+	batches0, heartbeats0 := agentTimeouts(agent.output())
+	// waitTimeouts waits until n batch deliveries have timed out since the cut.
+	waitTimeouts := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			b, _ := agentTimeouts(agent.output())
+			if b-batches0 >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("network cut: %d batch deliveries timed out within 2 minutes, want %d (request timeout 5 s)", b-batches0, n)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	writeSome := func() {
+		if w.next < total {
+			w.write(t, chunk)
+		}
+	}
+	began, lines0, held0 := time.Now(), w.next, link.held.Load()
+	silenced := link.cutNetwork()
+	writeSome()
+	// After the first timeout no batch of before the cut is in flight.
+	waitTimeouts(1)
+	before := stored()
+	w.rotate(t)
+	writeSome()
+	// The retry went out on the cut network too, and timed out in turn.
+	waitTimeouts(2)
+	if after := stored(); after != before {
+		t.Fatalf("network cut: the stored count moved from %d to %d while nothing could reach the server", before, after)
+	}
+	batches, heartbeats := agentTimeouts(agent.output())
+	held := link.held.Load() - held0
+	closed := link.restoreNetwork()
+	lasted := time.Since(began)
+	waitStored(before+1, "after the network came back")
+	t.Logf("network cut for %.1f s while %d lines were written and 1 rotation: %d open connections went silent, %d new ones were held; "+
+		"the agent timed out on %d batch deliveries and %d heartbeats; the stored count stayed at %d, and rose again once the network was back (%d connections of the cut closed)",
+		lasted.Seconds(), w.next-lines0, silenced, held, batches-batches0, heartbeats-heartbeats0, before, closed)
+	return fmt.Sprintf("%.0f s, %d batch timeouts", lasted.Seconds(), batches-batches0)
 }

@@ -52,7 +52,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (Identity, error) {
 		}
 		o.Hostname = h
 	}
-	c, err := newClient(o.Server, "", o.CAFile)
+	c, err := newClient(o.Server, "", o.CAFile, defaultRequestTimeout)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -116,7 +116,7 @@ func Open(stateDir string, log *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := newClient(id.Server, id.Secret, id.CAFile)
+	c, err := newClient(id.Server, id.Secret, id.CAFile, time.Duration(settings.RequestTimeoutSeconds)*time.Second)
 	if err != nil {
 		return nil, err
 	}

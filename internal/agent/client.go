@@ -38,7 +38,17 @@ func (e *statusError) Permanent() bool {
 	return e.Code == http.StatusBadRequest || e.Code == http.StatusRequestEntityTooLarge
 }
 
-func newClient(server, secret, caFile string) (*client, error) {
+// defaultRequestTimeout bounds a request unless agent.json says
+// otherwise (request_timeout_seconds): long enough for a full batch on a
+// slow link and a busy server, short enough that a dead connection does not
+// stall delivery for long.
+const defaultRequestTimeout = 2 * time.Minute
+
+// newClient makes a client whose every request (dial, TLS, body, answer)
+// ends within timeout. On a silent connection (a cut network) TCP alone
+// gives up only after many minutes: unacknowledged data is retransmitted
+// for about a quarter of an hour, keep-alive probes take minutes.
+func newClient(server, secret, caFile string, timeout time.Duration) (*client, error) {
 	server = strings.TrimRight(strings.TrimSpace(server), "/")
 	if !strings.HasPrefix(server, "http://") && !strings.HasPrefix(server, "https://") {
 		return nil, fmt.Errorf("server %q: give the URL with its scheme, e.g. https://yagura.example:8080", server)
@@ -56,7 +66,7 @@ func newClient(server, secret, caFile string) (*client, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &client{base: server, secret: secret, http: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}, nil
+	return &client{base: server, secret: secret, http: &http.Client{Transport: tr, Timeout: timeout}}, nil
 }
 
 // do sends one request and decodes a JSON answer into out.
@@ -74,7 +84,12 @@ func (c *client) do(ctx context.Context, path, bearer string, body io.Reader, he
 		return fmt.Errorf("server unreachable: %w", err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		// Cut off in the middle of the answer (a timeout, a reset): not a
+		// server that speaks another language.
+		return fmt.Errorf("server unreachable: reading the answer: %w", err)
+	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
 			Error string `json:"error"`

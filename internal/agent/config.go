@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"time"
 
 	"github.com/yagura-soc/yagura/internal/agent/buffer"
 	"github.com/yagura-soc/yagura/internal/agent/wire"
@@ -68,6 +69,11 @@ type Settings struct {
 	// MetricsAddr, when set, serves the agent's counters in the
 	// Prometheus text format (e.g. "127.0.0.1:9465").
 	MetricsAddr string `json:"metrics_addr"`
+	// RequestTimeoutSeconds bounds one request to the server, from the
+	// dial to the last byte of the answer. A connection that goes silent
+	// (a cut network: no reset, no close) costs at most this long before
+	// the request is retried on a new one.
+	RequestTimeoutSeconds int `json:"request_timeout_seconds"`
 }
 
 func (s *Settings) defaults() {
@@ -91,6 +97,9 @@ func (s *Settings) defaults() {
 	}
 	if s.PollMillis <= 0 {
 		s.PollMillis = 250
+	}
+	if s.RequestTimeoutSeconds <= 0 {
+		s.RequestTimeoutSeconds = int(defaultRequestTimeout / time.Second)
 	}
 }
 
