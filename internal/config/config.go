@@ -85,8 +85,12 @@ type Retention struct {
 type HTTP struct {
 	Addr         string `yaml:"addr"`
 	MaxBodyBytes int64  `yaml:"max_body_bytes"`
-	TLSCert      string `yaml:"tls_cert"`
-	TLSKey       string `yaml:"tls_key"`
+	// ReadTimeout bounds reading one request, body included: a client
+	// that goes silent mid-body (a cut network, a slow-loris) frees its
+	// connection then instead of when TCP gives up, minutes later.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	TLSCert     string   `yaml:"tls_cert"`
+	TLSKey      string   `yaml:"tls_key"`
 	// TLSSelfSigned serves HTTPS with a certificate generated on first run
 	// (kept in <data>/tls) when no tls_cert is given.
 	TLSSelfSigned bool `yaml:"tls_self_signed"`
@@ -234,7 +238,7 @@ func Default() Config {
 	return Config{
 		Data:     "./data",
 		LogLevel: "info",
-		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20},
+		HTTP:     HTTP{Addr: "127.0.0.1:8080", MaxBodyBytes: 16 << 20, ReadTimeout: Duration(5 * time.Minute)},
 		Syslog: Syslog{Addr: "127.0.0.1:5514", Tenant: "default", Networks: map[string]string{},
 			TLS: ListenerTLS{ClientCerts: map[string]string{}}},
 		RELP:      RELP{Tenant: "default", Networks: map[string]string{}, TLS: ListenerTLS{ClientCerts: map[string]string{}}},
@@ -318,6 +322,8 @@ func (c Config) Validate() error {
 		return errors.New("config: data must name a folder")
 	case c.HTTP.MaxBodyBytes <= 0:
 		return errors.New("config: http.max_body_bytes must be positive")
+	case c.HTTP.ReadTimeout <= 0:
+		return errors.New("config: http.read_timeout must be positive, e.g. 5m (a whole request, body included, at the slowest client's speed)")
 	case c.Pipeline.QueueBatches <= 0:
 		return errors.New("config: pipeline.queue_batches must be positive")
 	case c.Pipeline.MaxWriteEvents <= 0:

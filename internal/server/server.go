@@ -137,7 +137,8 @@ func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)
 	root.Handle("/", s.intakeHandler(api))
-	s.httpSrv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.httpSrv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ReadTimeout: time.Duration(cfg.HTTP.ReadTimeout)}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		return fail(fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err))
 	}

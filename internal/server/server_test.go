@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -122,5 +123,36 @@ func TestBadCertificateIsAClearError(t *testing.T) {
 	_, err := Open(context.Background(), cfg, Deps{Normalize: keepRaw}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "TLS certificate") || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A client that goes silent in the middle of a request body loses its
+// connection after http.read_timeout, instead of holding a handler until
+// TCP gives up.
+func TestSilentBodyIsCutOff(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data = t.TempDir()
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Syslog.Addr = ""
+	cfg.HTTP.ReadTimeout = config.Duration(500 * time.Millisecond)
+	srv, stop := start(t, cfg)
+	defer stop()
+
+	conn, err := net.Dial("tcp", srv.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers promise 1,000 bytes; 10 come, then nothing.
+	if _, err := io.WriteString(conn, "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"+
+		"Authorization: Bearer nobody\r\nContent-Length: 1000\r\n\r\n{\"message\""); err != nil {
+		t.Fatal(err)
+	}
+	// The server closes the connection (an answer, if any, then EOF);
+	// the deadline only keeps a broken server from hanging the test.
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	_, err = io.Copy(io.Discard, conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server kept a silent request open for a minute")
 	}
 }
