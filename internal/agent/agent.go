@@ -392,7 +392,12 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		hb := a.report(prev, now.Sub(last))
 		hb.Results = a.takeResults()
 		prev, last = a.lines.Load(), now
-		resp, err := a.client.heartbeat(ctx, hb)
+		// A heartbeat is bounded by two intervals, not the request bound
+		// (minutes): one stuck on a silent connection would make the
+		// server call a live agent silent; the next goes on a new one.
+		hctx, cancel := context.WithTimeout(ctx, 2*every)
+		resp, err := a.client.heartbeat(hctx, hb)
+		cancel()
 		if err == nil {
 			a.resultsDelivered(len(hb.Results))
 			a.obey(ctx, resp.Commands)

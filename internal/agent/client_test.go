@@ -163,6 +163,42 @@ func TestAgentRetriesSilentServer(t *testing.T) {
 	}
 }
 
+// A heartbeat stuck on a silent connection gives way after two intervals,
+// well before the request bound, so the agent goes on reporting.
+func TestStuckHeartbeatGivesWay(t *testing.T) {
+	url, accepted := silentServer(t)
+	state := t.TempDir()
+	if err := saveIdentity(state, Identity{Server: url, AgentID: "a1", Tenant: "default", Secret: wire.SecretPrefix + "s"}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(state, "agent.json"), []byte(`{"heartbeat_seconds":1,"request_timeout_seconds":600}`), 0o600)
+	logFile := filepath.Join(t.TempDir(), "agent.log")
+	out, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	readLog := func() string { b, _ := os.ReadFile(logFile); return string(b) }
+	a, err := Open(state, slog.New(slog.NewTextHandler(out, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(60 * time.Second) // far below the 600 s request bound
+	for strings.Count(readLog(), "heartbeat not delivered") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two heartbeats gave way within 60s (request bound 600s); log:\n%s", readLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := accepted(); n < 2 {
+		t.Errorf("%d connections: the second heartbeat should go on a new one", n)
+	}
+}
+
 // The default bound applies when agent.json does not set one.
 func TestRequestTimeoutDefault(t *testing.T) {
 	s, err := LoadSettings(t.TempDir())
