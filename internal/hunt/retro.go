@@ -65,8 +65,8 @@ type retroPage struct {
 }
 
 // retroWindow is a time range read as one unit: its events in one page
-// when they fit (many reads), or in keyset pages (a minute denser than a
-// page).
+// when they fit (almost every window), or in keyset pages (a minute
+// denser than a page).
 type retroWindow struct {
 	from, to time.Time
 	events   int64
@@ -88,8 +88,9 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 	if from.IsZero() || to.IsZero() || !from.Before(to) {
 		return RetroResult{}, fmt.Errorf("retro-hunt needs a time range with from before to")
 	}
-	// Events no rule could match are never read: their dataset, or their
-	// event code, routes them to no rule.
+	// Events no rule could match are never read: their dataset or event
+	// code routes them to no rule, or a typed column lacks every text the
+	// dataset's rules need (scopeFilter, needsPredicate).
 	var scope, datasets filter
 	if sc, ok := det.(detect.Scoper); ok {
 		scope, datasets = scopeFilter(sc.Scope(), true), scopeFilter(sc.Scope(), false)
