@@ -29,10 +29,18 @@ type Config struct {
 	Detect    Detection `yaml:"detection"`
 	Alerts    Alerts    `yaml:"alerts"`
 	Demo      Demo      `yaml:"demo"`
+	Events    Events    `yaml:"events"`
 	Retention Retention `yaml:"retention"`
 	Reporting Reporting `yaml:"reporting"`
 	Response  Response  `yaml:"response"`
 	Cases     Cases     `yaml:"cases"`
+}
+
+// Events configures the embedded event store.
+type Events struct {
+	// MemoryLimit caps DuckDB's memory ("2GB"; empty: DuckDB's default,
+	// 80 % of physical memory). See docs/performance.md "Hunting".
+	MemoryLimit string `yaml:"memory_limit"`
 }
 
 // Cases configures the incident desk.

@@ -225,3 +225,29 @@ func TestAddedColumnFilledOnOpen(t *testing.T) {
 		t.Errorf("%s found %v, want w1 w2", q, ids)
 	}
 }
+
+// OpenWith caps DuckDB's memory as asked, and names a bad size instead of
+// passing it on.
+func TestOpenWithMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	s, err := duckdb.OpenWith(ctx, path, duckdb.Options{MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{
+		SQL: "SELECT current_setting('memory_limit') AS c0 FROM (SELECT 1) AS one", Columns: []string{"limit"}})
+	s.Close()
+	if err != nil || len(res.Rows) != 1 {
+		t.Fatalf("%v %v", res.Rows, err)
+	}
+	// DuckDB reports it in its own units: 1GB is 953.6 MiB.
+	if got := fmt.Sprint(res.Rows[0][0]); !strings.Contains(got, "953") {
+		t.Errorf("memory_limit = %s, want 1GB", got)
+	}
+	for _, bad := range []string{"lots", "2GB'; DROP TABLE partitions; --", "-1GB", "1 PB"} {
+		if _, err := duckdb.OpenWith(ctx, path, duckdb.Options{MemoryLimit: bad}); err == nil || !strings.Contains(err.Error(), "2GB or 512MB") {
+			t.Errorf("%q: %v, want an error naming the form", bad, err)
+		}
+	}
+}
