@@ -152,10 +152,7 @@ func (b Builder) NewSet() *Set {
 }
 
 // Add merges one match; the set keeps no reference to its events.
-func (s *Set) Add(m detect.Match) {
-	s.matches++
-	s.b.add(s.out, s.index, m, Entities(m))
-}
+func (s *Set) Add(m detect.Match) { s.add(m, Entities(m)) }
 
 // Matches is how many matches were added.
 func (s *Set) Matches() int { return s.matches }
@@ -163,13 +160,15 @@ func (s *Set) Matches() int { return s.matches }
 // Alerts are the merged alerts of one tenant, in order of first match.
 func (s *Set) Alerts(tenant string) []store.Alert { return s.out[tenant] }
 
-func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detect.Match, entities map[string]string) {
-	fp := Fingerprint(m.RuleID, entities, b.groupBy(m.RuleID))
+// add merges one match whose entities the caller has already taken.
+func (s *Set) add(m detect.Match, entities map[string]string) {
+	s.matches++
+	fp := Fingerprint(m.RuleID, entities, s.b.groupBy(m.RuleID))
 	ids := eventIDs(m.Events)
-	risk := b.Risk.Score(m)
+	risk := s.b.Risk.Score(m)
 	key := m.Tenant + "\x00" + fp
-	if i, ok := index[key]; ok {
-		a := &out[m.Tenant][i]
+	if i, ok := s.index[key]; ok {
+		a := &s.out[m.Tenant][i]
 		a.Count++
 		a.EventIDs = store.AppendBounded(a.EventIDs, ids, store.MaxAlertEventIDs)
 		if m.Time.After(a.LastSeen) {
@@ -183,12 +182,12 @@ func (b Builder) add(out map[string][]store.Alert, index map[string]int, m detec
 		}
 		return
 	}
-	index[key] = len(out[m.Tenant])
+	s.index[key] = len(s.out[m.Tenant])
 	tags := m.Tags
 	if tags == nil {
 		tags = []string{}
 	}
-	out[m.Tenant] = append(out[m.Tenant], store.Alert{
+	s.out[m.Tenant] = append(s.out[m.Tenant], store.Alert{
 		Tenant: m.Tenant, Kind: store.KindDetection, RuleID: m.RuleID, RuleTitle: m.RuleTitle, RuleLevel: m.Level,
 		Severity: Severity(m.Level), RiskScore: risk, Status: store.StatusNew,
 		Count: 1, Entities: entities, Tags: tags, Fingerprint: fp, EventIDs: store.AppendBounded(nil, ids, store.MaxAlertEventIDs),

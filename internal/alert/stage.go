@@ -101,8 +101,7 @@ func (s *Stage) commitTenant(ctx context.Context, tenant string, matches []detec
 	sup := newSuppressor(active)
 	hits := map[string]int64{}
 	hitAt := map[string]time.Time{}
-	built := map[string][]store.Alert{}
-	index := map[string]int{}
+	built := s.builder.NewSet()
 	for _, m := range matches {
 		entities := Entities(m)
 		if id := sup.match(m, entities); id != "" {
@@ -112,9 +111,9 @@ func (s *Stage) commitTenant(ctx context.Context, tenant string, matches []detec
 			}
 			continue
 		}
-		s.builder.add(built, index, m, entities)
+		built.add(m, entities)
 	}
-	alerts := built[tenant]
+	alerts := built.Alerts(tenant)
 	var stored []store.Alert
 	err = scope.Alerts().Tx(ctx, func(tx store.AlertTx) error {
 		var err error
