@@ -45,16 +45,9 @@ var typedColumns = []struct{ Field, Column string }{
 	{"destination.ip", "destination_ip"},
 	{"process.command_line", "process_command_line"},
 	{"message", "message"},
-	// Added later (addedColumns): a hunt filters web logs by status all
-	// the time, and reading it from the JSON of every row was the one
-	// slow shape of the hunting benchmark.
-	{"http.response.status_code", "http_response_status_code"},
-}
-
-// addedColumns are typed columns added to the schema after partitions
-// were first written: Open adds each to every partition without it and
-// fills it from the ECS JSON, where older rows hold the value.
-var addedColumns = []struct{ Field, Column string }{
+	// Added later (after ecs in columnsDDL): a hunt filters web logs by
+	// status all the time, and reading it from the JSON of every row was
+	// the one slow shape of the hunting benchmark.
 	{"http.response.status_code", "http_response_status_code"},
 }
 
@@ -184,9 +177,15 @@ func (s *Store) init(ctx context.Context) error {
 
 // addColumns brings partitions written before a typed column existed up
 // to the schema: the column is added and filled from the ECS JSON, in one
-// transaction per partition, so a query on it sees every row.
+// transaction per partition, so a query on it sees every row. The typed
+// columns after ecs in columnsDDL are those added later: ALTER TABLE
+// appends, so old and new partitions keep one column order.
 func (s *Store) addColumns(ctx context.Context) error {
-	for _, c := range addedColumns {
+	ecsAt := slices.Index(tableColumns, "ecs")
+	for i, c := range typedColumns {
+		if typedPosition[i] < ecsAt {
+			continue // in the schema from the start
+		}
 		for _, tbl := range s.tables() {
 			var n int
 			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?`,
@@ -704,14 +703,7 @@ func scanLeanEvent(rows *sql.Rows, tenant string, keep *jsonlog.KeySet) (*event.
 		if err != nil {
 			return nil, fmt.Errorf("%s of %s: %w", a.field, ev.ID, err)
 		}
-		switch a.field {
-		case event.FieldSource:
-			ev.Source = v
-		case event.FieldParseError:
-			ev.ParseError = v
-		case event.FieldOriginal:
-			ev.Raw = v
-		}
+		*a.in(&ev) = v
 	}
 	return &ev, nil
 }
@@ -729,9 +721,6 @@ func jsonFields(v any, keep *jsonlog.KeySet) event.Fields {
 		// flattener reads them back with integers as int64, several times
 		// faster than encoding/json (reading events back is most of a
 		// retro-hunt's cost).
-		// Sized by its keys (each is followed by `":`; a value holding
-		// that only oversizes the map): a fixed guess either grows the
-		// table or clears more memory than the event needs.
 		if keep != nil {
 			out := event.Fields{}
 			if jsonlog.FlattenStringKeys(x, out, keep) != nil {
@@ -739,6 +728,9 @@ func jsonFields(v any, keep *jsonlog.KeySet) event.Fields {
 			}
 			return out
 		}
+		// Sized by its keys (each is followed by `":`; a value holding
+		// that only oversizes the map): a fixed guess either grows the
+		// table or clears more memory than the event needs.
 		out := make(event.Fields, min(strings.Count(x, `":`), 256))
 		if jsonlog.FlattenString(x, out) != nil {
 			return nil

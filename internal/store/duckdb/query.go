@@ -57,10 +57,13 @@ func EventColumnsFor(keys []string) string {
 
 // leanAttributes are the event attributes a lean read holds only when the
 // keys name them, in the order of their parts.
-var leanAttributes = []struct{ field, column string }{
-	{event.FieldSource, "source"},
-	{event.FieldParseError, "parse_error"},
-	{event.FieldOriginal, "raw"},
+var leanAttributes = []struct {
+	field, column string
+	in            func(*event.Event) *string
+}{
+	{event.FieldSource, "source", func(ev *event.Event) *string { return &ev.Source }},
+	{event.FieldParseError, "parse_error", func(ev *event.Event) *string { return &ev.ParseError }},
+	{event.FieldOriginal, "raw", func(ev *event.Event) *string { return &ev.Raw }},
 }
 
 // leanColumn names the assembled part of EventColumnsFor: a row ending in
@@ -122,6 +125,9 @@ func (s *Store) Query(ctx context.Context, tenant string, from, to time.Time, q 
 			return res, fmt.Errorf("event store: query: %w", err)
 		}
 		lean := len(cols) > 0 && cols[len(cols)-1] == leanColumn
+		if lean && keep == nil {
+			return res, errors.New("event store: query: a lean select (EventColumnsFor) needs the same EventKeys")
+		}
 		for rows.Next() {
 			var ev *event.Event
 			var err error

@@ -38,11 +38,7 @@ func TestQueryConformance(t *testing.T) {
 // TestQueryRefusesTables: a compiled query may read only "events"; one
 // that names a partition or the catalog would bypass the tenant predicate.
 func TestQueryRefusesTables(t *testing.T) {
-	s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	for _, q := range []store.CompiledQuery{
 		{SQL: "SELECT count(*) FROM ev_0", Columns: []string{"n"}},
 		{SQL: "SELECT count(*) FROM events", Where: "id IN (SELECT id FROM ev_1)", Columns: []string{"n"}},
@@ -66,11 +62,7 @@ func TestQueryRefusesTables(t *testing.T) {
 // the caller does not read, and reads the same events otherwise.
 func TestEventColumnsFor(t *testing.T) {
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ts := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
 	ev := &event.Event{Tenant: "acme", ID: "e1", Timestamp: ts, Ingested: ts, Source: "test", Raw: "the raw line",
 		Fields: event.Fields{"Image": `C:\x.exe`, "Other": "o"},
@@ -91,6 +83,10 @@ func TestEventColumnsFor(t *testing.T) {
 	}
 	if got := res.Events[0]; !reflect.DeepEqual(got.ECS, odd.ECS) || got.Tenant != "acme" || got.Source != "" || got.Raw != "" || got.ParseError != "" {
 		t.Errorf("odd values read back as %q, want %q", got.ECS, odd.ECS)
+	}
+	if _, err := s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true,
+		SQL: "SELECT " + duckdb.EventColumnsFor(oddKeys) + " FROM events"}); err == nil || !strings.Contains(err.Error(), "EventKeys") {
+		t.Errorf("a lean select without EventKeys: %v, want an error naming EventKeys", err)
 	}
 	attrKeys := []string{event.FieldOriginal, event.FieldParseError, event.FieldSource}
 	res, err = s.Query(ctx, "acme", time.Time{}, time.Time{}, store.CompiledQuery{Events: true, EventKeys: attrKeys,
@@ -135,11 +131,7 @@ func TestEventColumnsFor(t *testing.T) {
 // read back, not cut off there.
 func TestNULBytesKept(t *testing.T) {
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "events.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ts := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
 	ev := &event.Event{Tenant: "acme", ID: "n1", Timestamp: ts, Ingested: ts, Source: "syslog", Raw: "before\x00after",
 		ParseError: "bad byte \x00 here", ECS: event.Fields{"message": "m\x00m", "process.command_line": "c\x00c", "url.original": "/u\x00u"},
@@ -250,4 +242,15 @@ func TestOpenWithMemoryLimit(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming the form", bad, err)
 		}
 	}
+}
+
+// openTemp opens a fresh store in a temporary folder, closed with the test.
+func openTemp(t *testing.T) *duckdb.Store {
+	t.Helper()
+	s, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "events.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
