@@ -146,6 +146,22 @@ type datasetIndex struct {
 	any    []binding
 }
 
+// bindings yields every binding of the index, by code and for any code.
+func (idx *datasetIndex) bindings(yield func(binding) bool) {
+	for _, bs := range idx.byCode {
+		for _, b := range bs {
+			if !yield(b) {
+				return
+			}
+		}
+	}
+	for _, b := range idx.any {
+		if !yield(b) {
+			return
+		}
+	}
+}
+
 type prefixIndex struct {
 	prefix string
 	idx    *datasetIndex
@@ -386,7 +402,8 @@ func (e *Engine) EventKeys() (keys []string, all bool) {
 }
 
 // Scope implements detect.Scoper: the routing of Detect (datasets, and
-// event codes where a dataset's rules all name some).
+// event codes where a dataset's rules all name some) and, per dataset, the
+// texts its rules' necessary clauses need (datasetNeeds).
 func (e *Engine) Scope() detect.Scope {
 	sc := detect.Scope{All: len(e.anyEvent) > 0, Datasets: make(map[string][]int64, len(e.exact)), Needs: map[string][]detect.Need{}}
 	for ds, idx := range e.exact {
@@ -427,7 +444,7 @@ func datasetNeeds(idx *datasetIndex) ([]detect.Need, bool) {
 				if a.fid == keywordFid || len(b.sel.resolve[a.fid]) != 1 || !isASCII(a.s) {
 					return false
 				}
-				n := detect.Need{Field: b.sel.resolve[a.fid][0], Text: strings.ToLower(a.s)}
+				n := detect.Need{Field: b.sel.resolve[a.fid][0], Text: a.s} // atoms are lower case
 				if !seen[n] {
 					seen[n] = true
 					out = append(out, n)
@@ -436,14 +453,7 @@ func datasetNeeds(idx *datasetIndex) ([]detect.Need, bool) {
 		}
 		return true
 	}
-	for _, bs := range idx.byCode {
-		for _, b := range bs {
-			if !add(b) {
-				return nil, false
-			}
-		}
-	}
-	for _, b := range idx.any {
+	for b := range idx.bindings {
 		if !add(b) {
 			return nil, false
 		}
@@ -472,21 +482,15 @@ func (e *Engine) collectEventKeys() ([]string, bool) {
 			}
 		}
 	}
-	addIndex := func(idx *datasetIndex) {
-		for _, bs := range idx.byCode {
-			for _, b := range bs {
-				addBinding(b)
-			}
-		}
-		for _, b := range idx.any {
+	for _, idx := range e.exact {
+		for b := range idx.bindings {
 			addBinding(b)
 		}
 	}
-	for _, idx := range e.exact {
-		addIndex(idx)
-	}
 	for _, p := range e.prefixes {
-		addIndex(p.idx)
+		for b := range p.idx.bindings {
+			addBinding(b)
+		}
 	}
 	for _, b := range e.anyEvent {
 		addBinding(b)
