@@ -93,7 +93,8 @@ func RetroHunt(ctx context.Context, es store.EventStore, tenant string, from, to
 	// dataset's rules need (scopeFilter, needsPredicate).
 	var scope, datasets filter
 	if sc, ok := det.(detect.Scoper); ok {
-		scope, datasets = scopeFilter(sc.Scope(), true), scopeFilter(sc.Scope(), false)
+		s := sc.Scope()
+		scope, datasets = scopeFilter(s, true), scopeFilter(s, false)
 	}
 	plan, total, inScope, err := planWindows(ctx, es, tenant, from, to, int64(pageSize), datasets)
 	if err != nil {
@@ -203,20 +204,24 @@ func scopeFilter(sc detect.Scope, withCodes bool) filter {
 		if needsKnown && len(needs) == 0 {
 			continue // its rules can never match
 		}
-		needsSQL, needsArgs, needsOK := needsPredicate(needs)
-		if !withCodes || (codes == nil && !(needsKnown && needsOK)) {
+		var needsSQL string
+		var needsArgs []any
+		useNeeds := false
+		if needsKnown {
+			needsSQL, needsArgs, useNeeds = needsPredicate(needs)
+		}
+		if !withCodes || (codes == nil && !useNeeds) {
 			anyCode = append(anyCode, ds)
 			continue
 		}
 		term, termArgs := "dataset = ?", []any{ds}
 		if codes != nil {
-			marks := strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ")
-			term += " AND (coalesce(TRY_CAST(event_code AS BIGINT) IN (" + marks + "), true) OR contains(fields, '\"event.code\"'))"
+			term += " AND (coalesce(TRY_CAST(event_code AS BIGINT) IN (" + marks(len(codes)) + "), true) OR contains(fields, '\"event.code\"'))"
 			for _, c := range codes {
 				termArgs = append(termArgs, c)
 			}
 		}
-		if needsKnown && needsOK {
+		if useNeeds {
 			term += " AND (" + needsSQL + ")"
 			termArgs = append(termArgs, needsArgs...)
 		}
@@ -224,7 +229,7 @@ func scopeFilter(sc detect.Scope, withCodes bool) filter {
 		args = append(args, termArgs...)
 	}
 	if len(anyCode) > 0 {
-		terms = append(terms, "dataset IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(anyCode)), ", ")+")")
+		terms = append(terms, "dataset IN ("+marks(len(anyCode))+")")
 		for _, ds := range anyCode {
 			args = append(args, ds)
 		}
@@ -235,6 +240,9 @@ func scopeFilter(sc detect.Scope, withCodes bool) filter {
 	}
 	return filter{where: strings.Join(terms, " OR "), args: args}
 }
+
+// marks is n bound-parameter marks for an IN list.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // needsPredicate turns a dataset's needs into a predicate when every need
 // is on a typed column: the column, lower-cased, contains the text. The
