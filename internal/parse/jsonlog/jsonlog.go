@@ -138,12 +138,7 @@ func flatten(data string, f event.Fields, keep *KeySet) error {
 
 // KeySet names the leaves FlattenStringKeys keeps.
 type KeySet struct {
-	// names holds every leaf (keepLeaf) and every dotted prefix of one
-	// (keepParent). seen, a bitset over a cheap hash of a name's length
-	// and a few of its bytes, turns most other names away without hashing
-	// them whole: a stored record has many more fields than a reader keeps.
-	names map[string]uint8
-	seen  [1024]uint64
+	names map[string]uint8 // every leaf (keepLeaf) and dotted prefix of one (keepParent)
 }
 
 const (
@@ -151,26 +146,14 @@ const (
 	keepParent = 2
 )
 
-func quickHash(s string) uint {
-	if s == "" {
-		return 0
-	}
-	return (uint(len(s))*131 + uint(s[0])*31 + uint(s[len(s)-1])*7 + uint(s[len(s)/2])) & (1<<16 - 1)
-}
-
 // NewKeySet makes a KeySet of dotted leaf names.
 func NewKeySet(keys []string) *KeySet {
 	ks := &KeySet{names: make(map[string]uint8, 2*len(keys))}
-	add := func(name string, how uint8) {
-		ks.names[name] |= how
-		h := quickHash(name)
-		ks.seen[h/64] |= 1 << (h % 64)
-	}
 	for _, k := range keys {
-		add(k, keepLeaf)
+		ks.names[k] |= keepLeaf
 		for i := 0; i < len(k); i++ {
 			if k[i] == '.' {
-				add(k[:i], keepParent)
+				ks.names[k[:i]] |= keepParent
 			}
 		}
 	}
@@ -178,12 +161,7 @@ func NewKeySet(keys []string) *KeySet {
 }
 
 // lookup tells whether name is a kept leaf, a parent of one, or neither.
-func (ks *KeySet) lookup(name string) uint8 {
-	if h := quickHash(name); ks.seen[h/64]&(1<<(h%64)) == 0 {
-		return 0
-	}
-	return ks.names[name]
-}
+func (ks *KeySet) lookup(name string) uint8 { return ks.names[name] }
 
 // Has reports whether the leaf k is kept.
 func (ks *KeySet) Has(k string) bool { return ks.lookup(k)&keepLeaf != 0 }
@@ -549,15 +527,11 @@ func (d *decoder) number() (any, error) {
 	return fl, nil
 }
 
-// skipNumber moves past a number as number reads it, without boxing it.
+// skipNumber moves past a number, without boxing it, failing where
+// number fails: every text number reads as an integer reads as a float.
 func (d *decoder) skipNumber() error {
 	start := d.i
-	text, isFloat := d.numberText()
-	if !isFloat {
-		if _, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return nil
-		}
-	}
+	text, _ := d.numberText()
 	if _, err := strconv.ParseFloat(text, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
 		d.i = start
 		return d.errf("a number")
