@@ -108,26 +108,11 @@ func TestAnswerCutOffTimesOut(t *testing.T) {
 // waiting on the first one for good.
 func TestAgentRetriesSilentServer(t *testing.T) {
 	url, accepted := silentServer(t)
-	state, logs := t.TempDir(), t.TempDir()
-	if err := saveIdentity(state, Identity{Server: url, AgentID: "a1", Tenant: "default", Secret: wire.SecretPrefix + "s"}); err != nil {
-		t.Fatal(err)
-	}
-	settings := fmt.Sprintf(`{"files":[{"glob":%q}],"batch_wait_millis":20,"poll_millis":20,"heartbeat_seconds":60,"request_timeout_seconds":1}`,
-		filepath.Join(logs, "*.log"))
-	os.WriteFile(filepath.Join(state, "agent.json"), []byte(settings), 0o600)
+	logs := t.TempDir()
 	os.WriteFile(filepath.Join(logs, "app.log"), []byte("one line\n"), 0o600)
-	// The log goes to a file, which the test reads while the agent writes.
-	logFile := filepath.Join(t.TempDir(), "agent.log")
-	out, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	readLog := func() string { b, _ := os.ReadFile(logFile); return string(b) }
-	a, err := Open(state, slog.New(slog.NewTextHandler(out, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, readLog := openLoggedAgent(t, url, fmt.Sprintf(
+		`{"files":[{"glob":%q}],"batch_wait_millis":20,"poll_millis":20,"heartbeat_seconds":60,"request_timeout_seconds":1}`,
+		filepath.Join(logs, "*.log")))
 	if got := a.client.http.Timeout; got != time.Second {
 		t.Fatalf("request timeout %v, want the 1s of agent.json", got)
 	}
@@ -163,26 +148,35 @@ func TestAgentRetriesSilentServer(t *testing.T) {
 	}
 }
 
-// A heartbeat stuck on a silent connection gives way after two intervals,
-// well before the request bound, so the agent goes on reporting.
-func TestStuckHeartbeatGivesWay(t *testing.T) {
-	url, accepted := silentServer(t)
+// openLoggedAgent opens an agent enrolled with server and the given
+// agent.json, logging to a file the test reads while the agent writes.
+func openLoggedAgent(t *testing.T, server, settings string) (*Agent, func() string) {
+	t.Helper()
 	state := t.TempDir()
-	if err := saveIdentity(state, Identity{Server: url, AgentID: "a1", Tenant: "default", Secret: wire.SecretPrefix + "s"}); err != nil {
+	if err := saveIdentity(state, Identity{Server: server, AgentID: "a1", Tenant: "default", Secret: wire.SecretPrefix + "s"}); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(state, "agent.json"), []byte(`{"heartbeat_seconds":1,"request_timeout_seconds":600}`), 0o600)
+	if err := os.WriteFile(filepath.Join(state, "agent.json"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	logFile := filepath.Join(t.TempDir(), "agent.log")
 	out, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
-	readLog := func() string { b, _ := os.ReadFile(logFile); return string(b) }
+	t.Cleanup(func() { out.Close() })
 	a, err := Open(state, slog.New(slog.NewTextHandler(out, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, func() string { b, _ := os.ReadFile(logFile); return string(b) }
+}
+
+// A heartbeat stuck on a silent connection gives way after two intervals,
+// well before the request bound, so the agent goes on reporting.
+func TestStuckHeartbeatGivesWay(t *testing.T) {
+	url, accepted := silentServer(t)
+	a, readLog := openLoggedAgent(t, url, `{"heartbeat_seconds":1,"request_timeout_seconds":600}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
