@@ -1,12 +1,14 @@
 package hunt
 
-import "strings"
+import (
+	"strings"
 
-// isWordByte reports whether b is a word character as RE2's \w and the
-// event store's token index see it: an ASCII letter, digit or underscore.
-func isWordByte(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
-}
+	"github.com/yagura-soc/yagura/internal/store/duckdb"
+)
+
+// isWordByte is the event store's word character: the token index and the
+// words a query requires must split text the same way.
+var isWordByte = duckdb.IsWordByte
 
 // requiredTokens lists the lower-cased words every event matching e must
 // hold in its raw text or message: the whole words of the bare words and

@@ -36,10 +36,11 @@ const (
 	bloomBitsPer = 10
 )
 
-// isWordByte reports whether b belongs to a token: ASCII letters, digits
+// IsWordByte reports whether b belongs to a token: ASCII letters, digits
 // and underscore, the \w of RE2, so that a token search and the \b of the
-// compiled pattern agree on where words end.
-func isWordByte(b byte) bool {
+// compiled pattern agree on where words end. The hunt compiler splits a
+// query's words with it, so both sides share one definition.
+func IsWordByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
 }
 
@@ -50,7 +51,7 @@ func eachToken(s string, fn func(h uint64)) {
 	h, in := uint64(offset), false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isWordByte(c) {
+		if !IsWordByte(c) {
 			if in {
 				fn(max(h, 1))
 				h, in = offset, false
