@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yagura-soc/yagura/bench/internal/procstat"
+	"github.com/yagura-soc/yagura/internal/config"
 	"github.com/yagura-soc/yagura/internal/demo"
 	"github.com/yagura-soc/yagura/internal/detect/builtin"
 	"github.com/yagura-soc/yagura/internal/detect/sigma"
@@ -38,6 +39,7 @@ func main() {
 	only := flag.String("only", "", "run only the class whose name starts with this")
 	retro := flag.Bool("retro", false, "also run a Sigma retro-hunt of the built-in pack over the whole store")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
+	memoryLimit := flag.String("memory-limit", config.Default().Events.MemoryLimit, "DuckDB's memory cap, as yagura's events.memory_limit (\"\": DuckDB's default)")
 	flag.Parse()
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400) // as yagura hunt runs (cmd/yagura huntGCPercent)
@@ -53,7 +55,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
-	es, err := duckdb.Open(ctx, *path)
+	es, err := duckdb.OpenWith(ctx, *path, duckdb.Options{MemoryLimit: *memoryLimit})
 	if err != nil {
 		log.Fatal(err)
 	}
