@@ -4,10 +4,12 @@
 # Two runs on fresh data folders, in the same invocation:
 #   baseline  — detection off (parse + normalize + store only)
 #   detection — the built-in Sigma pack wired in, as `yagura serve` runs
-# With RATE, a third run offers RATE events/s with detection on, paced, and
-# its p50/p99 are the receipt-to-durable (= event-to-alert) latency at that
-# sustained rate rather than at saturation, where they only measure the
-# queue. Prints one JSON report per run.
+#   detection-uncompressed — the same with events.compress_text: false
+# With RATE, two more runs offer RATE events/s with detection on, paced,
+# with the default and with uncompressed text; their p50/p99 are the
+# receipt-to-durable (= event-to-alert) latency at that sustained rate
+# rather than at saturation, where they only measure the queue. Prints one
+# JSON report per run.
 # Usage: bench/ingest.sh [DURATION] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +21,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/yagura" ./cmd/yagura
 go build -o "$work/ingestload" ./bench/ingestload
 
-run() { # label builtin [rate]
-  local label=$1 builtin=$2 rate=${3:-0} data="$work/data-$1" port
+run() { # label builtin compress_text [rate]
+  local label=$1 builtin=$2 compress=$3 rate=${4:-0} data="$work/data-$1" port
   port=$(( 18000 + RANDOM % 2000 ))
-  printf 'detection:\n  builtin: %s\n' "$builtin" > "$work/$label.yaml"
+  printf 'detection:\n  builtin: %s\nevents:\n  compress_text: %s\n' "$builtin" "$compress" > "$work/$label.yaml"
   token=$("$work/yagura" token create --data "$data" --role ingest)
   "$work/yagura" serve --config "$work/$label.yaml" --data "$data" --http "127.0.0.1:$port" --syslog off 2>"$work/$label.log" &
   local pid=$!
@@ -32,8 +34,10 @@ run() { # label builtin [rate]
   kill -TERM "$pid"; wait "$pid" || true
 }
 
-run baseline false
-run detection true
+run baseline false true
+run detection true true
+run detection-uncompressed true false
 if [ "$rate" != 0 ]; then
-  run "detection-at-$rate" true "$rate"
+  run "detection-at-$rate" true true "$rate"
+  run "detection-uncompressed-at-$rate" true false "$rate"
 fi

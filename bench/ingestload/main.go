@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ func main() {
 	batch := flag.Int("batch", 1000, "events per request")
 	duration := flag.Duration("duration", 30*time.Second, "how long to send")
 	pool := flag.Int("pool", 200000, "distinct demo records to replay")
+	sources := flag.String("sources", "", "comma-separated demo sources to send (see internal/demo); empty sends all")
 	pid := flag.Int("server-pid", 0, "server process id, to read its peak RSS")
 	label := flag.String("label", "ingest", "label in the report")
 	rate := flag.Float64("rate", 0, "events/s to offer, paced; 0 sends as fast as the server answers. "+
@@ -60,7 +62,7 @@ func main() {
 		os.Exit(2)
 	}
 
-	bodies := prepare(*pool, *batch)
+	bodies := prepare(*pool, *batch, *sources)
 	cpu0 := procstat.CPUSeconds(*pid)
 	var sent, errs atomic.Int64
 	var mu sync.Mutex
@@ -130,13 +132,16 @@ func main() {
 }
 
 // prepare renders demo records into NDJSON request bodies of batch lines.
-func prepare(pool, batch int) [][]byte {
+func prepare(pool, batch int, sources string) [][]byte {
 	gen := demo.New(42, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), demo.WithRate(2000))
 	t := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	var lines []string
 	for len(lines) < pool {
 		t = t.Add(time.Second)
 		for _, r := range gen.Next(t) {
+			if sources != "" && !slices.Contains(strings.Split(sources, ","), r.Source) {
+				continue
+			}
 			b, _ := json.Marshal(r.Line)
 			lines = append(lines, string(b))
 		}
