@@ -28,6 +28,7 @@ import (
 
 type report struct {
 	Label        string  `json:"label"`
+	RawBytes     float64 `json:"raw_bytes_per_event"` // mean length of the records sent, as the source wrote them
 	OfferedRate  float64 `json:"offered_events_per_sec,omitempty"`
 	Events       int64   `json:"events"`
 	Seconds      float64 `json:"seconds"`
@@ -62,7 +63,7 @@ func main() {
 		os.Exit(2)
 	}
 
-	bodies := prepare(*pool, *batch, *sources)
+	bodies, rawBytes := prepare(*pool, *batch, *sources)
 	cpu0 := procstat.CPUSeconds(*pid)
 	var sent, errs atomic.Int64
 	var mu sync.Mutex
@@ -117,7 +118,7 @@ func main() {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	r := report{Label: *label, OfferedRate: *rate, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
+	r := report{Label: *label, RawBytes: rawBytes, OfferedRate: *rate, Events: sent.Load(), Seconds: elapsed, EventsPerSec: float64(sent.Load()) / elapsed,
 		P50ms: pct(latencies, 0.50), P99ms: pct(latencies, 0.99), Errors: errs.Load(), PeakRSSMB: procstat.PeakRSSMB(*pid)}
 	if *pid != 0 {
 		r.ServerCPU = procstat.CPUSeconds(*pid) - cpu0
@@ -131,17 +132,20 @@ func main() {
 	json.NewEncoder(os.Stdout).Encode(r)
 }
 
-// prepare renders demo records into NDJSON request bodies of batch lines.
-func prepare(pool, batch int, sources string) [][]byte {
+// prepare renders demo records into NDJSON request bodies of batch lines,
+// and tells the records' mean length.
+func prepare(pool, batch int, sources string) ([][]byte, float64) {
 	gen := demo.New(42, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), demo.WithRate(2000))
 	t := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	var lines []string
+	raw := 0
 	for len(lines) < pool {
 		t = t.Add(time.Second)
 		for _, r := range gen.Next(t) {
 			if sources != "" && !slices.Contains(strings.Split(sources, ","), r.Source) {
 				continue
 			}
+			raw += len(r.Line)
 			b, _ := json.Marshal(r.Line)
 			lines = append(lines, string(b))
 		}
@@ -150,7 +154,7 @@ func prepare(pool, batch int, sources string) [][]byte {
 	for i := 0; i+batch <= len(lines); i += batch {
 		bodies = append(bodies, []byte(strings.Join(lines[i:i+batch], "\n")))
 	}
-	return bodies
+	return bodies, float64(raw) / float64(len(lines))
 }
 
 func pct(d []time.Duration, p float64) float64 {
