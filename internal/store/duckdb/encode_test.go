@@ -77,3 +77,20 @@ func BenchmarkAppendFields(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAppendFieldsWindows encodes the fields of a Sysmon process
+// creation: long paths, a command line, hashes.
+func BenchmarkAppendFieldsWindows(b *testing.B) {
+	f := event.Fields{"EventID": int64(1), "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS-023.corp.example.com",
+		"UtcTime": "2026-11-02 09:14:07.123", "ProcessGuid": "{5AA13C80-6ACB-B80B-5098-00000509823C}", "ProcessId": int64(4242),
+		"Image":            `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+		"CommandLine":      `powershell.exe -NoProfile -ExecutionPolicy Bypass -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA`,
+		"CurrentDirectory": `C:\Users\akiko.sato\Downloads\`, "User": `CORP\akiko.sato`, "LogonId": "0x3e7", "IntegrityLevel": "Medium",
+		"Hashes":            "SHA256=9F914D42706FE215501044ACD85A32D58AAEF1419D404FDDFA5D3B48F66CCD9F,IMPHASH=0CE0DA6B6C3D4D5E6F708192A3B4C5D6",
+		"ParentImage":       `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`,
+		"ParentCommandLine": `"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE" /n "C:\Users\akiko.sato\Downloads\invoice_2026_11.docm" /o ""`}
+	var buf []byte
+	for range b.N {
+		buf, _ = appendFields(buf[:0], f, nil)
+	}
+}
