@@ -5,15 +5,13 @@
 # 708 bytes per record on average, 48 % of them Windows JSON, unless said):
 #   baseline  — detection off (parse + normalize + store only)
 #   detection — the built-in Sigma pack wired in, as `yagura serve` runs
-#   detection-uncompressed — the same with events.compress_text: false
-#   lines, lines-uncompressed — detection on, only the line-shaped sources
-#     (Linux syslog, auditd, web access: 205 bytes per record on average,
-#     the 200-byte shape of the agent benchmark), without the Windows JSON
-# With RATE, two more runs offer RATE events/s with detection on, paced,
-# with the default and with uncompressed text; their p50/p99 are the
-# receipt-to-durable (= event-to-alert) latency at that sustained rate
-# rather than at saturation, where they only measure the queue. Prints one
-# JSON report per run.
+#   lines     — detection on, only the line-shaped sources (Linux syslog,
+#               auditd, web access: 205 bytes per record on average, the
+#               200-byte shape of the agent benchmark), no Windows JSON
+# With RATE, a last run offers RATE events/s with detection on, paced; its
+# p50/p99 are the receipt-to-durable (= event-to-alert) latency at that
+# sustained rate rather than at saturation, where they only measure the
+# queue. Prints one JSON report per run.
 # Usage: bench/ingest.sh [DURATION] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +23,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/yagura" ./cmd/yagura
 go build -o "$work/ingestload" ./bench/ingestload
 
-run() { # label builtin compress_text [rate [sources]]
-  local label=$1 builtin=$2 compress=$3 rate=${4:-0} sources=${5:-} data="$work/data-$1" port
+run() { # label builtin [rate [sources]]
+  local label=$1 builtin=$2 rate=${3:-0} sources=${4:-} data="$work/data-$1" port
   port=$(( 18000 + RANDOM % 2000 ))
-  printf 'detection:\n  builtin: %s\nevents:\n  compress_text: %s\n' "$builtin" "$compress" > "$work/$label.yaml"
+  printf 'detection:\n  builtin: %s\n' "$builtin" > "$work/$label.yaml"
   token=$("$work/yagura" token create --data "$data" --role ingest)
   "$work/yagura" serve --config "$work/$label.yaml" --data "$data" --http "127.0.0.1:$port" --syslog off 2>"$work/$label.log" &
   local pid=$!
@@ -38,13 +36,9 @@ run() { # label builtin compress_text [rate [sources]]
   kill -TERM "$pid"; wait "$pid" || true
 }
 
-run baseline false true
-run detection true true
-run detection-uncompressed true false
-lines=syslog,auditd,web
-run lines true true 0 "$lines"
-run lines-uncompressed true false 0 "$lines"
+run baseline false
+run detection true
+run lines true 0 syslog,auditd,web
 if [ "$rate" != 0 ]; then
-  run "detection-at-$rate" true true "$rate"
-  run "detection-uncompressed-at-$rate" true false "$rate"
+  run "detection-at-$rate" true "$rate"
 fi

@@ -55,7 +55,7 @@ func (d *dataFlags) openEvents(ctx context.Context, instead string) (*duckdb.Sto
 	if err != nil {
 		return nil, err
 	}
-	es, err := duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit, UncompressedText: !cfg.Events.CompressText})
+	es, err := duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit})
 	if err != nil {
 		return nil, fmt.Errorf("%w (is a server running on this data folder? %s)", err, instead)
 	}

@@ -65,7 +65,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	events, err := duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit, UncompressedText: !cfg.Events.CompressText})
+	events, err := duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit})
 	if err != nil {
 		if strings.Contains(strings.ToLower(err.Error()), "lock") {
 			return fmt.Errorf("the event store %s is in use by another process: is `yagura serve` running on this data folder? "+

@@ -45,13 +45,6 @@ type Events struct {
 	// and ingest was no slower (docs/performance.md). Operations larger
 	// than the cap spill to disk; raise it for large aggregations.
 	MemoryLimit string `yaml:"memory_limit"`
-	// CompressText has DuckDB compress each event's raw text and its
-	// field documents (default true): half the disk. DuckDB compresses at
-	// checkpoints, which hold every commit: at 10,000 events/s the p99
-	// from receipt to durable (and to alert) was 1.3–1.5 s compressed,
-	// 0.5–0.65 s not (docs/performance.md). Archives (Parquet, zstd) are
-	// compressed either way.
-	CompressText bool `yaml:"compress_text"`
 }
 
 // Cases configures the incident desk.
@@ -265,7 +258,7 @@ func Default() Config {
 		Detect:    Detection{Builtin: true},
 		Alerts:    DefaultAlerts(),
 		Demo:      Demo{Rate: 200, Seed: 1, Tenant: "default"},
-		Events:    Events{MemoryLimit: "2GB", CompressText: true},
+		Events:    Events{MemoryLimit: "2GB"},
 		Retention: Retention{Interval: Duration(time.Hour)},
 		Reporting: Reporting{RequiredRetentionDays: 365},
 		Cases:     Cases{AutoOpenSeverity: "critical", AutoOpenRisk: true},

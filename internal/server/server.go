@@ -86,7 +86,7 @@ type Server struct {
 func Open(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, Metrics: metrics.New(), deps: deps, stopping: make(chan struct{})}
 	var err error
-	if s.Events, err = duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit, UncompressedText: !cfg.Events.CompressText}); err != nil {
+	if s.Events, err = duckdb.OpenWith(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.Events.MemoryLimit}); err != nil {
 		return nil, err
 	}
 	if s.State, err = sqlite.Open(ctx, cfg.StatePath()); err != nil {

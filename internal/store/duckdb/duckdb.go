@@ -79,7 +79,6 @@ type Store struct {
 	appenders map[string]*duck.Appender
 	parts     map[partKey]string // (tenant, day) → table name
 	nextTable int
-	ddl       string // a new partition's columns
 }
 
 type partKey struct {
@@ -95,14 +94,6 @@ type Options struct {
 	// events peaked at 10.4 GB RSS with the default and 6.6 GB at 2GB
 	// (docs/performance.md); larger aggregations then spill to disk.
 	MemoryLimit string
-	// UncompressedText stores the three large text columns (raw, fields,
-	// ecs) of new partitions uncompressed. DuckDB compresses when it
-	// checkpoints, and a checkpoint holds every commit: with them
-	// compressed, a checkpoint every 256 MB of WAL put the
-	// acknowledgement p99 at 1.3–1.5 s at 10,000 events/s; uncompressed
-	// it is 0.5–0.65 s, for 1.9× the disk (docs/performance.md). Existing
-	// partitions keep how they were made.
-	UncompressedText bool
 }
 
 // memoryLimit is what Options.MemoryLimit accepts.
@@ -121,14 +112,11 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("event store: create folder: %w", err)
 	}
-	db, err := sql.Open("duckdb", path)
+	db, err := openAttached(path)
 	if err != nil {
 		return nil, fmt.Errorf("event store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, appenders: map[string]*duck.Appender{}, parts: map[partKey]string{}, ddl: columnsDDL}
-	if opts.UncompressedText {
-		s.ddl = uncompressedTextDDL
-	}
+	s := &Store{db: db, appenders: map[string]*duck.Appender{}, parts: map[partKey]string{}}
 	if opts.MemoryLimit != "" {
 		// The value matched memoryLimit above: digits and a unit only.
 		if _, err := db.ExecContext(ctx, "SET memory_limit = '"+opts.MemoryLimit+"'"); err != nil {
@@ -143,14 +131,56 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context) error {
-	// Commits append to the WAL; checkpoints (which compress into the
-	// table files) then run every 256 MB instead of every 16 MB, so the
-	// acknowledgement path rarely pays for one. Replaying that much WAL
-	// after a crash takes seconds.
-	if _, err := s.db.ExecContext(ctx, `SET wal_autocheckpoint = '256MB'`); err != nil {
+// rowGroupRows and walCheckpoint size DuckDB's checkpoints. Commits
+// append to the WAL; every walCheckpoint of it, a commit checkpoints: it
+// compresses the rows written since into the file, and rewrites each
+// table's last, partly filled row group whole — holding every other commit
+// meanwhile. With DuckDB's defaults (row groups of 122,880 rows, a 16 MB
+// WAL) the rewrites cost more than the new rows; raising the WAL to 256 MB
+// made them rare but each then stalled intake for about a second (p99
+// 1.3–1.65 s at 10,000 events/s). Row groups of 16,384 rows bound the
+// rewrite, and a 64 MB WAL bounds the new rows: p99 0.33–0.44 s at the
+// same load, for the same CPU and disk (docs/performance.md).
+const (
+	rowGroupRows  = 16384
+	walCheckpoint = "64MB"
+)
+
+// openAttached opens the store's file attached, under the name storeCatalog,
+// to an in-memory DuckDB and made every connection's default: the row group
+// size is an option of ATTACH only.
+func openAttached(path string) (*sql.DB, error) {
+	quoted := "'" + strings.ReplaceAll(path, "'", "''") + "'"
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", quoted, storeCatalog, rowGroupRows)
+	conn, err := duck.NewConnector("", func(ex driver.ExecerContext) error {
+		ctx := context.Background()
+		if _, err := ex.ExecContext(ctx, attach, nil); err != nil {
+			return err
+		}
+		_, err := ex.ExecContext(ctx, "USE "+storeCatalog, nil)
 		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	db := sql.OpenDB(conn)
+	// An in-memory database spills to ./.tmp; a file's own would be
+	// beside it, where the operator expects it.
+	if _, err := db.Exec("SET temp_directory = " + "'" + strings.ReplaceAll(path+".tmp", "'", "''") + "'"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := db.Exec("SET wal_autocheckpoint = '" + walCheckpoint + "'"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// storeCatalog is the name the store's file is attached under.
+const storeCatalog = "yagura_events"
+
+func (s *Store) init(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, tokenBlocksDDL); err != nil {
 		return err
 	}
@@ -250,21 +280,6 @@ const columnsDDL = `tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, ts TIMESTAMP N
 	source_ip VARCHAR, destination_ip VARCHAR, process_command_line VARCHAR, message VARCHAR,
 	raw VARCHAR, parse_error VARCHAR, fields VARCHAR, ecs VARCHAR,
 	http_response_status_code VARCHAR`
-
-// textColumns hold the bulk of an event's bytes, and of a checkpoint's
-// compression work (Options.UncompressedText).
-var textColumns = []string{"raw", "fields", "ecs"}
-
-// uncompressedTextDDL is columnsDDL with textColumns uncompressed.
-var uncompressedTextDDL = func() string {
-	defs := strings.Split(columnsDDL, ",")
-	for i, def := range defs {
-		if slices.Contains(textColumns, strings.Fields(def)[0]) {
-			defs[i] = def + " USING COMPRESSION uncompressed"
-		}
-	}
-	return strings.Join(defs, ",")
-}()
 
 // selectColumns lists the columns read back to rebuild an event: the typed
 // columns too, since the ECS JSON leaves out the string values they hold.
@@ -454,7 +469,7 @@ func (s *Store) partitionLocked(ctx context.Context, tenant string, ts time.Time
 	tbl := fmt.Sprintf("ev_%d", s.nextTable)
 	// DDL runs inside the caller's transaction, so a failed batch leaves
 	// no empty partition behind.
-	if _, err := s.writer.ExecContext(ctx, "CREATE TABLE "+tbl+" ("+s.ddl+")"); err != nil {
+	if _, err := s.writer.ExecContext(ctx, "CREATE TABLE "+tbl+" ("+columnsDDL+")"); err != nil {
 		return "", fmt.Errorf("create partition: %w", err)
 	}
 	if _, err := s.writer.ExecContext(ctx, `INSERT INTO partitions VALUES (?, ?, ?)`, tenant, day, tbl); err != nil {

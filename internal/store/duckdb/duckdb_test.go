@@ -19,13 +19,3 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
-
-func TestConformanceUncompressedText(t *testing.T) {
-	storetest.RunEventStore(t, func(t *testing.T, dir string) store.EventStore {
-		s, err := duckdb.OpenWith(context.Background(), filepath.Join(dir, "events.duckdb"), duckdb.Options{UncompressedText: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
-}

@@ -1,0 +1,53 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yagura-soc/yagura/internal/event"
+)
+
+// The store's file is written in row groups of rowGroupRows (what bounds a
+// checkpoint's rewrite), checkpoints at walCheckpoint, and spills beside
+// itself.
+func TestCheckpointSettings(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "e.duckdb")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	const n = 2*rowGroupRows + 100
+	evs := make([]*event.Event, n)
+	for i := range evs {
+		ts := day.Add(time.Duration(i) * time.Second)
+		evs[i] = &event.Event{Tenant: "acme", ID: fmt.Sprintf("e%06d", i), Timestamp: ts, Ingested: ts, Raw: fmt.Sprintf("line %d", i)}
+	}
+	if err := s.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	var groups int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('`+s.parts[partKey{"acme", day.Unix()}]+`')`).Scan(&groups); err != nil {
+		t.Fatal(err)
+	}
+	if groups != 3 {
+		t.Errorf("%d events stored in %d row groups, want 3 of at most %d rows", n, groups, rowGroupRows)
+	}
+	for setting, want := range map[string]string{"wal_autocheckpoint": "61.0 MiB" /* 64MB, decimal */, "temp_directory": path + ".tmp"} {
+		var got string
+		if err := s.db.QueryRowContext(ctx, "SELECT current_setting('"+setting+"')::VARCHAR").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", setting, got, want)
+		}
+	}
+}
