@@ -11,8 +11,8 @@ import (
 )
 
 // The store's file is written in row groups of rowGroupRows (what bounds a
-// checkpoint's rewrite), checkpoints at walCheckpoint, and spills beside
-// itself.
+// checkpoint's rewrite), checkpoints at walCheckpoint, spills beside
+// itself, and holds its events when opened again.
 func TestCheckpointSettings(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "e.duckdb")
@@ -20,7 +20,7 @@ func TestCheckpointSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	const n = 2*rowGroupRows + 100
 	evs := make([]*event.Event, n)
@@ -49,5 +49,13 @@ func TestCheckpointSettings(t *testing.T) {
 		if got != want {
 			t.Errorf("%s = %q, want %q", setting, got, want)
 		}
+	}
+	s.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.parts[partKey{"acme", day.Unix()}]).Scan(&stored); err != nil || stored != n {
+		t.Errorf("reopened: %d events (%v), want %d", stored, err, n)
 	}
 }

@@ -112,7 +112,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("event store: create folder: %w", err)
 	}
-	db, err := openAttached(path)
+	db, err := openAttached(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("event store: open %s: %w", path, err)
 	}
@@ -149,15 +149,15 @@ const (
 // openAttached opens the store's file attached, under the name storeCatalog,
 // to an in-memory DuckDB and made every connection's default: the row group
 // size is an option of ATTACH only.
-func openAttached(path string) (*sql.DB, error) {
+func openAttached(ctx context.Context, path string) (*sql.DB, error) {
 	quoted := "'" + strings.ReplaceAll(path, "'", "''") + "'"
 	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", quoted, storeCatalog, rowGroupRows)
 	conn, err := duck.NewConnector("", func(ex driver.ExecerContext) error {
-		ctx := context.Background()
-		if _, err := ex.ExecContext(ctx, attach, nil); err != nil {
+		// A pooled connection is made whenever one is needed, after Open.
+		if _, err := ex.ExecContext(context.Background(), attach, nil); err != nil {
 			return err
 		}
-		_, err := ex.ExecContext(ctx, "USE "+storeCatalog, nil)
+		_, err := ex.ExecContext(context.Background(), "USE "+storeCatalog, nil)
 		return err
 	})
 	if err != nil {
@@ -166,11 +166,11 @@ func openAttached(path string) (*sql.DB, error) {
 	db := sql.OpenDB(conn)
 	// An in-memory database spills to ./.tmp; a file's own would be
 	// beside it, where the operator expects it.
-	if _, err := db.Exec("SET temp_directory = " + "'" + strings.ReplaceAll(path+".tmp", "'", "''") + "'"); err != nil {
+	if _, err := db.ExecContext(ctx, "SET temp_directory = '"+strings.ReplaceAll(path+".tmp", "'", "''")+"'"); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if _, err := db.Exec("SET wal_autocheckpoint = '" + walCheckpoint + "'"); err != nil {
+	if _, err := db.ExecContext(ctx, "SET wal_autocheckpoint = '"+walCheckpoint+"'"); err != nil {
 		db.Close()
 		return nil, err
 	}
