@@ -42,7 +42,7 @@ func main() {
 	memoryLimit := flag.String("memory-limit", config.Default().Events.MemoryLimit, "DuckDB's memory cap, as yagura's events.memory_limit (\"\": DuckDB's default)")
 	flag.Parse()
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400) // as yagura hunt runs (cmd/yagura huntGCPercent)
+		debug.SetGCPercent(hunt.GCPercent) // as yagura hunt runs
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -22,7 +22,7 @@ import (
 // event store: "hunt 'QUERY' [--from -24h] [--to now] [--tenant T]". The
 // event store has one owner, so this works while no server holds the folder.
 func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	tuneGC(huntGCPercent)
+	tuneGC(hunt.GCPercent)
 	fs := newFlagSet("hunt", stderr)
 	var d dataFlags
 	d.register(fs)

@@ -126,12 +126,6 @@ func announceDemo(ctx context.Context, srv *server.Server, dataDir string, w io.
 // 10–35 % more events per CPU-second for about 100 MB more peak RSS.
 const serverGCPercent = 200
 
-// huntGCPercent is yagura hunt's: a hunt is one long read whose live heap
-// is a few windows of events, so collecting less often spends memory it
-// has to save CPU it lacks (7 % less CPU than at 200 on the 10M-event
-// retro-hunt benchmark, docs/performance.md).
-const huntGCPercent = 400
-
 // tuneGC sets the garbage collector's target percent unless the
 // environment sets GOGC.
 func tuneGC(percent int) {

@@ -412,7 +412,7 @@ func cidrPrefixes(pfx netip.Prefix) []string {
 func textPattern(v string, wildcards bool) string {
 	var b strings.Builder
 	b.WriteString("(?i)")
-	if v != "" && isWordByte(v[0]) {
+	if v != "" && duckdb.IsWordByte(v[0]) {
 		b.WriteString(`\b`)
 	}
 	if wildcards {
@@ -429,7 +429,7 @@ func textPattern(v string, wildcards bool) string {
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
-	if v != "" && isWordByte(v[len(v)-1]) {
+	if v != "" && duckdb.IsWordByte(v[len(v)-1]) {
 		b.WriteString(`\b`)
 	}
 	return b.String()

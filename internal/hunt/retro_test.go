@@ -213,8 +213,8 @@ func TestRetroHuntWindows(t *testing.T) {
 	}
 }
 
-// wholeEvents hides a detector's EventKeys, so the retro-hunt reads whole
-// events.
+// wholeEvents hides a detector's EventKeys and Scope, so the retro-hunt
+// reads every event, whole.
 type wholeEvents struct{ detect.Detector }
 
 // Reading only the fields the rules and alerts use changes nothing: the

@@ -6,10 +6,6 @@ import (
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 )
 
-// isWordByte is the event store's word character: the token index and the
-// words a query requires must split text the same way.
-var isWordByte = duckdb.IsWordByte
-
 // requiredTokens lists the lower-cased words every event matching e must
 // hold in its raw text or message: the whole words of the bare words and
 // phrases that e requires (through AND only; OR and NOT require none).
@@ -25,12 +21,12 @@ func requiredTokens(e Expr, out []string) []string {
 		v := strings.ToLower(x.Value)
 		wild := func(i int) bool { return !x.Quoted && i >= 0 && i < len(v) && (v[i] == '*' || v[i] == '?') }
 		for i := 0; i < len(v); {
-			if !isWordByte(v[i]) {
+			if !duckdb.IsWordByte(v[i]) {
 				i++
 				continue
 			}
 			j := i
-			for j < len(v) && isWordByte(v[j]) {
+			for j < len(v) && duckdb.IsWordByte(v[j]) {
 				j++
 			}
 			if !wild(i-1) && !wild(j) {

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -500,13 +501,7 @@ func (e *Engine) collectEventKeys() ([]string, bool) {
 			seen[k] = true
 		}
 	}
-	whole := seen[event.FieldOriginal]
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys, whole
+	return slices.Sorted(maps.Keys(seen)), seen[event.FieldOriginal]
 }
 
 // CorrelationStats reports the correlation state's evictions and firings.

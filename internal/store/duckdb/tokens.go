@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -307,15 +306,8 @@ func (s *Store) IndexTokens(ctx context.Context, blockRows int64) (int64, error)
 	if blockRows <= 0 {
 		blockRows = 50_000
 	}
-	s.mu.Lock()
-	tables := make([]string, 0, len(s.parts))
-	for _, tbl := range s.parts {
-		tables = append(tables, tbl)
-	}
-	s.mu.Unlock()
-	sort.Strings(tables)
 	var done int64
-	for _, tbl := range tables {
+	for _, tbl := range s.tables() {
 		n, err := s.indexTable(ctx, tbl, blockRows)
 		done += n
 		if err != nil {
