@@ -11,8 +11,9 @@ import (
 )
 
 // The store's file is written in row groups of rowGroupRows (what bounds a
-// checkpoint's rewrite), checkpoints at walCheckpoint, spills beside
-// itself, and holds its events when opened again.
+// checkpoint's rewrite) with its text columns FSST-compressed, checkpoints
+// at walCheckpoint, spills beside itself, and holds its events when opened
+// again.
 func TestCheckpointSettings(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "e.duckdb")
@@ -40,6 +41,18 @@ func TestCheckpointSettings(t *testing.T) {
 	}
 	if groups != 3 {
 		t.Errorf("%d events stored in %d row groups, want 3 of at most %d rows", n, groups, rowGroupRows)
+	}
+	// Every event has the same (empty) fields, which DuckDB left to choose
+	// would store as a dictionary or a constant.
+	for _, col := range []string{"raw", "fields", "ecs"} {
+		var methods string
+		if err := s.db.QueryRowContext(ctx, `SELECT string_agg(DISTINCT compression, ',') FROM pragma_storage_info('`+
+			s.parts[partKey{"acme", day.Unix()}]+`') WHERE column_name = ? AND segment_type = 'VARCHAR'`, col).Scan(&methods); err != nil {
+			t.Fatal(err)
+		}
+		if methods != "FSST" {
+			t.Errorf("column %s compressed with %s, want FSST", col, methods)
+		}
 	}
 	for setting, want := range map[string]string{"wal_autocheckpoint": "61.0 MiB" /* 64MB, decimal */, "temp_directory": path + ".tmp"} {
 		var got string
