@@ -119,14 +119,30 @@ func FlattenString(data string, f event.Fields) error {
 	return flatten(data, f, nil)
 }
 
+// FlattenSplit is FlattenString, except that the leaves of an object
+// whose dotted name is a key of split go to that map, named relative to
+// the object: {"Event":{"EventData":{"Image":…}}} with split
+// {"Event.EventData": m} stores m["Image"]. A caller that renames an
+// object's members anyway (Windows' EventData) is spared building,
+// hashing and cutting the long names of every one of them.
+func FlattenSplit(data string, f event.Fields, split map[string]event.Fields) error {
+	d := decoder{data: data, f: f, valid: utf8.ValidString(data), split: split}
+	return d.record()
+}
+
 func flatten(data string, f event.Fields, keep *KeySet) error {
 	// One validity pass over the record spares a check per string.
 	d := decoder{data: data, f: f, valid: utf8.ValidString(data), keep: keep}
+	return d.record()
+}
+
+// record reads the one object data must hold.
+func (d *decoder) record() error {
 	d.skipSpace()
 	if d.i >= len(d.data) || d.data[d.i] != '{' {
 		return errNotObject
 	}
-	if err := d.object("", 0); err != nil {
+	if err := d.object("", true, 0); err != nil {
 		return err
 	}
 	d.skipSpace()
@@ -204,6 +220,11 @@ type decoder struct {
 	valid bool // data is valid UTF-8
 	// keep, when set, names the only leaves stored; see FlattenStringKeys.
 	keep *KeySet
+	// split, when set, names objects whose leaves go to maps of their
+	// own; see FlattenSplit.
+	split map[string]event.Fields
+	// inSplit is set while reading such an object.
+	inSplit bool
 }
 
 func (d *decoder) skipSpace() {
@@ -224,8 +245,13 @@ func (d *decoder) errf(what string) error {
 	return fmt.Errorf("json: unexpected %q at byte %d, expected %s", d.data[d.i], d.i, what)
 }
 
-func join(prefix, key string) string {
-	if prefix == "" {
+// join names a member: key itself at a root, prefix.key below one. The
+// record's own members named "" are roots too (their members have always
+// been named without a leading dot); inside a split object they are not,
+// so that its relative names are the record's names with the object's
+// prefix cut off.
+func join(prefix string, root bool, key string) string {
+	if root {
 		return key
 	}
 	return prefix + "." + key
@@ -242,8 +268,9 @@ func (d *decoder) colon() error {
 	return nil
 }
 
-// object reads {...} at d.i and stores its leaves under prefix.
-func (d *decoder) object(prefix string, depth int) error {
+// object reads {...} at d.i and stores its leaves under prefix (as
+// top-level names when root).
+func (d *decoder) object(prefix string, root bool, depth int) error {
 	if depth >= MaxDepth {
 		return fmt.Errorf("json: nesting deeper than %d at byte %d", MaxDepth, d.i)
 	}
@@ -265,7 +292,7 @@ func (d *decoder) object(prefix string, depth int) error {
 		if err := d.colon(); err != nil {
 			return err
 		}
-		name := join(prefix, key)
+		name := join(prefix, root, key)
 		kept := uint8(keepLeaf)
 		if d.keep != nil {
 			kept = d.keep.lookup(name)
@@ -278,7 +305,17 @@ func (d *decoder) object(prefix string, depth int) error {
 				return err
 			}
 		} else if d.i < len(d.data) && d.data[d.i] == '{' {
-			if err := d.object(name, depth+1); err != nil {
+			if own, ok := d.split[name]; ok && !d.inSplit {
+				// Its members are named relative to it, and none of
+				// them is split again.
+				outer := d.f
+				d.f, d.inSplit = own, true
+				err := d.object("", true, depth+1)
+				d.f, d.inSplit = outer, false
+				if err != nil {
+					return err
+				}
+			} else if err := d.object(name, name == "" && !d.inSplit, depth+1); err != nil {
 				return err
 			}
 		} else if d.i < len(d.data) && d.data[d.i] == '[' {
@@ -331,7 +368,7 @@ func (d *decoder) array(prefix string, depth int) error {
 		}
 		switch d.data[d.i] {
 		case '{':
-			if err := d.object(prefix+"."+strconv.Itoa(n), depth+1); err != nil {
+			if err := d.object(prefix+"."+strconv.Itoa(n), false, depth+1); err != nil {
 				return err
 			}
 		case '[':

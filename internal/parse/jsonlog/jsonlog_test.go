@@ -124,3 +124,61 @@ func FuzzFlattenStringKeys(f *testing.F) {
 		flattenKeysAgrees(t, data, keys)
 	})
 }
+
+// FlattenSplit stores the leaves of the named objects in their own maps,
+// relative to the object, and everything else as FlattenString does.
+func TestFlattenSplit(t *testing.T) {
+	cases := []struct {
+		name, in   string
+		rest, sys  event.Fields
+		data       event.Fields
+		wantErrMsg string
+	}{
+		{
+			name: "members of split objects are relative",
+			in:   `{"Event":{"xmlns":"x","System":{"EventID":4688,"Provider":{"#attributes":{"Name":"P"}}},"EventData":{"Image":"a.exe","Data":["1","2"]}}}`,
+			rest: event.Fields{"Event.xmlns": "x"},
+			sys:  event.Fields{"EventID": int64(4688), "Provider.#attributes.Name": "P"},
+			data: event.Fields{"Image": "a.exe", "Data": []any{"1", "2"}},
+		},
+		{
+			name: "names inside a split object are not split again",
+			in:   `{"Event":{"System":{"Event":{"EventData":{"x":1}}}}}`,
+			rest: event.Fields{},
+			sys:  event.Fields{"Event.EventData.x": int64(1)},
+			data: event.Fields{},
+		},
+		{
+			name: "a split name holding an array or a scalar stays with the rest",
+			in:   `{"Event":{"System":[{"EventID":1}],"EventData":"text"}}`,
+			rest: event.Fields{"Event.System.0.EventID": int64(1), "Event.EventData": "text"},
+			sys:  event.Fields{},
+			data: event.Fields{},
+		},
+		{
+			name:       "syntax errors inside a split object are still errors",
+			in:         `{"Event":{"System":{"EventID":}}}`,
+			wantErrMsg: "expected a value",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rest, sys, data := event.Fields{}, event.Fields{}, event.Fields{}
+			err := FlattenSplit(c.in, rest, map[string]event.Fields{"Event.System": sys, "Event.EventData": data})
+			if c.wantErrMsg != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErrMsg) {
+					t.Fatalf("error %v, want one saying %q", err, c.wantErrMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for label, pair := range map[string][2]event.Fields{"rest": {rest, c.rest}, "System": {sys, c.sys}, "EventData": {data, c.data}} {
+				if !reflect.DeepEqual(pair[0], pair[1]) {
+					t.Errorf("%s = %v, want %v", label, pair[0], pair[1])
+				}
+			}
+		})
+	}
+}

@@ -13,15 +13,50 @@ import (
 
 // parseFlat is Parse's fast path: parse/jsonlog's single-pass flattener
 // turns the object into dotted keys ("System.Provider.Name",
-// "Event.EventData.Image", "winlog.event_data.Image") without building
-// nested maps, and the keys are renamed here. It gives the same fields as
+// "winlog.event_data.Image") without building nested maps, and the keys
+// are renamed here. The System, EventData and UserData objects are
+// flattened into maps of their own, keyed relative to the object, so their
+// members' long names are never built. It gives the same fields as
 // FromMap on the decoded object (TestFastPathAgrees).
 func parseFlat(data []byte) (parse.Record, error) {
-	flat := flatPool.Get().(event.Fields)
-	defer func() {
-		clear(flat)
-		flatPool.Put(flat)
-	}()
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	if err := jsonlog.FlattenSplit(string(data), sc.rest, sc.split); err != nil {
+		return parse.Record{}, err
+	}
+	var system, eventData, userData event.Fields
+	switch {
+	case sc.arrayWhereObject():
+		return parseUnsplit(data)
+	case len(sc.split["Event.System"]) > 0:
+		system, eventData, userData = sc.split["Event.System"], sc.split["Event.EventData"], sc.split["Event.UserData"]
+	case len(sc.split["System"]) > 0:
+		system, eventData, userData = sc.split["System"], sc.split["EventData"], sc.split["UserData"]
+	case !sc.splitEmpty():
+		return parseUnsplit(data) // EventData without System: as the NXLog form
+	case hasPrefixKey(sc.rest, "winlog."):
+		return flatWinlogbeat(sc.rest)
+	default:
+		return fromFlatNXLog(sc.rest)
+	}
+	f := make(event.Fields, len(system)+len(eventData)+len(userData))
+	rec := parse.Record{Format: Format, Fields: f}
+	for k, v := range system {
+		setSystem(f, &rec, k, v)
+	}
+	if err := finishSystem(f); err != nil {
+		return parse.Record{}, err
+	}
+	payload(f, eventData, "")
+	payload(f, userData, "")
+	return rec, nil
+}
+
+// parseUnsplit is parseFlat for the odd records whose System, EventData or
+// UserData member is not an object: everything under one set of dotted
+// keys, as FromMap sees it.
+func parseUnsplit(data []byte) (parse.Record, error) {
+	flat := make(event.Fields, 48)
 	if err := jsonlog.Flatten(data, flat); err != nil {
 		return parse.Record{}, err
 	}
@@ -33,14 +68,7 @@ func parseFlat(data []byte) (parse.Record, error) {
 	case hasPrefixKey(flat, "winlog."):
 		return flatWinlogbeat(flat)
 	default:
-		if _, ok := flat["EventID"]; ok {
-			m := make(map[string]any, len(flat))
-			for k, v := range flat {
-				m[k] = v
-			}
-			return fromNXLog(m)
-		}
-		return parse.Record{}, errors.New("winevent: no System, Event, winlog or EventID member")
+		return fromFlatNXLog(flat)
 	}
 	f := make(event.Fields, len(flat))
 	rec := parse.Record{Format: Format, Fields: f}
@@ -58,10 +86,67 @@ func parseFlat(data []byte) (parse.Record, error) {
 	return rec, nil
 }
 
-// flatPool recycles parseFlat's scratch map: the record's fields are copied
-// out of it (values are shared, the table is not), and a fresh 48-entry
-// table per Windows event was the normalizer's largest allocation.
-var flatPool = sync.Pool{New: func() any { return make(event.Fields, 48) }}
+// fromFlatNXLog reads the NXLog form (EventID among the record's own
+// members) from its flattened keys.
+func fromFlatNXLog(flat event.Fields) (parse.Record, error) {
+	if _, ok := flat["EventID"]; !ok {
+		return parse.Record{}, errors.New("winevent: no System, Event, winlog or EventID member")
+	}
+	m := make(map[string]any, len(flat))
+	for k, v := range flat {
+		m[k] = v
+	}
+	return fromNXLog(m)
+}
+
+// splitObjects are the members parseFlat flattens into maps of their own.
+var splitObjects = []string{"Event.System", "Event.EventData", "Event.UserData", "System", "EventData", "UserData"}
+
+// scratch holds parseFlat's maps between records: the record's fields are
+// copied out of them (values are shared, the tables are not), and fresh
+// tables per Windows event were the normalizer's largest allocation.
+type scratch struct {
+	rest  event.Fields
+	split map[string]event.Fields
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	sc := &scratch{rest: make(event.Fields, 8), split: make(map[string]event.Fields, len(splitObjects))}
+	for _, name := range splitObjects {
+		sc.split[name] = make(event.Fields, 32)
+	}
+	return sc
+}}
+
+func (sc *scratch) release() {
+	clear(sc.rest)
+	for _, m := range sc.split {
+		clear(m)
+	}
+	scratchPool.Put(sc)
+}
+
+func (sc *scratch) splitEmpty() bool {
+	for _, m := range sc.split {
+		if len(m) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// arrayWhereObject reports leaves under a split name that the flattener
+// left among the rest: the member was an array ("System.0.EventID").
+func (sc *scratch) arrayWhereObject() bool {
+	for k := range sc.rest {
+		for _, name := range splitObjects {
+			if len(k) > len(name) && k[len(name)] == '.' && strings.HasPrefix(k, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func hasPrefixKey(f event.Fields, prefix string) bool {
 	for k := range f {
@@ -175,12 +260,17 @@ func payload(f, flat event.Fields, prefix string) {
 			}
 			continue
 		}
-		parts := strings.Split(rest, ".")
-		leaf := parts[len(parts)-1]
-		if leaf == "#text" && len(parts) > 1 {
-			leaf = parts[len(parts)-2]
-		}
-		if skipLeaf(parts, leaf) {
+		leaf := rest
+		if strings.IndexByte(rest, '.') >= 0 { // nested: most entries are not
+			parts := strings.Split(rest, ".")
+			leaf = parts[len(parts)-1]
+			if leaf == "#text" && len(parts) > 1 {
+				leaf = parts[len(parts)-2]
+			}
+			if skipLeaf(parts, leaf) {
+				continue
+			}
+		} else if skipLeaf(nil, leaf) {
 			continue
 		}
 		f[leaf] = render(v)
@@ -206,7 +296,7 @@ func skipLeaf(parts []string, leaf string) bool {
 	if leaf == "_" || leaf == "xmlns" || strings.HasPrefix(leaf, "xmlns:") {
 		return true
 	}
-	for _, p := range parts[:len(parts)-1] {
+	for _, p := range parts[:max(len(parts)-1, 0)] {
 		if p == "#attributes" {
 			return true
 		}

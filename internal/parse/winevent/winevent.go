@@ -282,6 +282,8 @@ func render(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
+	case string:
+		return v // as it is: text(v) would box the string again
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, it := range x {

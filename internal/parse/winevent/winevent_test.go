@@ -1,11 +1,14 @@
 package winevent
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/yagura-soc/yagura/internal/event"
@@ -122,11 +125,27 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// A member named "" inside System: no dot is dropped from the names
+	// below it when System is flattened apart.
+	f.Add([]byte(`{"System":{"EventID":"0","":{"":""}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := Parse(data)
 		if err == nil && (rec.Format != Format || rec.Fields["EventID"] == nil) {
 			t.Errorf("accepted a record without EventID: %v", rec.Fields)
 		}
 		Looks(data)
+		// Flattening System, EventData and UserData apart is only a
+		// shortcut: the whole record under dotted keys gives the same
+		// fields. (Their values are not compared: when two payload
+		// entries share a leaf name, "A.X" and "B.X", which one wins
+		// depends on map order either way.)
+		if in := bytes.TrimSpace(data); len(in) > 0 && in[0] == '{' {
+			split, err1 := parseFlat(in)
+			whole, err2 := parseUnsplit(in)
+			if (err1 == nil) != (err2 == nil) || !split.Time.Equal(whole.Time) ||
+				!slices.Equal(slices.Sorted(maps.Keys(split.Fields)), slices.Sorted(maps.Keys(whole.Fields))) {
+				t.Errorf("split and whole flattening differ:\nsplit %v %v\nwhole %v %v", split, err1, whole, err2)
+			}
+		}
 	})
 }
