@@ -160,13 +160,12 @@ func hasPrefixKey(f event.Fields, prefix string) bool {
 // setSystem maps one flattened System key (relative to System.) to its
 // field name.
 func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
-	k = strings.Replace(k, "#attributes.", "", 1)
-	head, leaf, nested := strings.Cut(k, ".")
+	head, leaf, nested := systemKey(k)
 	switch head {
 	case "Provider":
 		if nested {
 			if s := text(v); s != "" {
-				f["Provider_"+leaf] = s
+				f[providerField(leaf)] = s
 			}
 		} else if s := text(v); s != "" {
 			f["Provider_Name"] = s // python-evtx classic providers
@@ -203,10 +202,42 @@ func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
 		}
 	case "EventID_attrs", "Correlation", "#attributes", "xmlns":
 	default:
-		if v != nil && (!nested || leaf == "#text") {
+		if _, ok := v.(string); ok && (!nested || leaf == "#text") {
+			f[head] = v // as it is: text(v) would box the string again
+		} else if v != nil && (!nested || leaf == "#text") {
 			f[head] = text(v)
 		}
 	}
+}
+
+// systemKey cuts a System key at its first dot once its first
+// "#attributes." is gone ("Provider.#attributes.Name" → Provider, Name),
+// building no new string for the shapes exporters write.
+func systemKey(k string) (head, leaf string, nested bool) {
+	const attrs = "#attributes."
+	i := strings.Index(k, attrs)
+	switch {
+	case i < 0:
+		return strings.Cut(k, ".")
+	case i == 0:
+		return strings.Cut(k[len(attrs):], ".")
+	case strings.IndexByte(k, '.') == i-1:
+		return k[:i-1], k[i+len(attrs):], true
+	}
+	return strings.Cut(strings.Replace(k, attrs, "", 1), ".")
+}
+
+// providerField names a Provider attribute's field.
+func providerField(attr string) string {
+	switch attr {
+	case "Name":
+		return "Provider_Name"
+	case "Guid":
+		return "Provider_Guid"
+	case "EventSourceName":
+		return "Provider_EventSourceName"
+	}
+	return "Provider_" + attr
 }
 
 // finishSystem applies the rules FromParts applies after the System loop.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/yagura-soc/yagura/internal/shareddata"
@@ -81,6 +82,21 @@ func BenchmarkParse(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := Parse(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// systemKey is strings.Cut of the key without its first "#attributes.".
+func TestSystemKey(t *testing.T) {
+	for _, k := range []string{
+		"EventID", "Provider.#attributes.Name", "#attributes.xmlns", "TimeCreated.#attributes.SystemTime",
+		"Execution.#attributes.ProcessID", "EventID.#text", "Provider.Name", "A.B.#attributes.C",
+		"#attributes.", "X.#attributes.", ".#attributes.Y", "#attributes.A.#attributes.B", "",
+	} {
+		head, leaf, nested := systemKey(k)
+		wantHead, wantLeaf, wantNested := strings.Cut(strings.Replace(k, "#attributes.", "", 1), ".")
+		if head != wantHead || leaf != wantLeaf || nested != wantNested {
+			t.Errorf("systemKey(%q) = %q, %q, %v; want %q, %q, %v", k, head, leaf, nested, wantHead, wantLeaf, wantNested)
 		}
 	}
 }
