@@ -28,6 +28,37 @@ func TestEachToken(t *testing.T) {
 	}
 }
 
+func TestTokensWithin(t *testing.T) {
+	const raw = "<38>Nov  2 09:00:03 bastion-01 sshd[19808]: Accepted publickey for jyoung"
+	cases := []struct {
+		sub  string
+		want bool
+	}{
+		{"Accepted publickey for jyoung", true}, // a syslog message
+		{"", true},
+		{raw, true},
+		{"ccepted publickey", false}, // starts inside "Accepted": "ccepted" is no token of raw
+		{"Accepted public", false},   // ends inside "publickey"
+		{": Accepted", true},         // starts with a separator
+		{"Accepted publickey for", true},
+		{"Rejected", false},
+	}
+	for _, c := range cases {
+		if got := tokensWithin(raw, c.sub); got != c.want {
+			t.Errorf("tokensWithin(raw, %q) = %v, want %v", c.sub, got, c.want)
+		}
+		if c.want { // what the shortcut promises
+			have := map[uint64]bool{}
+			eachToken(raw, func(h uint64) { have[h] = true })
+			eachToken(c.sub, func(h uint64) {
+				if !have[h] {
+					t.Errorf("%q has a token raw lacks", c.sub)
+				}
+			})
+		}
+	}
+}
+
 func TestBloom(t *testing.T) {
 	set := newTokenSet(0)
 	for i := range 5000 {
