@@ -452,6 +452,9 @@ func nullableString(v any) any {
 	if v == nil {
 		return nil
 	}
+	if s, ok := v.(string); ok && s != "" && strings.IndexByte(s, 0) < 0 {
+		return v // the map's own interface value: boxing s again allocates
+	}
 	s := event.String(v)
 	if s == "" {
 		return nil
