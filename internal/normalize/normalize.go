@@ -75,9 +75,11 @@ func (n Normalizer) Event(ev *event.Event, data []byte, format string) {
 		ev.SetECS("event.invalid_utf8", true)
 	}
 	if ev.ECS == nil {
-		// Syslog auth and network records set 20-odd ECS fields; one
-		// right-sized table beats growing through two.
-		ev.ECS = make(event.Fields, 32)
+		// Syslog auth, network and Windows records set 20-odd ECS
+		// fields; one right-sized table beats growing through two. 28 is
+		// the most a 32-slot table holds: a hint of 29 to 56 allocates
+		// 64 slots, twice the bytes (2,392 against 1,240).
+		ev.ECS = make(event.Fields, 28)
 	}
 	rec, err := n.Parsers.Parse(format, data)
 	if err != nil && rec.Fields == nil {
