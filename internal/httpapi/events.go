@@ -95,7 +95,7 @@ func decodeItems(body []byte) ([]pipeline.Item, error) {
 		}
 		items := make([]pipeline.Item, 0, len(raw))
 		for i, v := range raw {
-			items = append(items, itemFrom(v, fmt.Sprintf("item %d", i)))
+			items = append(items, itemFrom(v, place{"item", i}))
 		}
 		return items, nil
 	}
@@ -111,7 +111,7 @@ func decodeItems(body []byte) ([]pipeline.Item, error) {
 		}
 		if b[0] == '"' {
 			// A log line: one pass decodes and checks it.
-			items = append(items, lineItem(b, fmt.Sprintf("line %d", line)))
+			items = append(items, lineItem(b, place{"line", line}))
 			continue
 		}
 		if !json.Valid(b) {
@@ -119,29 +119,38 @@ func decodeItems(body []byte) ([]pipeline.Item, error) {
 				Invalid: fmt.Sprintf("line %d is not valid JSON; stored as raw text", line)})
 			continue
 		}
-		items = append(items, itemFrom(bytes.Clone(b), fmt.Sprintf("line %d", line)))
+		items = append(items, itemFrom(bytes.Clone(b), place{"line", line}))
 	}
 	return items, sc.Err()
 }
 
+// place says where in a body an item was ("line 3", "item 0"); it is
+// formatted only for an item that is reported, not for every item.
+type place struct {
+	kind string
+	n    int
+}
+
+func (p place) String() string { return p.kind + " " + strconv.Itoa(p.n) }
+
 // itemFrom turns one JSON value into an item: strings are raw log lines,
 // objects are records; other values are kept raw and reported.
-func itemFrom(v json.RawMessage, where string) pipeline.Item {
+func itemFrom(v json.RawMessage, where place) pipeline.Item {
 	switch v[0] {
 	case '"':
 		return lineItem(v, where)
 	case '{':
 		return pipeline.Item{Data: v}
 	}
-	return pipeline.Item{Data: v, Invalid: where + " is neither a string nor an object; stored as raw text"}
+	return pipeline.Item{Data: v, Invalid: where.String() + " is neither a string nor an object; stored as raw text"}
 }
 
 // lineItem decodes a JSON string holding a raw log line; one that does not
 // decode is kept raw and reported.
-func lineItem(v []byte, where string) pipeline.Item {
+func lineItem(v []byte, where place) pipeline.Item {
 	line, err := jsonlog.Unquote(v)
 	if err != nil {
-		return pipeline.Item{Data: bytes.Clone(v), Invalid: where + " is not a valid JSON string (" + err.Error() + "); stored as raw text"}
+		return pipeline.Item{Data: bytes.Clone(v), Invalid: where.String() + " is not a valid JSON string (" + err.Error() + "); stored as raw text"}
 	}
 	return pipeline.Item{Data: []byte(line)}
 }
