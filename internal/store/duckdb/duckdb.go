@@ -448,11 +448,11 @@ func encodeRow(ev *event.Event, arena *[]byte) ([]driver.Value, error) {
 	both := unsafe.String(&buf[start], len(buf)-start)
 	split -= start
 	row := make([]driver.Value, len(tableColumns))
-	row[0], row[1], row[2], row[3], row[4] = ev.Tenant, nulSafe(ev.ID), ev.Timestamp.UTC(), ev.Ingested.UTC(), nulSafe(ev.Source)
+	row[0], row[1], row[2], row[3], row[4] = ev.Tenant, ev.ID, ev.Timestamp.UTC(), ev.Ingested.UTC(), ev.Source
 	for i, c := range typedColumns {
 		row[typedPosition[i]] = nullableString(ev.ECS[c.Field])
 	}
-	row[15], row[16], row[17], row[18] = nulSafe(ev.Raw), nullableString(ev.ParseError), both[:split], both[split:]
+	row[15], row[16], row[17], row[18] = ev.Raw, nullableString(ev.ParseError), both[:split], both[split:]
 	return row, nil
 }
 
@@ -460,25 +460,13 @@ func nullableString(v any) any {
 	if v == nil {
 		return nil
 	}
-	if s, ok := v.(string); ok && s != "" && strings.IndexByte(s, 0) < 0 {
+	if s, ok := v.(string); ok && s != "" {
 		return v // the map's own interface value: boxing s again allocates
 	}
-	s := event.String(v)
-	if s == "" {
-		return nil
+	if s := event.String(v); s != "" {
+		return s
 	}
-	return nulSafe(s)
-}
-
-// nulSafe passes a string holding a NUL byte to the appender as bytes: the
-// driver hands a Go string to DuckDB as a C string, which would cut it at
-// the NUL (a log line with one was stored truncated), while bytes go with
-// their length. The JSON columns never hold a raw NUL.
-func nulSafe(s string) driver.Value {
-	if strings.IndexByte(s, 0) >= 0 {
-		return []byte(s)
-	}
-	return s
+	return nil
 }
 
 // partitionLocked returns the table for (tenant, day of ts), creating it.
