@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/yagura-soc/yagura/internal/demo"
+	"github.com/yagura-soc/yagura/internal/detect/live"
 	"github.com/yagura-soc/yagura/internal/event"
+	"github.com/yagura-soc/yagura/internal/metrics"
 	"github.com/yagura-soc/yagura/internal/normalize"
 	"github.com/yagura-soc/yagura/internal/store/duckdb"
 )
@@ -64,4 +67,45 @@ func BenchmarkEventStoreAppend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkProcess is a worker's share of the pipeline for 1,000-record
+// batches of demo traffic: normalize, detect with the built-in pack,
+// encode for DuckDB and build the token filter. "lines" leaves out the
+// Windows JSON records (the line-shaped sources only).
+func BenchmarkProcess(b *testing.B) {
+	s, err := duckdb.Open(context.Background(), filepath.Join(b.TempDir(), "e.duckdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rules, _, err := live.New(live.Config{Builtin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := demoLines(40000)
+	var lines [][]byte
+	for _, l := range all {
+		if l[0] != '{' {
+			lines = append(lines, l)
+		}
+	}
+	p := &Pipeline{normalize: normalize.Event, detector: rules, metrics: metrics.New(),
+		log: slog.New(slog.DiscardHandler), preparer: s}
+	for _, mix := range []struct {
+		name    string
+		records [][]byte
+	}{{"mix", all}, {"lines", lines}} {
+		b.Run(mix.name, func(b *testing.B) {
+			const batch = 1000
+			for i := 0; b.Loop(); i++ {
+				items := make([]Item, batch)
+				for k := range items {
+					items[k] = Item{Data: mix.records[(i*batch+k)%len(mix.records)]}
+				}
+				p.process(&job{batch: Batch{Tenant: "default", Source: "http", Received: time.Now().UTC(), Items: items}})
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
