@@ -88,48 +88,30 @@ var otherKinds = map[string]ecsKind{
 // process, file, registry and dns fields. It fills ev.Timestamp from
 // TimeCreated when the caller has not set it.
 func Windows(ev *event.Event) {
-	f := ev.Fields
-	str := func(k string) string {
-		s, _ := f[k].(string)
-		return s
-	}
-	set := func(name, v string) {
-		if v != "" && v != "-" {
-			ev.SetECS(name, v)
-		}
-	}
-	// copyField is set(name, str(k)) that stores the field's own interface
-	// value: boxing its string again was a fifth of a Windows event's
-	// allocations.
-	copyField := func(name, k string) {
-		v := f[k]
-		if s, ok := v.(string); ok && s != "" && s != "-" {
-			ev.SetECS(name, v)
-		}
-	}
-	channel := str("Channel")
+	w := winFields{ev}
+	channel := w.str("Channel")
 	ds := event.WindowsDataset(channel)
-	if channel == "" && strings.EqualFold(str("Provider_Name"), "Microsoft-Windows-Sysmon") {
+	if channel == "" && strings.EqualFold(w.str("Provider_Name"), "Microsoft-Windows-Sysmon") {
 		ds = event.DatasetWindowsSysmon
 	}
-	code := str("EventID")
+	code := w.str("EventID")
 	ev.SetECS("event.module", "windows")
 	ev.SetECS("event.dataset", ds)
 	ev.SetECS("event.kind", "event")
-	set("event.code", code)
-	copyField("event.provider", "Provider_Name")
-	copyField("winlog.provider_name", "Provider_Name")
-	set("winlog.channel", channel)
-	copyField("winlog.record_id", "EventRecordID")
-	set("winlog.event_id", code)
+	w.set("event.code", code)
+	w.copy("event.provider", "Provider_Name")
+	w.copy("winlog.provider_name", "Provider_Name")
+	w.set("winlog.channel", channel)
+	w.copy("winlog.record_id", "EventRecordID")
+	w.set("winlog.event_id", code)
 	if ev.Timestamp.IsZero() {
-		if t, err := winevent.ParseTime(str("TimeCreated")); err == nil {
+		if t, err := winevent.ParseTime(w.str("TimeCreated")); err == nil {
 			ev.Timestamp = t
 		}
 	}
 	ev.Timestamp = ev.Timestamp.UTC()
 
-	setHost(ev, str("Computer"))
+	setHost(ev, w.str("Computer"))
 
 	kind, ok := otherKinds[code]
 	switch ds {
@@ -137,31 +119,31 @@ func Windows(ev *event.Event) {
 		if k, found := securityKinds[code]; found {
 			kind, ok = k, true
 		}
-		windowsSecurity(ev, code, str, set, copyField)
+		windowsSecurity(w, code)
 	case event.DatasetWindowsSysmon:
 		if k, found := sysmonKinds[code]; found {
 			kind, ok = k, true
 		}
-		windowsSysmon(ev, code, str, set, copyField)
+		windowsSysmon(w, code)
 	default:
 		if ds == event.DatasetWindowsPowerShell && code == "4104" {
-			copyField("powershell.file.script_block_text", "ScriptBlockText")
+			w.copy("powershell.file.script_block_text", "ScriptBlockText")
 		}
 		if code == "7045" {
-			copyField("service.name", "ServiceName")
-			copyField("file.path", "ImagePath")
+			w.copy("service.name", "ServiceName")
+			w.copy("file.path", "ImagePath")
 		}
-		subjectUser(ev, str, set, copyField)
+		subjectUser(w)
 	}
 	if ok {
 		ev.SetECS("event.category", []any{kind.category})
 		ev.SetECS("event.type", []any{kind.typ})
-		set("event.action", kind.action)
-		set("event.outcome", kind.outcome)
+		w.set("event.action", kind.action)
+		w.set("event.outcome", kind.outcome)
 	}
 	if ds == event.DatasetWindowsSecurity {
 		// Audit keywords say it for every Security event.
-		switch strings.ToLower(str("Keywords")) {
+		switch strings.ToLower(w.str("Keywords")) {
 		case "0x8020000000000000":
 			ev.SetECS("event.outcome", "success")
 		case "0x8010000000000000":
@@ -171,162 +153,188 @@ func Windows(ev *event.Event) {
 }
 
 // windowsSecurity maps Security-Auditing payloads.
-func windowsSecurity(ev *event.Event, code string, str func(string) string, set, copyField func(string, string)) {
+func windowsSecurity(w winFields, code string) {
 	switch code {
 	case "4624", "4625", "4634", "4647", "4648", "4672", "4768", "4769", "4771", "4776":
 		// Logon events: the account logging on is the target.
-		user := str("TargetUserName")
+		user := w.str("TargetUserName")
 		if code == "4672" || user == "" {
-			user = str("SubjectUserName")
+			user = w.str("SubjectUserName")
 		}
-		set("user.name", user)
-		dom := str("TargetDomainName")
+		w.set("user.name", user)
+		dom := w.str("TargetDomainName")
 		if code == "4672" || dom == "" {
-			dom = str("SubjectDomainName")
+			dom = w.str("SubjectDomainName")
 		}
-		set("user.domain", dom)
-		set("user.id", firstOf(str("TargetUserSid"), str("SubjectUserSid")))
-		copyField("winlog.logon.type", "LogonType")
-		set("winlog.logon.id", firstOf(str("TargetLogonId"), str("SubjectLogonId")))
-		setIP(ev, "source.ip", str("IpAddress"))
-		setPort(ev, "source.port", str("IpPort"))
-		copyField("source.domain", "WorkstationName")
+		w.set("user.domain", dom)
+		w.set("user.id", firstOf(w.str("TargetUserSid"), w.str("SubjectUserSid")))
+		w.copy("winlog.logon.type", "LogonType")
+		w.set("winlog.logon.id", firstOf(w.str("TargetLogonId"), w.str("SubjectLogonId")))
+		setIP(w.ev, "source.ip", w.str("IpAddress"))
+		setPort(w.ev, "source.port", w.str("IpPort"))
+		w.copy("source.domain", "WorkstationName")
 		if code == "4776" {
-			copyField("user.name", "TargetUserName")
-			copyField("source.domain", "Workstation")
+			w.copy("user.name", "TargetUserName")
+			w.copy("source.domain", "Workstation")
 		}
 		if code == "4625" || code == "4771" {
-			copyField("winlog.event_data.Status", "Status")
+			w.copy("winlog.event_data.Status", "Status")
 		}
 	case "4688":
-		subjectUser(ev, str, set, copyField)
-		copyField("process.executable", "NewProcessName")
-		set("process.name", baseName(str("NewProcessName")))
-		copyField("process.command_line", "CommandLine")
-		setPID(ev, "process.pid", str("NewProcessId"))
-		copyField("process.parent.executable", "ParentProcessName")
-		set("process.parent.name", baseName(str("ParentProcessName")))
-		setPID(ev, "process.parent.pid", str("ProcessId"))
-		copyField("winlog.logon.id", "SubjectLogonId")
+		subjectUser(w)
+		w.copy("process.executable", "NewProcessName")
+		w.set("process.name", baseName(w.str("NewProcessName")))
+		w.copy("process.command_line", "CommandLine")
+		setPID(w.ev, "process.pid", w.str("NewProcessId"))
+		w.copy("process.parent.executable", "ParentProcessName")
+		w.set("process.parent.name", baseName(w.str("ParentProcessName")))
+		setPID(w.ev, "process.parent.pid", w.str("ProcessId"))
+		w.copy("winlog.logon.id", "SubjectLogonId")
 	case "4689":
-		subjectUser(ev, str, set, copyField)
-		copyField("process.executable", "ProcessName")
-		setPID(ev, "process.pid", str("ProcessId"))
+		subjectUser(w)
+		w.copy("process.executable", "ProcessName")
+		setPID(w.ev, "process.pid", w.str("ProcessId"))
 	case "5156", "5157", "5158":
-		copyField("process.executable", "Application")
-		setPID(ev, "process.pid", firstOf(str("ProcessID"), str("ProcessId")))
-		setIP(ev, "source.ip", str("SourceAddress"))
-		setPort(ev, "source.port", str("SourcePort"))
-		setIP(ev, "destination.ip", str("DestAddress"))
-		setPort(ev, "destination.port", str("DestPort"))
-		copyField("network.iana_number", "Protocol")
+		w.copy("process.executable", "Application")
+		setPID(w.ev, "process.pid", firstOf(w.str("ProcessID"), w.str("ProcessId")))
+		setIP(w.ev, "source.ip", w.str("SourceAddress"))
+		setPort(w.ev, "source.port", w.str("SourcePort"))
+		setIP(w.ev, "destination.ip", w.str("DestAddress"))
+		setPort(w.ev, "destination.port", w.str("DestPort"))
+		w.copy("network.iana_number", "Protocol")
 	case "5140", "5145":
-		subjectUser(ev, str, set, copyField)
-		setIP(ev, "source.ip", str("IpAddress"))
-		setPort(ev, "source.port", str("IpPort"))
-		copyField("file.path", "RelativeTargetName")
+		subjectUser(w)
+		setIP(w.ev, "source.ip", w.str("IpAddress"))
+		setPort(w.ev, "source.port", w.str("IpPort"))
+		w.copy("file.path", "RelativeTargetName")
 	default:
-		subjectUser(ev, str, set, copyField)
+		subjectUser(w)
 		// Account management: the subject acts on a target account or group.
-		if t := str("TargetUserName"); t != "" && t != "-" {
+		if t := w.str("TargetUserName"); t != "" && t != "-" {
 			switch code {
 			case "4727", "4728", "4729", "4730", "4731", "4732", "4733", "4734", "4735", "4737",
 				"4754", "4755", "4756", "4757", "4758":
-				set("group.name", t)
-				copyField("group.domain", "TargetDomainName")
-				copyField("group.id", "TargetSid")
-				set("user.target.name", memberName(str("MemberName")))
-				copyField("user.target.id", "MemberSid")
+				w.set("group.name", t)
+				w.copy("group.domain", "TargetDomainName")
+				w.copy("group.id", "TargetSid")
+				w.set("user.target.name", memberName(w.str("MemberName")))
+				w.copy("user.target.id", "MemberSid")
 			default:
-				set("user.target.name", t)
-				copyField("user.target.domain", "TargetDomainName")
-				set("user.target.id", firstOf(str("TargetSid"), str("TargetUserSid")))
+				w.set("user.target.name", t)
+				w.copy("user.target.domain", "TargetDomainName")
+				w.set("user.target.id", firstOf(w.str("TargetSid"), w.str("TargetUserSid")))
 			}
 		}
-		copyField("winlog.logon.id", "SubjectLogonId")
-		setIP(ev, "source.ip", str("IpAddress"))
-		setPort(ev, "source.port", str("IpPort"))
+		w.copy("winlog.logon.id", "SubjectLogonId")
+		setIP(w.ev, "source.ip", w.str("IpAddress"))
+		setPort(w.ev, "source.port", w.str("IpPort"))
 	}
 }
 
 // windowsSysmon maps Sysmon payloads.
-func windowsSysmon(ev *event.Event, code string, str func(string) string, set, copyField func(string, string)) {
-	setUser(ev, "user", str("User"))
-	img := str("Image")
-	set("process.executable", img)
-	set("process.name", baseName(img))
-	setPID(ev, "process.pid", str("ProcessId"))
-	copyField("process.entity_id", "ProcessGuid")
-	copyField("winlog.logon.id", "LogonId")
+func windowsSysmon(w winFields, code string) {
+	setUser(w.ev, "user", w.str("User"))
+	img := w.str("Image")
+	w.set("process.executable", img)
+	w.set("process.name", baseName(img))
+	setPID(w.ev, "process.pid", w.str("ProcessId"))
+	w.copy("process.entity_id", "ProcessGuid")
+	w.copy("winlog.logon.id", "LogonId")
 	switch code {
 	case "1":
-		copyField("process.command_line", "CommandLine")
-		copyField("process.working_directory", "CurrentDirectory")
-		copyField("process.parent.executable", "ParentImage")
-		set("process.parent.name", baseName(str("ParentImage")))
-		copyField("process.parent.command_line", "ParentCommandLine")
-		setPID(ev, "process.parent.pid", str("ParentProcessId"))
-		copyField("process.parent.entity_id", "ParentProcessGuid")
-		copyField("process.pe.original_file_name", "OriginalFileName")
-		copyField("process.pe.description", "Description")
-		copyField("process.pe.product", "Product")
-		copyField("process.pe.company", "Company")
-		setHashes(ev, "process.hash.", str("Hashes"))
+		w.copy("process.command_line", "CommandLine")
+		w.copy("process.working_directory", "CurrentDirectory")
+		w.copy("process.parent.executable", "ParentImage")
+		w.set("process.parent.name", baseName(w.str("ParentImage")))
+		w.copy("process.parent.command_line", "ParentCommandLine")
+		setPID(w.ev, "process.parent.pid", w.str("ParentProcessId"))
+		w.copy("process.parent.entity_id", "ParentProcessGuid")
+		w.copy("process.pe.original_file_name", "OriginalFileName")
+		w.copy("process.pe.description", "Description")
+		w.copy("process.pe.product", "Product")
+		w.copy("process.pe.company", "Company")
+		setHashes(w.ev, "process.hash.", w.str("Hashes"))
 	case "3":
-		setIP(ev, "source.ip", str("SourceIp"))
-		setPort(ev, "source.port", str("SourcePort"))
-		copyField("source.domain", "SourceHostname")
-		setIP(ev, "destination.ip", str("DestinationIp"))
-		setPort(ev, "destination.port", str("DestinationPort"))
-		copyField("destination.domain", "DestinationHostname")
-		set("network.transport", strings.ToLower(str("Protocol")))
-		if in := str("Initiated"); in != "" {
+		setIP(w.ev, "source.ip", w.str("SourceIp"))
+		setPort(w.ev, "source.port", w.str("SourcePort"))
+		w.copy("source.domain", "SourceHostname")
+		setIP(w.ev, "destination.ip", w.str("DestinationIp"))
+		setPort(w.ev, "destination.port", w.str("DestinationPort"))
+		w.copy("destination.domain", "DestinationHostname")
+		w.set("network.transport", strings.ToLower(w.str("Protocol")))
+		if in := w.str("Initiated"); in != "" {
 			if in == "true" {
-				ev.SetECS("network.direction", "egress")
+				w.ev.SetECS("network.direction", "egress")
 			} else {
-				ev.SetECS("network.direction", "ingress")
+				w.ev.SetECS("network.direction", "ingress")
 			}
 		}
 	case "6", "7":
-		copyField("file.path", "ImageLoaded")
-		set("file.name", baseName(str("ImageLoaded")))
-		copyField("file.code_signature.subject_name", "Signature")
-		copyField("file.code_signature.signed", "Signed")
-		setHashes(ev, "file.hash.", str("Hashes"))
+		w.copy("file.path", "ImageLoaded")
+		w.set("file.name", baseName(w.str("ImageLoaded")))
+		w.copy("file.code_signature.subject_name", "Signature")
+		w.copy("file.code_signature.signed", "Signed")
+		setHashes(w.ev, "file.hash.", w.str("Hashes"))
 		if code == "7" {
-			copyField("dll.path", "ImageLoaded")
+			w.copy("dll.path", "ImageLoaded")
 		}
 	case "8", "10":
-		copyField("process.executable", "SourceImage")
-		set("process.name", baseName(str("SourceImage")))
-		setPID(ev, "process.pid", str("SourceProcessId"))
-		copyField("process.entity_id", "SourceProcessGuid")
-		copyField("process.target.executable", "TargetImage")
-		setPID(ev, "process.target.pid", str("TargetProcessId"))
+		w.copy("process.executable", "SourceImage")
+		w.set("process.name", baseName(w.str("SourceImage")))
+		setPID(w.ev, "process.pid", w.str("SourceProcessId"))
+		w.copy("process.entity_id", "SourceProcessGuid")
+		w.copy("process.target.executable", "TargetImage")
+		setPID(w.ev, "process.target.pid", w.str("TargetProcessId"))
 	case "2", "11", "15", "23", "26", "29":
-		copyField("file.path", "TargetFilename")
-		set("file.name", baseName(str("TargetFilename")))
-		setHashes(ev, "file.hash.", str("Hashes"))
+		w.copy("file.path", "TargetFilename")
+		w.set("file.name", baseName(w.str("TargetFilename")))
+		setHashes(w.ev, "file.hash.", w.str("Hashes"))
 	case "12", "13", "14":
-		copyField("registry.path", "TargetObject")
-		copyField("registry.data.strings", "Details")
-		if k := str("TargetObject"); k != "" {
+		w.copy("registry.path", "TargetObject")
+		w.copy("registry.data.strings", "Details")
+		if k := w.str("TargetObject"); k != "" {
 			hive, rest, _ := strings.Cut(k, `\`)
-			set("registry.hive", hive)
-			set("registry.key", rest)
+			w.set("registry.hive", hive)
+			w.set("registry.key", rest)
 		}
 	case "17", "18":
-		copyField("file.name", "PipeName")
+		w.copy("file.name", "PipeName")
 	case "22":
-		copyField("dns.question.name", "QueryName")
+		w.copy("dns.question.name", "QueryName")
 	}
 }
 
 // subjectUser sets user.* from the acting account of a Security event.
-func subjectUser(ev *event.Event, str func(string) string, set, copyField func(string, string)) {
-	copyField("user.name", "SubjectUserName")
-	copyField("user.domain", "SubjectDomainName")
-	copyField("user.id", "SubjectUserSid")
+func subjectUser(w winFields) {
+	w.copy("user.name", "SubjectUserName")
+	w.copy("user.domain", "SubjectDomainName")
+	w.copy("user.id", "SubjectUserSid")
+}
+
+// winFields reads a Windows event's native fields and sets its ECS ones.
+type winFields struct{ ev *event.Event }
+
+// str is a native field's string value ("" when absent or not a string).
+func (w winFields) str(k string) string {
+	s, _ := w.ev.Fields[k].(string)
+	return s
+}
+
+// set sets an ECS field unless v is empty or Windows' "-" placeholder.
+func (w winFields) set(name, v string) {
+	if v != "" && v != "-" {
+		w.ev.SetECS(name, v)
+	}
+}
+
+// copy is set(name, str(k)) storing the native field's own interface
+// value: boxing its string again was a fifth of a Windows event's
+// allocations.
+func (w winFields) copy(name, k string) {
+	v := w.ev.Fields[k]
+	if s, ok := v.(string); ok && s != "" && s != "-" {
+		w.ev.SetECS(name, v)
+	}
 }
 
 // memberName extracts the CN of a group member's distinguished name.
