@@ -92,11 +92,7 @@ func fromFlatNXLog(flat event.Fields) (parse.Record, error) {
 	if _, ok := flat["EventID"]; !ok {
 		return parse.Record{}, errors.New("winevent: no System, Event, winlog or EventID member")
 	}
-	m := make(map[string]any, len(flat))
-	for k, v := range flat {
-		m[k] = v
-	}
-	return fromNXLog(m)
+	return fromNXLog(flat) // it reads the map and builds its own
 }
 
 // splitObjects are the members parseFlat flattens into maps of their own.
@@ -202,10 +198,8 @@ func setSystem(f event.Fields, rec *parse.Record, k string, v any) {
 		}
 	case "EventID_attrs", "Correlation", "#attributes", "xmlns":
 	default:
-		if _, ok := v.(string); ok && (!nested || leaf == "#text") {
-			f[head] = v // as it is: text(v) would box the string again
-		} else if v != nil && (!nested || leaf == "#text") {
-			f[head] = text(v)
+		if v != nil && (!nested || leaf == "#text") {
+			f[head] = textValue(v)
 		}
 	}
 }

@@ -282,14 +282,21 @@ func render(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
-	case string:
-		return v // as it is: text(v) would box the string again
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, it := range x {
 			out = append(out, render(it))
 		}
 		return out
+	}
+	return textValue(v)
+}
+
+// textValue is text(v) as a field value: a string is kept in its own
+// interface value (text would return it to be boxed again).
+func textValue(v any) any {
+	if _, ok := v.(string); ok {
+		return v
 	}
 	return text(v)
 }
