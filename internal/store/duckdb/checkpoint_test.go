@@ -72,3 +72,26 @@ func TestCheckpointSettings(t *testing.T) {
 		t.Errorf("reopened: %d events (%v), want %d", stored, err, n)
 	}
 }
+
+// A data folder whose path holds a quote opens, spills beside itself and
+// archives: the path reaches ATTACH, SET and COPY as a quoted literal.
+func TestPathWithQuote(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "o'brien")
+	s, err := Open(ctx, filepath.Join(dir, "e.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var spill string
+	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('temp_directory')::VARCHAR").Scan(&spill); err != nil || spill != filepath.Join(dir, "e.duckdb.tmp") {
+		t.Errorf("temp_directory = %q (%v), want beside the file", spill, err)
+	}
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	if err := s.Append(ctx, []*event.Event{{Tenant: "acme", ID: "q1", Timestamp: day, Ingested: day, Raw: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ArchivePartition(ctx, "acme", day, filepath.Join(dir, "archive.parquet")); err != nil || n != 1 {
+		t.Errorf("archived %d events (%v), want 1", n, err)
+	}
+}

@@ -151,8 +151,7 @@ const (
 // to an in-memory DuckDB and made every connection's default: the row group
 // size is an option of ATTACH only.
 func openAttached(ctx context.Context, path string) (*sql.DB, error) {
-	quoted := "'" + strings.ReplaceAll(path, "'", "''") + "'"
-	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", quoted, storeCatalog, rowGroupRows)
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", sqlLiteral(path), storeCatalog, rowGroupRows)
 	conn, err := duck.NewConnector("", func(ex driver.ExecerContext) error {
 		// A pooled connection is made whenever one is needed, after Open.
 		if _, err := ex.ExecContext(context.Background(), attach, nil); err != nil {
@@ -167,7 +166,7 @@ func openAttached(ctx context.Context, path string) (*sql.DB, error) {
 	db := sql.OpenDB(conn)
 	// An in-memory database spills to ./.tmp; a file's own would be
 	// beside it, where the operator expects it.
-	if _, err := db.ExecContext(ctx, "SET temp_directory = '"+strings.ReplaceAll(path+".tmp", "'", "''")+"'"); err != nil {
+	if _, err := db.ExecContext(ctx, "SET temp_directory = "+sqlLiteral(path+".tmp")); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -176,6 +175,12 @@ func openAttached(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// sqlLiteral quotes s as an SQL string literal, for the statements that
+// take no parameters (ATTACH, SET, COPY … TO): quotes inside are doubled.
+func sqlLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // storeCatalog is the name the store's file is attached under.
@@ -905,7 +910,7 @@ func (s *Store) ArchivePartition(ctx context.Context, tenant string, day time.Ti
 	}
 	// COPY takes no parameters for its target; the path is Yagura's own
 	// (data folder + validated tenant + date), and quotes are doubled anyway.
-	quoted := "'" + strings.ReplaceAll(path, "'", "''") + "'"
+	quoted := sqlLiteral(path)
 	if _, err := s.db.ExecContext(ctx, "COPY (SELECT * FROM "+tbl+" ORDER BY ts) TO "+quoted+" (FORMAT PARQUET, COMPRESSION ZSTD)"); err != nil {
 		return 0, fmt.Errorf("event store: archive %s: %w", tbl, err)
 	}
