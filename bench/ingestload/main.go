@@ -137,12 +137,16 @@ func main() {
 func prepare(pool, batch int, sources string) ([][]byte, float64) {
 	gen := demo.New(42, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), demo.WithRate(2000))
 	t := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var want []string // empty: every source
+	if sources != "" {
+		want = strings.Split(sources, ",")
+	}
 	var lines []string
 	raw := 0
 	for len(lines) < pool {
 		t = t.Add(time.Second)
 		for _, r := range gen.Next(t) {
-			if sources != "" && !slices.Contains(strings.Split(sources, ","), r.Source) {
+			if want != nil && !slices.Contains(want, r.Source) {
 				continue
 			}
 			raw += len(r.Line)
